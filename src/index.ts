@@ -1,0 +1,2 @@
+// The public entry point: `import { … } from 'synack'`.
+export {};
