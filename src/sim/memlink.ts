@@ -1,0 +1,130 @@
+// An in-memory point-to-point link: two ends, a one-way propagation delay, an optional
+// bandwidth with FIFO serialization (packets queue behind each other, tail drop), and an MTU.
+// Delivery always goes through the scheduler — even with zero delay it is an event at `now` —
+// so a stack's send() never re-enters the peer stack synchronously.
+import type { Duration } from '../time/instant.js';
+import { ObserverList } from '../link/types.js';
+import type { LinkEnd, LinkObserver, Observable, PacketHandler, Scheduler } from '../link/types.js';
+
+export type { Observable } from '../link/types.js';
+
+export interface MemLinkOptions {
+  /** Largest packet carried, bytes. Default 1500. */
+  mtu?: number;
+  /** One-way propagation delay. Default 0. */
+  delay?: Duration;
+  /** Bits per second; 0 (default) = infinite. */
+  bandwidth?: number;
+  /** Packets waiting for serialization (not counting the one on the wire). Default 1000. */
+  queueLimit?: number;
+}
+
+/** Microseconds to put `bytes` on a wire of `bandwidth` bits/s (fractional; callers round). */
+export function serializationTime(bytes: number, bandwidth: number): number {
+  return bandwidth > 0 ? (bytes * 8 * 1_000_000) / bandwidth : 0;
+}
+
+/**
+ * One direction of the pair: the transmitter at the sending end. Observers of an end see
+ * the packets that end sends: 'send' when handed in, then 'deliver' (at the peer) or 'drop'.
+ */
+class MemLinkEnd implements LinkEnd, Observable {
+  readonly mtu: number;
+  peer!: MemLinkEnd;
+  private receiver: PacketHandler | null = null;
+  private readonly observers = new ObserverList();
+  /**
+   * The transmitter's current busy period began at busyStart and has carried busyBits bits;
+   * it ends at busyStart + busyBits/bandwidth. One division over the whole period (rather
+   * than summing rounded per-packet times) keeps long-run throughput exact.
+   */
+  private busyStart = 0;
+  private busyBits = 0;
+  private busyUntil = 0;
+  /** Start-of-serialization times of packets not yet on the wire, oldest first. */
+  private waiting: number[] = [];
+  private waitingHead = 0;
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly opts: Required<MemLinkOptions>,
+  ) {
+    this.mtu = opts.mtu;
+  }
+
+  observe(fn: LinkObserver): () => void {
+    return this.observers.observe(fn);
+  }
+
+  setReceiver(handler: PacketHandler | null): void {
+    this.receiver = handler;
+  }
+
+  send(packet: Uint8Array): void {
+    const now = this.sched.now();
+    this.observers.emit('send', now, packet);
+    if (packet.length > this.mtu) {
+      this.observers.emit('drop', now, packet, 'mtu');
+      return;
+    }
+    let departs = now; // when the last bit has left the sender
+    const { bandwidth } = this.opts;
+    if (bandwidth > 0) {
+      // Packets whose serialization has started are on the wire, no longer queued.
+      while (this.waitingHead < this.waiting.length && this.waiting[this.waitingHead]! <= now) this.waitingHead++;
+      if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+        this.waiting = this.waiting.slice(this.waitingHead);
+        this.waitingHead = 0;
+      }
+      const start = Math.max(now, this.busyUntil);
+      if (start > now && this.waiting.length - this.waitingHead >= this.opts.queueLimit) {
+        this.observers.emit('drop', now, packet, 'queue-full');
+        return;
+      }
+      if (start > now) {
+        this.waiting.push(start);
+      } else {
+        this.busyStart = now; // idle transmitter: a new busy period
+        this.busyBits = 0;
+      }
+      this.busyBits += packet.length * 8;
+      this.busyUntil = this.busyStart + serializationTime(this.busyBits / 8, bandwidth);
+      departs = this.busyUntil;
+    }
+    // Time is integer µs: round the arrival up (monotonic, so FIFO order is kept).
+    const arrives = Math.ceil(departs + this.opts.delay);
+    this.sched.at(arrives, () => this.peer.arrive(packet, this.observers));
+  }
+
+  private arrive(packet: Uint8Array, senderObservers: ObserverList): void {
+    const now = this.sched.now();
+    const rx = this.receiver;
+    if (!rx) {
+      senderObservers.emit('drop', now, packet, 'no-receiver');
+      return;
+    }
+    senderObservers.emit('deliver', now, packet);
+    rx(packet);
+  }
+}
+
+/** A connected pair of link ends. What one end sends, the other receives. */
+export function createLinkPair(
+  sim: Scheduler,
+  opts: MemLinkOptions = {},
+): [LinkEnd & Observable, LinkEnd & Observable] {
+  const full: Required<MemLinkOptions> = {
+    mtu: opts.mtu ?? 1500,
+    delay: opts.delay ?? 0,
+    bandwidth: opts.bandwidth ?? 0,
+    queueLimit: opts.queueLimit ?? 1000,
+  };
+  if (!(full.mtu > 0)) throw new RangeError(`createLinkPair: mtu must be > 0, got ${full.mtu}`);
+  if (!(full.delay >= 0)) throw new RangeError(`createLinkPair: delay must be >= 0, got ${full.delay}`);
+  if (!(full.bandwidth >= 0)) throw new RangeError(`createLinkPair: bandwidth must be >= 0, got ${full.bandwidth}`);
+  const a = new MemLinkEnd(sim, full);
+  const b = new MemLinkEnd(sim, full);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}

@@ -1,0 +1,513 @@
+// The Stack: IPv4 interfaces, input validation and demultiplexing, ICMP echo, TCP
+// connections and listeners, ephemeral ports, ISNs and SYN cookies, the per-stack timer
+// queue, counters and the trace hook. Runs unchanged in a browser: time comes from the
+// injected Clock and a driver calls poll() at nextDeadline().
+import type { Instant } from '../time/instant.js';
+import type { Clock } from '../time/clock.js';
+import type { LinkEnd, Pollable } from '../link/types.js';
+import type { SegmentIn, SegmentOut, TcpState } from '../tcp/types.js';
+import type { ConnId, TraceEvent, TraceSink, SegmentTraceOptions } from '../trace/events.js';
+import { TimerQueue } from '../time/timerqueue.js';
+import { parseIpv4, emitIpv4Header, IPPROTO_ICMP, IPPROTO_TCP } from '../wire/ipv4.js';
+import { parseIcmp, emitIcmpEcho, icmpEchoLength, isIcmpEcho, ICMP_ECHO_REQUEST } from '../wire/icmp.js';
+import { TcpView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
+import { newTcpOptionSummary, scanTcpOptions, type TcpOptionSummary } from '../wire/tcpoptions.js';
+import { transportChecksum } from '../wire/checksum.js';
+import { formatIpv4Address, inPrefix, parseIpv4Address } from '../wire/ipv4addr.js';
+import { Tcb, type TcbHost } from '../tcp/tcb.js';
+import { Listener, type ListenerHost } from '../tcp/listener.js';
+import { IsnGenerator } from '../tcp/isn.js';
+import { SynCookies } from '../tcp/syncookie.js';
+import { RateLimiter } from '../tcp/ratelimit.js';
+import { sipHash24 } from '../tcp/siphash.js';
+import { newOutOptions } from '../tcp/types.js';
+import { seqAdd, seqGt } from '../tcp/seq.js';
+import { resolveOptions, windowScaleFor, type StackOptions } from './options.js';
+import { newCounters, DropCounters, type Counters } from './counters.js';
+import { ConnTable } from './demux.js';
+import { serializeSegment } from './tcpout.js';
+import { StackError } from './errors.js';
+
+export interface NetIf {
+  readonly addr: number;
+  readonly prefixLen: number;
+  readonly mtu: number;
+  readonly link: LinkEnd;
+}
+
+export interface StackInit {
+  /** Name for traces and tables (defaults to the first interface address). */
+  name?: string;
+  clock: Clock;
+  options?: Partial<StackOptions>;
+  /** Source of secrets (ISN key, cookie key, timestamp offsets). Seed it in simulation. */
+  random?: (n: number) => Uint8Array;
+}
+
+export interface ConnectOptions {
+  remoteAddr: number | string;
+  remotePort: number;
+  localAddr?: number | string;
+  localPort?: number;
+  rcvBuf?: number;
+  sndBuf?: number;
+}
+
+export interface ListenOptions {
+  addr?: number | string;
+  port: number;
+  backlog?: number;
+}
+
+function defaultRandom(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  globalThis.crypto.getRandomValues(b);
+  return b;
+}
+
+function toAddr(a: number | string, what: string): number {
+  if (typeof a === 'number') return a >>> 0;
+  const v = parseIpv4Address(a);
+  if (v === null) throw Object.assign(new TypeError(`invalid IPv4 address for ${what}: ${a}`), { code: 'ERR_INVALID_IP_ADDRESS' });
+  return v;
+}
+
+export class Stack implements Pollable, TcbHost, ListenerHost {
+  readonly options: StackOptions;
+  readonly counters: Counters = newCounters();
+  readonly drops = new DropCounters();
+  readonly clock: Clock;
+  readonly interfaces: NetIf[] = [];
+  readonly cookies: SynCookies;
+  tracer: TraceSink | null = null;
+  /** Called when an earlier deadline was scheduled (a realtime driver re-arms its timer). */
+  onWake: (() => void) | null = null;
+
+  private readonly conns = new ConnTable();
+  private readonly listenersByPort = new Map<number, Listener[]>();
+  private readonly timers = new TimerQueue<Tcb>();
+  private readonly isnGen: IsnGenerator;
+  private readonly tsKey: Uint8Array;
+  private readonly challengeLimiter: RateLimiter;
+  private readonly traceSinks: TraceSink[] = [];
+  private readonly view = new TcpView();
+  private readonly optSummary: TcpOptionSummary = newTcpOptionSummary();
+  private readonly segIn: SegmentIn = { seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, payload: new Uint8Array(0), opts: this.optSummary };
+  private readonly rstOut: SegmentOut = { seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, opts: newOutOptions(), payload: null, retransmit: false };
+  private nextEphemeral: number;
+  private ipId = 0;
+  private orphans = 0;
+  private pendingIss: number | null = null;
+  private readonly name0: string | undefined;
+  readonly defaultRcvWscale: number;
+
+  constructor(init: StackInit) {
+    this.clock = init.clock;
+    this.options = resolveOptions(init.options);
+    const random = init.random ?? defaultRandom;
+    this.isnGen = new IsnGenerator(random(16));
+    this.cookies = new SynCookies(random(16));
+    this.tsKey = random(16);
+    this.challengeLimiter = new RateLimiter(this.options.tcp_challenge_ack_limit);
+    const [lo, hi] = this.options.ip_local_port_range;
+    const r = random(2);
+    this.nextEphemeral = lo + (((r[0]! << 8) | r[1]!) % (hi - lo + 1));
+    this.name0 = init.name;
+    this.defaultRcvWscale = this.options.tcp_window_scaling ? windowScaleFor(this.options.tcp_rmem[2]) : 0;
+  }
+
+  get name(): string {
+    return this.name0 ?? (this.interfaces[0] ? formatIpv4Address(this.interfaces[0].addr) : 'stack');
+  }
+
+  /** Address used in traces (the first interface). */
+  get traceHost(): number { return this.interfaces[0]?.addr ?? 0; }
+
+  get defaultRcvWindow(): number { return this.options.tcp_rmem[1]; }
+
+  now(): Instant { return this.clock.now(); }
+
+  // ---------------------------------------------------------------- interfaces
+
+  addInterface(cfg: { addr: number | string; prefixLen?: number; mtu?: number; link: LinkEnd }): NetIf {
+    const nif: NetIf = { addr: toAddr(cfg.addr, 'interface'), prefixLen: cfg.prefixLen ?? 24, mtu: cfg.mtu ?? cfg.link.mtu, link: cfg.link };
+    this.interfaces.push(nif);
+    cfg.link.setReceiver((p) => this.input(p, nif));
+    return nif;
+  }
+
+  private isLocal(addr: number): boolean {
+    for (const i of this.interfaces) if (i.addr === addr) return true;
+    return false;
+  }
+
+  /** The interface towards `dst`: on-link prefix first, else the first interface (our default route). */
+  route(dst: number): NetIf | null {
+    for (const i of this.interfaces) if (inPrefix(dst, i.addr, i.prefixLen)) return i;
+    return this.interfaces[0] ?? null;
+  }
+
+  mssFor(remoteAddr: number): number {
+    const nif = this.route(remoteAddr);
+    return Math.max(88, (nif?.mtu ?? 576) - 40);
+  }
+
+  // ---------------------------------------------------------------- tracing
+
+  /** Subscribe to every trace event of this stack. Returns an unsubscribe function. */
+  addTraceListener(fn: TraceSink): () => void {
+    this.traceSinks.push(fn);
+    this.tracer = this.traceSinks.length === 1 ? fn : (ev: TraceEvent) => { for (const s of this.traceSinks) s(ev); };
+    return () => {
+      const i = this.traceSinks.indexOf(fn);
+      if (i >= 0) this.traceSinks.splice(i, 1);
+      const n = this.traceSinks.length;
+      this.tracer = n === 0 ? null : n === 1 ? this.traceSinks[0]! : (ev: TraceEvent) => { for (const s of this.traceSinks) s(ev); };
+    };
+  }
+
+  drop(reason: string, now: Instant, conn: ConnId | null = null): void {
+    this.drops.add(reason);
+    const tr = this.tracer;
+    if (tr !== null) tr({ type: 'drop', t: now, host: this.traceHost, conn, reason });
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** An IPv4 packet arrived on `nif`. Malformed input is counted and dropped, never thrown. */
+  input(packet: Uint8Array, nif: NetIf | null = null): void {
+    const now = this.clock.now();
+    const c = this.counters;
+    c.IpInReceives++;
+    const r = parseIpv4(packet);
+    if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
+    const ip = r.value;
+    if (!this.isLocal(ip.dst)) { c.IpInAddrErrors++; this.drop('ip: not for us', now); return; }
+    if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
+    if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
+    else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
+    else { c.IpInUnknownProtos++; this.drop('ip: unknown protocol', now); }
+  }
+
+  private icmpInput(src: number, dst: number, payload: Uint8Array, now: Instant, nif: NetIf | null): void {
+    const c = this.counters;
+    c.IcmpInMsgs++;
+    const r = parseIcmp(payload);
+    if (!r.ok) { c.IcmpInErrors++; this.drop('icmp: ' + r.error.kind, now); return; }
+    const m = r.value;
+    if (isIcmpEcho(m) && m.type === ICMP_ECHO_REQUEST) {
+      c.IcmpInEchos++;
+      if (!this.options.icmp_echo_enable) return;
+      const len = icmpEchoLength(m.data.length);
+      const pkt = new Uint8Array(20 + len);
+      emitIpv4Header({ ttl: this.options.ip_default_ttl, protocol: IPPROTO_ICMP, src: dst, dst: src, identification: this.nextIpId() }, len, pkt, 0);
+      emitIcmpEcho(0, m.identifier, m.sequence, m.data, pkt, 20);
+      c.IcmpOutEchoReps++;
+      this.transmit(pkt, src, nif);
+    }
+    // Other ICMP messages (destination unreachable …) are counted; RFC 1122 §4.2.3.9 soft
+    // errors do not abort connections.
+  }
+
+  private tcpInput(src: number, dst: number, bytes: Uint8Array, now: Instant): void {
+    const c = this.counters;
+    const v = this.view;
+    const err = v.reset(bytes);
+    if (err !== null) { c.TcpInErrs++; this.drop('tcp: ' + err.kind, now); return; }
+    if (transportChecksum(src, dst, IPPROTO_TCP, bytes, 0, bytes.length) !== 0) {
+      c.TcpInErrs++; c.TcpInCsumErrors++; this.drop('tcp: bad checksum', now); return;
+    }
+    const oerr = scanTcpOptions(bytes, 20, v.optionsLength, this.optSummary);
+    if (oerr !== null) { c.TcpInErrs++; this.drop('tcp: ' + oerr.kind, now); return; }
+    c.TcpInSegs++;
+    const seg = this.segIn;
+    seg.seq = v.seq; seg.ack = v.ack; seg.flags = v.flags; seg.window = v.window; seg.urgentPointer = v.urgentPointer;
+    seg.payload = v.payloadLength > 0 ? v.payload() : EMPTY;
+    const srcPort = v.srcPort, dstPort = v.dstPort;
+    let tcb = this.conns.find(dst, dstPort, src, srcPort);
+    if (this.tracer !== null) this.traceSegment('in', dst, dstPort, src, srcPort, seg.seq, seg.ack, seg.flags, seg.window, seg.payload.length, seg.urgentPointer, this.optSummary, now, false);
+    if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)) {
+      // RFC 6191 / RFC 9293 §3.10.7.4 note: a new SYN with a higher timestamp (or sequence
+      // number) may reuse a TIME-WAIT 4-tuple. Linux picks ISS = old SND.NXT + 65535 + 2.
+      this.pendingIss = seqAdd(tcb.sndNxt, 65537);
+      this.counters.TcpExtTWRecycled++;
+      tcb.closeTcb('reuse', null);
+      tcb = undefined;
+    }
+    if (tcb !== undefined) {
+      tcb.onSegmentArrives(seg, now);
+      this.pendingIss = null;
+      return;
+    }
+    const l = this.findListener(dst, dstPort);
+    if (l !== null) {
+      l.onSegment(seg, src, srcPort, dst, now);
+      this.pendingIss = null;
+      return;
+    }
+    this.pendingIss = null;
+    this.drop('tcp: no socket', now);
+    this.rstForClosed(dst, dstPort, src, srcPort, seg);
+  }
+
+  private timeWaitAcceptsSyn(tw: Tcb, seg: SegmentIn): boolean {
+    if (tw.tsOk && seg.opts.tsPresent) return ((seg.opts.tsVal - tw.tsRecent) | 0) > 0;
+    return seqGt(seg.seq, tw.rcvNxt);
+  }
+
+  /** RFC 9293 §3.10.7.1: a segment for no connection gets a RST unless it is one. */
+  private rstForClosed(local: number, localPort: number, remote: number, remotePort: number, seg: SegmentIn): void {
+    if (seg.flags & TCP_RST) return;
+    const s = this.rstOut;
+    if (seg.flags & TCP_ACK) {
+      s.seq = seg.ack; s.ack = 0; s.flags = TCP_RST;
+    } else {
+      let len = seg.payload.length;
+      if (seg.flags & TCP_SYN) len++;
+      if (seg.flags & TCP_FIN) len++;
+      s.seq = 0; s.ack = seqAdd(seg.seq, len); s.flags = TCP_RST | TCP_ACK;
+    }
+    s.window = 0; s.urgentPointer = 0; s.payload = null; s.retransmit = false;
+    const o = s.opts; o.mss = -1; o.wscale = -1; o.sackPermitted = false; o.ts = false; o.sack.length = 0;
+    this.counters.TcpOutRsts++;
+    this.sendStateless(local, localPort, remote, remotePort, s);
+  }
+
+  private findListener(addr: number, port: number): Listener | null {
+    const ls = this.listenersByPort.get(port);
+    if (ls === undefined) return null;
+    let any: Listener | null = null;
+    for (const l of ls) {
+      if (l.localAddr === addr) return l;
+      if (l.localAddr === 0) any = l;
+    }
+    return any;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private nextIpId(): number { this.ipId = (this.ipId + 1) & 0xffff; return this.ipId; }
+
+  private transmit(pkt: Uint8Array, dst: number, nif: NetIf | null): void {
+    const out = nif ?? this.route(dst);
+    if (out === null) { this.drop('ip: no route', this.clock.now()); return; }
+    this.counters.IpOutRequests++;
+    out.link.send(pkt);
+  }
+
+  emit(tcb: Tcb, seg: SegmentOut): void {
+    this.sendStateless(tcb.localAddr, tcb.localPort, tcb.remoteAddr, tcb.remotePort, seg);
+  }
+
+  sendStateless(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seg: SegmentOut): void {
+    this.counters.TcpOutSegs++;
+    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId());
+    if (this.tracer !== null) {
+      const len = seg.payload === null ? 0 : seg.payload.length;
+      this.traceSegment('out', localAddr, localPort, remoteAddr, remotePort, seg.seq, seg.ack, seg.flags, seg.window, len, seg.urgentPointer, seg.opts, this.clock.now(), seg.retransmit);
+    }
+    this.transmit(pkt, remoteAddr, null);
+  }
+
+  private traceSegment(
+    dir: 'in' | 'out', la: number, lp: number, ra: number, rp: number, seq: number, ack: number, flags: number,
+    win: number, len: number, urg: number,
+    o: { mss: number; wscale: number; sackPermitted: boolean; ts?: boolean; tsPresent?: boolean; tsVal: number; tsEcr: number; sack?: number[]; sackCount?: number; sackBlocks?: Uint32Array },
+    t: Instant, retransmit: boolean,
+  ): void {
+    const options: SegmentTraceOptions = {};
+    if (o.mss >= 0) options.mss = o.mss;
+    if (o.wscale >= 0) options.wscale = o.wscale;
+    if (o.sackPermitted) options.sackOK = true;
+    if (o.ts === true || o.tsPresent === true) options.ts = { val: o.tsVal, ecr: o.tsEcr };
+    const blocks: Array<[number, number]> = [];
+    if (o.sack !== undefined) for (let i = 0; i + 1 < o.sack.length; i += 2) blocks.push([o.sack[i]!, o.sack[i + 1]!]);
+    if (o.sackBlocks !== undefined && o.sackCount) for (let i = 0; i < o.sackCount; i++) blocks.push([o.sackBlocks[2 * i]!, o.sackBlocks[2 * i + 1]!]);
+    if (blocks.length > 0) options.sack = blocks;
+    const ev: TraceEvent = {
+      type: 'segment', t, host: this.traceHost, conn: { localAddr: la, localPort: lp, remoteAddr: ra, remotePort: rp },
+      dir, seq, ack, flags, win, len, urg, options,
+    };
+    if (retransmit) ev.retransmit = true;
+    this.tracer!(ev);
+  }
+
+  // ---------------------------------------------------------------- TcbHost
+
+  stateChanged(tcb: Tcb, from: TcpState, to: TcpState, cause: string): void {
+    const c = this.counters;
+    if (to === 'ESTABLISHED' || (to === 'CLOSE-WAIT' && from !== 'ESTABLISHED')) c.TcpCurrEstab++;
+    if ((from === 'ESTABLISHED' || from === 'CLOSE-WAIT') && to !== 'CLOSE-WAIT' && to !== 'ESTABLISHED') c.TcpCurrEstab--;
+    if (to === 'CLOSED') {
+      this.conns.remove(tcb);
+      if (tcb.orphan) this.orphans--;
+    }
+    const tr = this.tracer;
+    if (tr !== null) tr({ type: 'state', t: this.clock.now(), host: this.traceHost, conn: tcb.connId, from, to, cause });
+  }
+
+  challengeAckAllowed(now: Instant): boolean { return this.challengeLimiter.allow(now); }
+
+  timersChanged(tcb: Tcb): void {
+    const d = tcb.nextDeadline();
+    if (d < tcb.scheduledAt) {
+      tcb.scheduledAt = d;
+      this.timers.schedule(d, tcb);
+      if (this.onWake !== null) this.onWake();
+    }
+  }
+
+  /** A connection became an orphan (the user closed it). Linux resets orphans above tcp_max_orphans. */
+  orphaned(tcb: Tcb): void {
+    this.orphans++;
+    if (this.orphans > this.options.tcp_max_orphans && tcb.state !== 'CLOSED' && tcb.state !== 'TIME-WAIT') {
+      this.counters.TcpExtTCPAbortOnMemory++;
+      tcb.abort(this.clock.now(), 'too many orphaned connections');
+    }
+  }
+
+  get orphanCount(): number { return this.orphans; }
+
+  tsOffsetFor(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
+    const d = new Uint8Array(12);
+    const dv = new DataView(d.buffer);
+    dv.setUint32(0, localAddr); dv.setUint32(4, remoteAddr); dv.setUint16(8, localPort); dv.setUint16(10, remotePort);
+    return sipHash24(this.tsKey, d)[1] >>> 0;
+  }
+
+  createPassiveTcb(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, iss: number | null, now: Instant): Tcb {
+    const isn = iss ?? this.pendingIss ?? this.isnGen.isn(localAddr, localPort, remoteAddr, remotePort, now);
+    const tcb = new Tcb(this, {
+      localAddr, localPort, remoteAddr, remotePort, mtu: this.route(remoteAddr)?.mtu ?? 576, iss: isn,
+      tsOffset: this.tsOffsetFor(localAddr, localPort, remoteAddr, remotePort),
+    });
+    tcb.now = now;
+    this.conns.add(tcb);
+    return tcb;
+  }
+
+  // ---------------------------------------------------------------- user API
+
+  /** Active OPEN: allocate a port, create the TCB, send SYN. Throws StackError (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH). */
+  connect(opts: ConnectOptions): Tcb {
+    const remote = toAddr(opts.remoteAddr, 'remoteAddr');
+    const now = this.clock.now();
+    const nif = this.route(remote);
+    if (nif === null) throw new StackError('ENETUNREACH', 'connect');
+    let local = nif.addr;
+    if (opts.localAddr !== undefined) {
+      local = toAddr(opts.localAddr, 'localAddr');
+      if (local !== 0 && !this.isLocal(local)) throw new StackError('EADDRNOTAVAIL', 'connect', formatIpv4Address(local));
+      if (local === 0) local = nif.addr;
+    }
+    let port: number;
+    if (opts.localPort !== undefined && opts.localPort !== 0) {
+      port = opts.localPort;
+      const existing = this.conns.find(local, port, remote, opts.remotePort);
+      if (existing !== undefined) {
+        if (!(existing.state === 'TIME-WAIT' && this.options.tcp_tw_reuse && existing.tsOk)) throw new StackError('EADDRINUSE', 'connect', `${formatIpv4Address(local)}:${port}`);
+        existing.closeTcb('reuse', null);
+      }
+    } else {
+      port = this.allocateEphemeral(local, remote, opts.remotePort);
+    }
+    const tcb = new Tcb(this, {
+      localAddr: local, localPort: port, remoteAddr: remote, remotePort: opts.remotePort, mtu: nif.mtu,
+      iss: this.pendingIss ?? this.isnGen.isn(local, port, remote, opts.remotePort, now),
+      tsOffset: this.tsOffsetFor(local, port, remote, opts.remotePort),
+      rcvBufSize: opts.rcvBuf, sndBufSize: opts.sndBuf,
+    });
+    this.pendingIss = null;
+    this.conns.add(tcb);
+    return tcb;
+  }
+
+  /** Pick a local port from ip_local_port_range whose 4-tuple is free (a TIME-WAIT one only with tcp_tw_reuse + timestamps, RFC 6191). */
+  private allocateEphemeral(local: number, remote: number, remotePort: number): number {
+    const [lo, hi] = this.options.ip_local_port_range;
+    const span = hi - lo + 1;
+    let reusable: Tcb | null = null;
+    for (let i = 0; i < span; i++) {
+      const port = lo + ((this.nextEphemeral - lo + i) % span);
+      if (this.listenersByPort.has(port)) continue;
+      const t = this.conns.find(local, port, remote, remotePort);
+      if (t === undefined) { this.nextEphemeral = port + 1 > hi ? lo : port + 1; return port; }
+      if (reusable === null && t.state === 'TIME-WAIT' && this.options.tcp_tw_reuse && t.tsOk) reusable = t;
+    }
+    if (reusable !== null) {
+      const port = reusable.localPort;
+      this.pendingIss = seqAdd(reusable.sndNxt, 65537);
+      this.counters.TcpExtTWRecycled++;
+      reusable.closeTcb('reuse', null);
+      return port;
+    }
+    throw new StackError('EADDRNOTAVAIL', 'connect', 'no free ephemeral port');
+  }
+
+  /** Passive OPEN. Throws StackError EADDRINUSE when a listener already owns addr:port. */
+  listen(opts: ListenOptions): Listener {
+    const addr = opts.addr === undefined ? 0 : toAddr(opts.addr, 'addr');
+    if (addr !== 0 && !this.isLocal(addr)) throw new StackError('EADDRNOTAVAIL', 'listen', formatIpv4Address(addr));
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new StackError('EINVAL', 'listen', `port ${opts.port}`);
+    let port = opts.port;
+    if (port === 0) port = this.allocateListenPort();
+    const ls = this.listenersByPort.get(port) ?? [];
+    for (const l of ls) if (l.localAddr === addr || l.localAddr === 0 || addr === 0) throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port}`);
+    const backlog = Math.max(1, Math.min(opts.backlog ?? 511, this.options.somaxconn));
+    const l = new Listener(this, addr, port, backlog);
+    ls.push(l);
+    this.listenersByPort.set(port, ls);
+    return l;
+  }
+
+  private allocateListenPort(): number {
+    const [lo, hi] = this.options.ip_local_port_range;
+    for (let p = lo; p <= hi; p++) if (!this.listenersByPort.has(p)) return p;
+    throw new StackError('EADDRINUSE', 'listen', 'no free port');
+  }
+
+  closeListener(l: Listener): void {
+    const ls = this.listenersByPort.get(l.localPort);
+    if (ls !== undefined) {
+      const i = ls.indexOf(l);
+      if (i >= 0) ls.splice(i, 1);
+      if (ls.length === 0) this.listenersByPort.delete(l.localPort);
+    }
+    l.close(this.clock.now());
+  }
+
+  /** Every connection this stack knows (all states but CLOSED), for tables and tests. */
+  connections(): Tcb[] { return [...this.conns.values()]; }
+
+  listeners(): Listener[] {
+    const out: Listener[] = [];
+    for (const ls of this.listenersByPort.values()) out.push(...ls);
+    return out;
+  }
+
+  get connectionCount(): number { return this.conns.size; }
+
+  /** Live protocol timers (the queue may also hold stale entries, which are skipped). */
+  get pendingTimers(): number {
+    let n = 0;
+    for (const t of this.conns.values()) if (t.nextDeadline() !== Infinity) n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- driver
+
+  nextDeadline(): Instant { return this.timers.nextDeadline(); }
+
+  poll(now: Instant): void {
+    this.timers.popExpired(now, (tcb, at) => {
+      if (tcb.scheduledAt !== at) return;
+      tcb.scheduledAt = Infinity;
+      if (tcb.state === 'CLOSED') return;
+      if (tcb.nextDeadline() <= now) tcb.onTimeout(now);
+      else this.timersChanged(tcb);
+    });
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+

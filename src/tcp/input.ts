@@ -1,0 +1,471 @@
+// SEGMENT ARRIVES (RFC 9293 §3.10.7.3 SYN-SENT and §3.10.7.4 other states), with the
+// RFC 5961 blind-attack checks, RFC 7323 PAWS and timestamps, and RFC 5681/6582 ACK
+// processing. LISTEN is the listener's (listener.ts); CLOSED is the stack's (§3.10.7.1).
+import type { Tcb } from './tcb.js';
+import type { SegmentIn, TcpState } from './types.js';
+import type { TcpOptionSummary } from '../wire/tcpoptions.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, segmentAcceptable } from './seq.js';
+import { sendChallengeAck, sendSyn } from './output.js';
+import { onDupAck, onNewAck } from './recovery/newreno.js';
+import { enterTimeWait } from './timers.js';
+
+/** RFC 7323 §5.3: timestamps compare mod 2^32 like sequence numbers. */
+function tsLt(a: number, b: number): boolean { return ((a - b) | 0) < 0; }
+
+/** PAWS stops mattering when TS.Recent is older than 24 days (RFC 7323 §5.5). */
+const PAWS_IDLE_LIMIT = 24 * 24 * 3600 * 1_000_000;
+
+export function segmentArrives(tcb: Tcb, seg: SegmentIn): void {
+  tcb.lastRecvAt = tcb.now;
+  tcb.keepaliveProbes = 0;
+  if (tcb.state === 'SYN-SENT') synSent(tcb, seg);
+  else otherStates(tcb, seg);
+}
+
+/** Take the options of the peer's SYN (RFC 9293 §3.7.1, RFC 7323 §1.3/§2.2, RFC 2018 §2). */
+export function negotiateSynOptions(tcb: Tcb, o: TcpOptionSummary): void {
+  // MUST-15: without an MSS option, assume 536 (RFC 9293 §3.7.1, RFC 6691).
+  tcb.mssPeer = o.mss > 0 ? o.mss : 536;
+  if (tcb.wantWs && o.wscale >= 0) {
+    tcb.wsOk = true;
+    // RFC 7323 §2.3: a shift above 14 is treated as 14.
+    tcb.sndWscale = Math.min(o.wscale, 14);
+  } else {
+    // Scaling is in effect only when both sides sent the option.
+    tcb.wsOk = false; tcb.sndWscale = 0; tcb.rcvWscale = 0;
+  }
+  tcb.sackOk = tcb.wantSack && o.sackPermitted;
+  if (tcb.wantTs && o.tsPresent) {
+    tcb.tsOk = true;
+    tcb.tsRecent = o.tsVal;
+    tcb.tsRecentAt = tcb.now;
+  } else {
+    tcb.tsOk = false;
+  }
+  tcb.updateEffMss();
+}
+
+// ------------------------------------------------------------------ SYN-SENT
+
+function synSent(tcb: Tcb, seg: SegmentIn): void {
+  const f = seg.flags;
+  let ackOk = false;
+  // First, check the ACK bit.
+  if (f & TCP_ACK) {
+    if (seqLe(seg.ack, tcb.iss) || seqGt(seg.ack, tcb.sndMax)) {
+      // An old duplicate SYN-ACK (why a two-way handshake would fail): <SEQ=SEG.ACK><CTL=RST>.
+      if (!(f & TCP_RST)) replyRst(tcb, seg.ack);
+      drop(tcb, 'syn-sent: unacceptable ack');
+      return;
+    }
+    ackOk = seqLt(tcb.sndUna, seg.ack);
+  }
+  // Second, check the RST bit. RFC 5961 §3: in SYN-SENT a RST is acceptable when its ACK acknowledges our SYN.
+  if (f & TCP_RST) {
+    tcb.host.counters.TcpInRsts++;
+    if (ackOk) {
+      tcb.host.counters.TcpAttemptFails++;
+      tcb.closeTcb('refused', 'ECONNREFUSED');
+    } else {
+      drop(tcb, 'syn-sent: rst without ack');
+    }
+    return;
+  }
+  // Fourth, check the SYN bit.
+  if (!(f & TCP_SYN)) { drop(tcb, 'syn-sent: no syn'); return; }
+  tcb.irs = seg.seq;
+  tcb.rcvNxt = seqAdd(seg.seq, 1);
+  tcb.rcvAdv = tcb.rcvNxt;
+  negotiateSynOptions(tcb, seg.opts);
+  if (ackOk) {
+    tcb.sndUna = seg.ack;
+    sampleRtt(tcb, seg);
+    tcb.retransmits = 0;
+    tcb.rtt.resetBackoff();
+  }
+  // RFC 7323 §2.2: the window of a SYN is never scaled.
+  tcb.sndWnd = seg.window;
+  tcb.sndWl1 = seg.seq;
+  tcb.sndWl2 = seg.ack;
+  tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
+  if (seqGt(tcb.sndUna, tcb.iss)) {
+    // Our SYN has been ACKed: ESTABLISHED, and ACK the peer's SYN (queued data may ride along).
+    tcb.rtoAt = Infinity;
+    tcb.unackedSince = -1;
+    tcb.ackNow = true;
+    tcb.setState('ESTABLISHED', 'rcv SYN-ACK');
+    tcb.armKeepalive();
+    tcb.user?.onEstablished?.();
+    if (tcb.state !== 'ESTABLISHED') return;
+    // Text or FIN on the SYN-ACK: continue at the sixth step (§3.10.7.3).
+    if (seg.payload.length > 0 || (f & TCP_FIN)) {
+      processText(tcb, seqAdd(seg.seq, 1), seg.payload);
+      if (f & TCP_FIN) processFinBit(tcb, seqAdd(seqAdd(seg.seq, 1), seg.payload.length));
+    }
+    return;
+  }
+  // Simultaneous open: SYN-RECEIVED, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> (§3.10.7.3, Figure 7).
+  tcb.setState('SYN-RECEIVED', 'rcv SYN (simultaneous open)');
+  tcb.sndNxt = tcb.iss;
+  sendSyn(tcb, true);
+}
+
+// ------------------------------------------------------------------ other states
+
+function otherStates(tcb: Tcb, seg: SegmentIn): void {
+  const f = seg.flags;
+  const c = tcb.host.counters;
+  const payloadLen = seg.payload.length;
+
+  // TIME-WAIT: a retransmission of the peer's FIN (our last ACK was lost). Acknowledge it
+  // and restart the 2·MSL timer (§3.10.7.4 "TIME-WAIT STATE", eighth step; Linux tcp_timewait_state_process).
+  if (tcb.state === 'TIME-WAIT' && (f & TCP_FIN) && !(f & (TCP_RST | TCP_SYN)) && seqAdd(seg.seq, payloadLen + 1) === tcb.rcvNxt) {
+    tcb.ackNow = true;
+    restartTimeWait(tcb);
+    return;
+  }
+
+  if (tcb.state === 'SYN-RECEIVED') {
+    // A retransmitted SYN: our SYN-ACK was lost; send it again (Linux tcp_check_req).
+    if ((f & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === tcb.irs) {
+      tcb.sndNxt = tcb.iss;
+      sendSyn(tcb, true);
+      return;
+    }
+    // Simultaneous open: the peer's SYN-ACK acknowledges our SYN. Take it as the handshake's
+    // ACK (Linux tcp_validate_incoming special case) rather than answering with a bare ACK.
+    if ((f & (TCP_SYN | TCP_ACK | TCP_RST)) === (TCP_SYN | TCP_ACK) && seg.seq === tcb.irs && seg.ack === tcb.sndMax && !tcb.passive) {
+      establishFromSynReceived(tcb, seg);
+      return;
+    }
+  }
+
+  // PAWS (RFC 7323 §5.3): a segment whose timestamp is older than TS.Recent is an old duplicate.
+  if (tcb.tsOk && !(f & TCP_RST)) {
+    if (!seg.opts.tsPresent) {
+      // RFC 7323 §3.2: once negotiated, a non-RST segment without a timestamp SHOULD be dropped.
+      drop(tcb, 'missing timestamp');
+      return;
+    }
+    if (tsLt(seg.opts.tsVal, tcb.tsRecent) && tcb.now - tcb.tsRecentAt <= PAWS_IDLE_LIMIT) {
+      c.TcpExtPAWSEstab++;
+      tcb.ackNow = true;
+      drop(tcb, 'paws');
+      return;
+    }
+  }
+
+  // First, check the sequence number (Table 6).
+  const segLen = payloadLen + ((f & TCP_SYN) ? 1 : 0) + ((f & TCP_FIN) ? 1 : 0);
+  const rcvWnd = Math.max(0, seqDiff(tcb.rcvAdv, tcb.rcvNxt));
+  let textOk = true;
+  if (!segmentAcceptable(seg.seq, segLen, tcb.rcvNxt, rcvWnd)) {
+    // "If the RCV.WND is zero … special allowance should be made to accept valid ACKs, URGs and RSTs."
+    if (rcvWnd === 0 && seg.seq === tcb.rcvNxt) {
+      textOk = false;
+    } else {
+      if (f & TCP_RST) { drop(tcb, 'rst out of window'); return; }
+      // RFC 5961 §4: a SYN in a synchronized state gets a challenge ACK whatever its sequence number.
+      if (f & TCP_SYN) { c.TcpExtTCPSYNChallenge++; sendChallengeAck(tcb); return; }
+      tcb.ackNow = true;
+      drop(tcb, 'out of window');
+      return;
+    }
+  }
+
+  // RFC 7323 §4.3 (2): remember the timestamp of a segment that covers Last.ACK.sent.
+  if (tcb.tsOk && seg.opts.tsPresent && seqLe(seg.seq, tcb.lastAckSent) && !tsLt(seg.opts.tsVal, tcb.tsRecent)) {
+    tcb.tsRecent = seg.opts.tsVal;
+    tcb.tsRecentAt = tcb.now;
+  }
+
+  // Second, check the RST bit (RFC 5961 §3.2).
+  if (f & TCP_RST) {
+    c.TcpInRsts++;
+    if (seg.seq !== tcb.rcvNxt) {
+      // In the window but not exact: challenge ACK, drop.
+      sendChallengeAck(tcb);
+      return;
+    }
+    resetConnection(tcb);
+    return;
+  }
+
+  // Fourth, check the SYN bit (RFC 5961 §4.2 challenge ACK; passive SYN-RECEIVED returns to LISTEN).
+  if (f & TCP_SYN) {
+    if (tcb.state === 'SYN-RECEIVED' && tcb.passive) {
+      tcb.closeTcb('reset', null);
+      return;
+    }
+    c.TcpExtTCPSYNChallenge++;
+    sendChallengeAck(tcb);
+    return;
+  }
+
+  // Fifth, check the ACK field.
+  if (!(f & TCP_ACK)) { drop(tcb, 'no ack'); return; }
+  if (tcb.state === 'SYN-RECEIVED') {
+    if (seqLt(tcb.sndUna, seg.ack) && seqLe(seg.ack, tcb.sndMax)) {
+      establishFromSynReceived(tcb, seg);
+      if ((tcb.state as TcpState) === 'CLOSED') return;
+    } else {
+      replyRst(tcb, seg.ack);
+      drop(tcb, 'syn-received: unacceptable ack');
+      return;
+    }
+  } else if (!ackAcceptable(tcb, seg)) {
+    return;
+  } else if (!processAck(tcb, seg)) {
+    return;
+  }
+
+  switch (tcb.state) {
+    case 'FIN-WAIT-1':
+      if (tcb.finAcked) {
+        tcb.setState('FIN-WAIT-2', 'rcv ACK of FIN');
+        if (tcb.orphan) tcb.armFinWait2();
+      }
+      break;
+    case 'CLOSING':
+      if (tcb.finAcked) { enterTimeWait(tcb, 'rcv ACK of FIN'); return; }
+      return; // "otherwise, ignore the segment"
+    case 'LAST-ACK':
+      if (tcb.finAcked) { tcb.closeTcb('normal', null); }
+      return;
+    case 'TIME-WAIT':
+      return;
+    default:
+      break;
+  }
+
+  // Sixth, check the URG bit: remember the urgent pointer; data is delivered inline (RFC 6093).
+  if ((f & TCP_URG) && (tcb.state === 'ESTABLISHED' || tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2')) {
+    const up = seqAdd(seg.seq, seg.urgentPointer);
+    if (seqGt(up, tcb.rcvUp)) tcb.rcvUp = up;
+  }
+
+  // Seventh, process the segment text.
+  if (payloadLen > 0 && textOk) {
+    if (tcb.state === 'ESTABLISHED' || tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2') {
+      processText(tcb, seg.seq, seg.payload);
+    }
+  }
+
+  // Eighth, check the FIN bit.
+  if ((f & TCP_FIN) && textOk) processFinBit(tcb, seqAdd(seg.seq, payloadLen));
+}
+
+/** SYN-RECEIVED → ESTABLISHED on an acceptable ACK (§3.10.7.4 fifth step). */
+function establishFromSynReceived(tcb: Tcb, seg: SegmentIn): void {
+  tcb.sndWnd = seg.window << tcb.sndWscale;
+  tcb.sndWl1 = seg.seq;
+  tcb.sndWl2 = seg.ack;
+  tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
+  if (tcb.passive) tcb.host.counters.TcpPassiveOpens++;
+  processAck(tcb, seg);
+  tcb.setState('ESTABLISHED', 'rcv ACK of SYN');
+  tcb.armKeepalive();
+  tcb.user?.onEstablished?.();
+  // A CLOSE issued in SYN-RECEIVED waits until here (§3.10.4).
+  if (tcb.finQueued && tcb.state === 'ESTABLISHED') tcb.setState('FIN-WAIT-1', 'user: close');
+}
+
+/** RFC 5961 §5.2 ACK acceptability; RFC 9293: an ACK for unsent data gets an ACK. */
+function ackAcceptable(tcb: Tcb, seg: SegmentIn): boolean {
+  if (seqGt(seg.ack, tcb.sndMax)) {
+    sendChallengeAck(tcb);
+    drop(tcb, 'ack of unsent data');
+    return false;
+  }
+  if (seqLt(seg.ack, seqAdd(tcb.sndUna, -tcb.maxSndWnd))) {
+    sendChallengeAck(tcb);
+    drop(tcb, 'ack too old');
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The ESTABLISHED-state ACK processing shared by every synchronized state: advance
+ * SND.UNA, free acknowledged data, sample the RTT, feed congestion control and loss
+ * recovery, manage the retransmission timer (RFC 6298 §5), update the send window.
+ */
+function processAck(tcb: Tcb, seg: SegmentIn): boolean {
+  const ack = seg.ack;
+  const wnd = (seg.flags & TCP_SYN) ? seg.window : seg.window << tcb.sndWscale;
+  if (seqGt(ack, tcb.sndUna)) {
+    const acked = seqDiff(ack, tcb.sndUna);
+    const dataEnd = tcb.sndDataEnd;
+    const ackData = seqGt(ack, dataEnd) ? dataEnd : ack;
+    let freed = 0;
+    if (seqGt(ackData, tcb.sndBufSeq)) {
+      freed = seqDiff(ackData, tcb.sndBufSeq);
+      tcb.sndBuf.consume(freed);
+      tcb.sndBufSeq = ackData;
+      tcb.bytesAcked += freed;
+    }
+    tcb.sndUna = ack;
+    if (seqLt(tcb.sndNxt, tcb.sndUna)) tcb.sndNxt = tcb.sndUna;
+    const rttSample = sampleRtt(tcb, seg);
+    tcb.rtt.resetBackoff();
+    tcb.retransmits = 0;
+    tcb.persistBackoff = 0;
+    onNewAck(tcb, acked, rttSample);
+    // RFC 6298 §5.2/§5.3: all data acknowledged → stop the timer; otherwise restart it.
+    if (tcb.sndUna === tcb.sndMax) {
+      tcb.rtoAt = Infinity;
+      tcb.unackedSince = -1;
+    } else {
+      tcb.rtoAt = tcb.now + tcb.rtt.rto;
+      tcb.unackedSince = tcb.now;
+    }
+    if (freed > 0 && !tcb.finQueued) tcb.user?.onWritable?.();
+    if (tcb.sndBuf.length === 0) tcb.sndBuf.release();
+  } else if (ack === tcb.sndUna) {
+    // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no data or SYN/FIN on the ACK,
+    // same ACK number and the same advertised window.
+    if (seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqGt(tcb.sndMax, tcb.sndUna) && wnd === tcb.sndWnd) {
+      onDupAck(tcb);
+    }
+  }
+  // Send window update (§3.10.7.4): only from segments newer than the last update.
+  if (seqLt(tcb.sndWl1, seg.seq) || (tcb.sndWl1 === seg.seq && seqLe(tcb.sndWl2, ack))) {
+    tcb.sndWnd = wnd;
+    tcb.sndWl1 = seg.seq;
+    tcb.sndWl2 = ack;
+    if (wnd > tcb.maxSndWnd) tcb.maxSndWnd = wnd;
+  }
+  return true;
+}
+
+/** RTT measurement: timestamps when negotiated (RFC 7323 §4.1), else Karn-timed segments (RFC 6298 §3). */
+function sampleRtt(tcb: Tcb, seg: SegmentIn): number | null {
+  let r = -1;
+  if (tcb.tsOk && seg.opts.tsPresent && seg.opts.tsEcr !== 0) {
+    const ms = (tcb.tsNow() - seg.opts.tsEcr) | 0;
+    if (ms >= 0 && ms < 3_600_000) r = Math.max(ms * 1000, 1);
+  } else if (tcb.rttStart >= 0 && seqGe(seg.ack, tcb.rttSeq)) {
+    r = Math.max(tcb.now - tcb.rttStart, 1);
+    tcb.rttStart = -1;
+  }
+  if (r < 0) return null;
+  tcb.rtt.sample(r);
+  return r;
+}
+
+/**
+ * Seventh step: take the segment text starting at `seq` (trimmed to the window by the
+ * receive buffer), advance RCV.NXT over what became contiguous, and decide how to ACK:
+ * immediately for out-of-order data and hole fills (RFC 5681 §4.2, RFC 2018), during
+ * quick-ack at start, or for every second full-sized segment; else via the delayed-ACK
+ * timer (RFC 1122 §4.2.3.2, Linux 40 ms).
+ */
+export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
+  const len = payload.length;
+  if (len === 0) return;
+  if (len > tcb.rcvMss) tcb.rcvMss = Math.min(len, tcb.mssOur);
+  const off = seqDiff(seq, tcb.rcvNxt);
+  const hadHoles = tcb.rcvBuf.hasOutOfOrder;
+  const adv = tcb.rcvBuf.write(off, payload);
+  if (adv > 0) {
+    tcb.rcvNxt = seqAdd(tcb.rcvNxt, adv);
+    tcb.bytesReceived += adv;
+    if (tcb.readShutdown) tcb.rcvBuf.read(tcb.rcvBuf.readable);
+    if (hadHoles) {
+      tcb.ackNow = true;
+    } else {
+      tcb.unackedRcvBytes += adv;
+      if (tcb.quickAcks > 0) { tcb.quickAcks--; tcb.ackNow = true; }
+      else if (tcb.unackedRcvBytes >= 2 * tcb.rcvMss) tcb.ackNow = true;
+      else if (tcb.delackAt === Infinity) {
+        tcb.delackAt = tcb.now + tcb.host.options.tcp_delack_min * 1000;
+        if (tcb.host.tracer !== null) tcb.traceTimer('delack', 'set', tcb.delackAt);
+      }
+    }
+    if (tcb.pendingFinSeq >= 0 && tcb.pendingFinSeq === tcb.rcvNxt) processFin(tcb);
+    if (!tcb.readShutdown && tcb.rcvBuf.readable > 0) tcb.user?.onReadable?.();
+  } else {
+    // Out of order, or an old duplicate: ACK at once so the sender sees duplicate ACKs / SACKs.
+    if (off > 0) tcb.host.counters.TcpExtTCPOFOQueue++;
+    tcb.ackNow = true;
+  }
+}
+
+/** Eighth step for a FIN at `finSeq`: process it now if all data before it is in, else remember it. */
+function processFinBit(tcb: Tcb, finSeq: number): void {
+  if (tcb.finReceived) return;
+  if (finSeq === tcb.rcvNxt) processFin(tcb);
+  else if (seqGt(finSeq, tcb.rcvNxt)) { tcb.pendingFinSeq = finSeq; tcb.ackNow = true; }
+}
+
+/** "Signal the user 'connection closing' … advance RCV.NXT over the FIN, and send an acknowledgment." */
+function processFin(tcb: Tcb): void {
+  tcb.pendingFinSeq = -1;
+  tcb.finReceived = true;
+  tcb.rcvNxt = seqAdd(tcb.rcvNxt, 1);
+  tcb.ackNow = true;
+  switch (tcb.state) {
+    case 'SYN-RECEIVED':
+    case 'ESTABLISHED':
+      tcb.setState('CLOSE-WAIT', 'rcv FIN');
+      break;
+    case 'FIN-WAIT-1':
+      if (tcb.finAcked) enterTimeWait(tcb, 'rcv FIN+ACK');
+      else tcb.setState('CLOSING', 'rcv FIN');
+      break;
+    case 'FIN-WAIT-2':
+      tcb.finWait2At = Infinity;
+      enterTimeWait(tcb, 'rcv FIN');
+      break;
+    case 'TIME-WAIT':
+      restartTimeWait(tcb);
+      break;
+    default:
+      break;
+  }
+  tcb.user?.onEnd?.();
+}
+
+function restartTimeWait(tcb: Tcb): void {
+  tcb.timeWaitAt = tcb.now + 2 * tcb.host.options.tcp_msl * 1_000_000;
+  if (tcb.host.tracer !== null) tcb.traceTimer('time-wait', 'set', tcb.timeWaitAt);
+}
+
+/** RST accepted (sequence exactly RCV.NXT): §3.10.7.4 second step, per state. */
+function resetConnection(tcb: Tcb): void {
+  switch (tcb.state) {
+    case 'SYN-RECEIVED':
+      if (tcb.passive) tcb.closeTcb('reset', null);          // back to LISTEN: the listener forgets it
+      else tcb.closeTcb('refused', 'ECONNREFUSED');
+      return;
+    case 'ESTABLISHED':
+    case 'CLOSE-WAIT':
+      tcb.host.counters.TcpEstabResets++;
+      tcb.closeTcb('reset', 'ECONNRESET');
+      return;
+    case 'FIN-WAIT-1':
+    case 'FIN-WAIT-2':
+      tcb.closeTcb('reset', 'ECONNRESET');
+      return;
+    default:
+      // CLOSING, LAST-ACK, TIME-WAIT: enter CLOSED (RFC 1337 hazards noted in docs/conformance.md).
+      tcb.closeTcb('reset', null);
+  }
+}
+
+/** <SEQ=SEG.ACK><CTL=RST> in reply to an unacceptable ACK. */
+function replyRst(tcb: Tcb, seq: number): void {
+  const s = tcb.out;
+  s.seq = seq; s.ack = 0; s.flags = TCP_RST; s.window = 0; s.urgentPointer = 0; s.payload = null; s.retransmit = false;
+  const o = s.opts; o.mss = -1; o.wscale = -1; o.sackPermitted = false; o.ts = false; o.sack.length = 0;
+  tcb.host.counters.TcpOutRsts++;
+  tcb.segsOut++;
+  tcb.host.emit(tcb, s);
+}
+
+function drop(tcb: Tcb, reason: string): void {
+  const tr = tcb.host.tracer;
+  if (tr !== null) tr({ type: 'drop', t: tcb.now, host: tcb.host.traceHost, conn: tcb.connId, reason });
+}
+

@@ -1,0 +1,258 @@
+// Building and sending segments: SYN, SYN-ACK, data with segmentation, Nagle and sender
+// SWS avoidance, FIN, ACKs with the advertised window, RST. The TCB's `out` object is
+// filled and handed to the host, which serializes it synchronously.
+import type { Tcb } from './tcb.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.js';
+import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq.js';
+
+/**
+ * Send what the state and the windows allow: the SYN/SYN-ACK when not yet sent, queued
+ * data, the FIN, and a pending ACK if nothing else carried it. Called after every event.
+ */
+export function output(tcb: Tcb): void {
+  switch (tcb.state) {
+    case 'CLOSED':
+    case 'LISTEN':
+      return;
+    case 'SYN-SENT':
+      if (tcb.sndNxt === tcb.iss) sendSyn(tcb, false);
+      return;
+    case 'SYN-RECEIVED':
+      if (tcb.sndNxt === tcb.iss) sendSyn(tcb, true);
+      else if (tcb.ackNow) sendAck(tcb);
+      return;
+    case 'TIME-WAIT':
+      if (tcb.ackNow) sendAck(tcb);
+      return;
+    default: {
+      const sent = transmitData(tcb);
+      if (!sent && tcb.ackNow) sendAck(tcb);
+      armPersistIfStalled(tcb);
+    }
+  }
+}
+
+/** SYN (active open) or SYN-ACK (passive open / simultaneous open), at ISS. */
+export function sendSyn(tcb: Tcb, withAck: boolean): void {
+  const s = tcb.out;
+  s.seq = tcb.iss;
+  s.flags = withAck ? TCP_SYN | TCP_ACK : TCP_SYN;
+  s.ack = withAck ? tcb.rcvNxt : 0;
+  s.payload = null;
+  s.urgentPointer = 0;
+  s.retransmit = seqGt(tcb.sndMax, tcb.iss);
+  const o = s.opts;
+  o.mss = tcb.mssOur;
+  // On a SYN-ACK we only echo what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
+  o.sackPermitted = tcb.wantSack && (!withAck || tcb.sackOk);
+  o.ts = tcb.wantTs && (!withAck || tcb.tsOk);
+  o.tsVal = o.ts ? tcb.tsNow() : 0;
+  o.tsEcr = withAck && o.ts ? tcb.tsRecent : 0;
+  o.wscale = tcb.wantWs && (!withAck || tcb.wsOk) ? tcb.rcvWscale : -1;
+  o.sack.length = 0;
+  // RFC 7323 §2.2: the window field of a SYN is never scaled.
+  const avail = tcb.rcvWndAvail;
+  s.window = Math.min(avail, 65535);
+  tcb.rcvAdv = seqAdd(tcb.rcvNxt, s.window);
+  if (withAck) tcb.lastAckSent = tcb.rcvNxt;
+  tcb.sndNxt = seqAdd(tcb.iss, 1);
+  tcb.sndMax = seqMax(tcb.sndMax, tcb.sndNxt);
+  if (s.retransmit) noteRetransmit(tcb);
+  else { tcb.rttSeq = tcb.sndNxt; tcb.rttStart = tcb.now; }
+  if (tcb.rtoAt === Infinity) armRto(tcb);
+  emit(tcb);
+}
+
+/** A bare ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4). */
+export function sendAck(tcb: Tcb): void {
+  prepare(tcb, tcb.sndNxt, TCP_ACK);
+  emit(tcb);
+}
+
+/** Keepalive / zero-window probe: <SEQ=SND.UNA−1><ACK=RCV.NXT>, no data (Linux tcp_xmit_probe_skb; RFC 1122 §4.2.3.6). */
+export function sendProbe(tcb: Tcb): void {
+  prepare(tcb, seqAdd(tcb.sndUna, -1), TCP_ACK);
+  emit(tcb);
+}
+
+/** RST from within a connection: <SEQ=seq><CTL=RST> (ACK set when synchronized, as Linux does). */
+export function sendRst(tcb: Tcb, seq: number): void {
+  const s = tcb.out;
+  s.seq = seq;
+  s.ack = tcb.rcvNxt;
+  s.flags = tcb.state === 'SYN-SENT' ? TCP_RST : TCP_RST | TCP_ACK;
+  s.window = 0;
+  s.urgentPointer = 0;
+  s.payload = null;
+  s.retransmit = false;
+  const o = s.opts;
+  o.mss = -1; o.wscale = -1; o.sackPermitted = false; o.sack.length = 0;
+  o.ts = false;
+  tcb.host.counters.TcpOutRsts++;
+  emit(tcb);
+}
+
+/** Challenge ACK (RFC 5961 §3.2, §4.2, §5.2), subject to the stack-wide rate limit (§7). */
+export function sendChallengeAck(tcb: Tcb): void {
+  if (!tcb.host.challengeAckAllowed(tcb.now)) return;
+  tcb.host.counters.TcpExtTCPChallengeACK++;
+  sendAck(tcb);
+}
+
+/** Fill `out` for a segment at `seq` with `flags` (no payload), window and options. */
+function prepare(tcb: Tcb, seq: number, flags: number): void {
+  const s = tcb.out;
+  s.seq = seq;
+  s.flags = flags;
+  s.ack = tcb.rcvNxt;
+  s.payload = null;
+  s.urgentPointer = 0;
+  s.retransmit = false;
+  const o = s.opts;
+  o.mss = -1; o.wscale = -1; o.sackPermitted = false;
+  o.ts = tcb.tsOk;
+  if (o.ts) { o.tsVal = tcb.tsNow(); o.tsEcr = tcb.tsRecent; }
+  fillSack(tcb, o.sack);
+  s.window = advertiseWindow(tcb);
+  tcb.lastAckSent = tcb.rcvNxt;
+}
+
+/** SACK blocks for out-of-order data (RFC 2018 §4): 3 blocks fit next to a timestamp, 4 without. */
+function fillSack(tcb: Tcb, out: number[]): void {
+  out.length = 0;
+  if (!tcb.sackOk || !tcb.rcvBuf.hasOutOfOrder) return;
+  const blocks = tcb.rcvBuf.sackBlocks(tcb.tsOk ? 3 : 4);
+  for (const [l, r] of blocks) out.push(seqAdd(tcb.rcvNxt, l), seqAdd(tcb.rcvNxt, r));
+}
+
+/**
+ * The window to announce, as the raw 16-bit field. Receiver SWS avoidance (RFC 1122
+ * §4.2.3.3): the right edge only moves when it can move by min(buffer/2, MSS); it never
+ * moves left (RFC 9293 §3.8.6: "the total of RCV.NXT and RCV.WND should not be reduced").
+ */
+export function advertiseWindow(tcb: Tcb): number {
+  const oldRight = seqGt(tcb.rcvAdv, tcb.rcvNxt) ? tcb.rcvAdv : tcb.rcvNxt;
+  const newRight = seqAdd(tcb.rcvNxt, tcb.rcvWndAvail);
+  let right = oldRight;
+  let keepOld = true;
+  if (seqGt(newRight, oldRight)) {
+    const threshold = Math.min(tcb.rcvBuf.capacity >>> 1, tcb.mssOur);
+    if (seqDiff(newRight, oldRight) >= threshold) { right = newRight; keepOld = false; }
+  }
+  const unit = 2 ** tcb.rcvWscale;
+  const wnd = seqDiff(right, tcb.rcvNxt);
+  // Round up when holding the old edge so scaling never shrinks it; down otherwise.
+  let raw = keepOld ? Math.ceil(wnd / unit) : Math.floor(wnd / unit);
+  if (raw > 65535) raw = 65535;
+  const edge = seqAdd(tcb.rcvNxt, raw * unit);
+  if (seqGt(edge, tcb.rcvAdv)) tcb.rcvAdv = edge;
+  return raw;
+}
+
+/**
+ * Send queued data (and the FIN) as the send window, congestion window, Nagle (RFC 896,
+ * RFC 9293 §3.7.4) and sender SWS avoidance (RFC 1122 §4.2.3.4) allow. Returns whether
+ * any segment went out (it carried the ACK).
+ */
+export function transmitData(tcb: Tcb): boolean {
+  let sent = false;
+  const finState = tcb.state === 'FIN-WAIT-1' || tcb.state === 'CLOSING' || tcb.state === 'LAST-ACK';
+  // RFC 5681 §4.1 restart after idle: nothing in flight and idle for more than an RTO.
+  if (tcb.sndNxt === tcb.sndUna && tcb.unsentBytes > 0 && tcb.lastSendAt > 0 && tcb.now - tcb.lastSendAt > tcb.rtt.rto) {
+    tcb.cc.onIdleRestart(tcb.now, tcb.rtt.rto, tcb.lastSendAt);
+  }
+  for (;;) {
+    const dataEnd = tcb.sndDataEnd;
+    const avail = seqDiff(dataEnd, tcb.sndNxt);
+    if (avail > 0) {
+      const wnd = Math.min(tcb.sndWnd, tcb.cc.cwnd);
+      const usable = seqDiff(seqAdd(tcb.sndUna, wnd), tcb.sndNxt);
+      let len = Math.min(avail, tcb.effMss, usable);
+      if (len <= 0) break;
+      const isRetransmit = seqLt(tcb.sndNxt, tcb.sndMax);
+      const carriesAll = len === avail;
+      const withFin = carriesAll && tcb.finQueued && finState;
+      if (!isRetransmit && len < tcb.effMss) {
+        if (!carriesAll) {
+          // Window-limited fragment: send only if it is at least half the largest window
+          // the peer has offered (RFC 1122 §4.2.3.4 (3)); the persist timer overrides.
+          if (len < (tcb.maxSndWnd >>> 1)) break;
+        } else if (!tcb.noDelay && !withFin && tcb.sndNxt !== tcb.sndUna) {
+          // Nagle: a small segment waits while data is unacknowledged.
+          break;
+        }
+      }
+      if (len > avail) len = avail;
+      sendData(tcb, tcb.sndNxt, len, withFin);
+      sent = true;
+      continue;
+    }
+    if (tcb.finQueued && finState && tcb.sndNxt === dataEnd) {
+      // A bare FIN: it occupies one sequence number; sent regardless of the window (Linux tcp_send_fin).
+      sendData(tcb, tcb.sndNxt, 0, true);
+      sent = true;
+    }
+    break;
+  }
+  return sent;
+}
+
+/** Emit one data segment [seq, seq+len) (+FIN) and advance SND.NXT/SND.MAX. */
+export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): void {
+  const s = tcb.out;
+  let flags = TCP_ACK;
+  const end = seqAdd(seq, len);
+  if (len > 0 && end === tcb.sndDataEnd) flags |= TCP_PSH;
+  if (withFin) flags |= TCP_FIN;
+  prepare(tcb, seq, flags);
+  if (len > 0) s.payload = tcb.sndBuf.view(seqDiff(seq, tcb.sndBufSeq), len);
+  const segEnd = withFin ? seqAdd(end, 1) : end;
+  const isRetransmit = seqLt(seq, tcb.sndMax);
+  s.retransmit = isRetransmit;
+  if (isRetransmit) noteRetransmit(tcb);
+  else if (!tcb.tsOk && tcb.rttStart < 0) { tcb.rttSeq = segEnd; tcb.rttStart = tcb.now; }
+  if (seqGt(segEnd, tcb.sndNxt)) tcb.sndNxt = segEnd;
+  if (seqGt(segEnd, tcb.sndMax)) tcb.sndMax = segEnd;
+  if (tcb.unackedSince < 0) tcb.unackedSince = tcb.now;
+  tcb.lastSendAt = tcb.now;
+  if (tcb.rtoAt === Infinity) armRto(tcb);
+  tcb.persistAt = Infinity;
+  emit(tcb);
+}
+
+function noteRetransmit(tcb: Tcb): void {
+  tcb.retransmittedSegs++;
+  tcb.host.counters.TcpRetransSegs++;
+  // Karn's rule (RFC 6298 §3): never time a retransmitted segment.
+  if (!tcb.tsOk) tcb.rttStart = -1;
+}
+
+export function armRto(tcb: Tcb): void {
+  tcb.rtoAt = tcb.now + tcb.rtt.rto;
+  if (tcb.host.tracer !== null) tcb.traceTimer(tcb.state === 'SYN-SENT' ? 'syn' : tcb.state === 'SYN-RECEIVED' ? 'synack' : 'rto', 'set', tcb.rtoAt);
+}
+
+/**
+ * Unsent data (or FIN) is held and nothing is in flight: without a timer nothing would
+ * ever move it. Arm the persist timer (RFC 9293 §3.8.6.1 zero-window probing; RFC 1122
+ * §4.2.3.4 SWS override).
+ */
+function armPersistIfStalled(tcb: Tcb): void {
+  if (tcb.sndNxt !== tcb.sndUna || tcb.rtoAt !== Infinity) { tcb.persistAt = Infinity; return; }
+  if (tcb.unsentBytes === 0) { tcb.persistAt = Infinity; return; }
+  if (tcb.persistAt !== Infinity) return;
+  const base = Math.max(tcb.rtt.rto, tcb.host.options.tcp_rto_min * 1000);
+  tcb.persistAt = tcb.now + Math.min(base * 2 ** tcb.persistBackoff, tcb.host.options.tcp_rto_max * 1000);
+  if (tcb.host.tracer !== null) tcb.traceTimer('persist', 'set', tcb.persistAt);
+}
+
+function emit(tcb: Tcb): void {
+  const s = tcb.out;
+  if (s.flags & TCP_ACK) {
+    tcb.ackNow = false;
+    tcb.unackedRcvBytes = 0;
+    if (tcb.delackAt !== Infinity) tcb.delackAt = Infinity;
+  }
+  tcb.segsOut++;
+  tcb.host.emit(tcb, s);
+}

@@ -1,0 +1,94 @@
+// Loss recovery without SACK: fast retransmit on three duplicate ACKs and NewReno fast
+// recovery (RFC 5681 §3.2, RFC 6582 §3.2), limited transmit (RFC 3042). The congestion
+// controller (cc/) decides window sizes; this module decides what to retransmit and when.
+// SACK-based recovery (RFC 6675) plugs in here later with the same three entry points.
+import type { Tcb } from '../tcb.js';
+import { seqAdd, seqDiff, seqGe, seqGt } from '../seq.js';
+import { sendData } from '../output.js';
+
+/** RFC 5681 §3.2: DupThresh. */
+export const DUP_THRESH = 3;
+
+/** A duplicate ACK arrived (RFC 5681 §2 definition, checked by the caller). */
+export function onDupAck(tcb: Tcb): void {
+  tcb.dupAcks++;
+  const mss = tcb.effMss;
+  if (tcb.inRecovery) {
+    // RFC 6582 §3.2 step 4: inflate by one SMSS per further duplicate ACK.
+    tcb.cc.cwnd += mss;
+    return;
+  }
+  if (tcb.dupAcks === DUP_THRESH) {
+    // RFC 6582 §3.2 step 2: only if the ACK covers more than "recover" (avoids a second
+    // reduction for losses from the same window after an RTO).
+    if (!seqGt(tcb.sndUna, tcb.recover)) return;
+    tcb.recover = tcb.sndMax;
+    tcb.cc.onLossDetected(tcb.inFlight, tcb.now);
+    tcb.inRecovery = true;
+    tcb.host.counters.TcpExtTCPFastRetrans++;
+    tcb.host.counters.TcpExtTCPRenoRecovery++;
+    retransmitHead(tcb);
+    // RFC 6582 §3.2 step 3: cwnd = ssthresh + 3*SMSS.
+    tcb.cc.cwnd = tcb.cc.ssthresh + DUP_THRESH * mss;
+    return;
+  }
+  if (tcb.dupAcks < DUP_THRESH) limitedTransmit(tcb);
+}
+
+/** New data was cumulatively acknowledged (`acked` bytes of sequence space). */
+export function onNewAck(tcb: Tcb, acked: number, rtt: number | null): void {
+  if (tcb.inRecovery) {
+    const mss = tcb.effMss;
+    if (seqGe(tcb.sndUna, tcb.recover)) {
+      // Full acknowledgment (RFC 6582 §3.2 step 3 of "Full acknowledgments"): deflate.
+      tcb.inRecovery = false;
+      tcb.dupAcks = 0;
+      tcb.cc.onRecoveryExit(tcb.now);
+      tcb.cc.cwnd = Math.min(tcb.cc.ssthresh, Math.max(tcb.inFlight, mss) + mss);
+    } else {
+      // Partial acknowledgment (step 5): retransmit the first unacknowledged segment,
+      // deflate by the amount acked, add back one SMSS if at least one SMSS was acked.
+      retransmitHead(tcb);
+      tcb.cc.cwnd = Math.max(mss, tcb.cc.cwnd - acked + (acked >= mss ? mss : 0));
+    }
+    return;
+  }
+  tcb.dupAcks = 0;
+  tcb.cc.onAck(acked, tcb.now, rtt, tcb.inFlight);
+}
+
+/** The retransmission timer expired (RFC 5681 §3.1 eq. 4; RFC 6582 §3.2 step 1 "recover"). */
+export function onRetransmitTimeout(tcb: Tcb): void {
+  tcb.cc.onRto(tcb.inFlight, tcb.now);
+  tcb.inRecovery = false;
+  tcb.dupAcks = 0;
+  tcb.recover = tcb.sndMax;
+}
+
+/** Resend the segment at SND.UNA without moving SND.NXT. */
+export function retransmitHead(tcb: Tcb): void {
+  const dataLeft = seqDiff(tcb.sndDataEnd, tcb.sndUna);
+  const len = Math.min(tcb.effMss, Math.max(0, dataLeft));
+  const finState = tcb.state === 'FIN-WAIT-1' || tcb.state === 'CLOSING' || tcb.state === 'LAST-ACK';
+  const withFin = tcb.finSent && finState && len === dataLeft;
+  if (len === 0 && !withFin) return;
+  const savedNxt = tcb.sndNxt;
+  sendData(tcb, tcb.sndUna, len, withFin);
+  if (seqGt(savedNxt, tcb.sndNxt)) tcb.sndNxt = savedNxt;
+}
+
+/**
+ * RFC 3042: on the first and second duplicate ACK, send one new segment if the receiver's
+ * window allows and the flight stays within cwnd + 2*SMSS.
+ */
+function limitedTransmit(tcb: Tcb): void {
+  const unsent = tcb.unsentBytes;
+  if (unsent <= 0) return;
+  const mss = tcb.effMss;
+  const len = Math.min(unsent, mss);
+  const rwndEdge = seqAdd(tcb.sndUna, tcb.sndWnd);
+  if (seqGt(seqAdd(tcb.sndNxt, len), rwndEdge)) return;
+  if (tcb.inFlight + len > tcb.cc.cwnd + 2 * mss) return;
+  if (len < mss && !tcb.noDelay) return;
+  sendData(tcb, tcb.sndNxt, len, false);
+}

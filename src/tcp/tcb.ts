@@ -1,0 +1,511 @@
+// The transmission control block (RFC 9293 §3.3.1) and the user calls of §3.10.1–3.10.6.
+//
+// The TCB is sans-I/O: every entry point takes `now`, segments leave through the host's
+// emit(), and the host asks nextDeadline() to know when to call onTimeout(). Segment
+// processing lives in input.ts, segment building in output.ts, timer handling in timers.ts.
+import type { Instant, Duration } from '../time/instant.js';
+import { windowScaleFor, type StackOptions } from '../stack/options.js';
+import type { Counters } from '../stack/counters.js';
+import type { TraceSink, ConnId, TimerName } from '../trace/events.js';
+import type { CongestionControl } from './cc/types.js';
+import type { CloseCause, SegmentIn, SegmentOut, TcpErrorCode, TcpState } from './types.js';
+import { newOutOptions, isSynchronized } from './types.js';
+import { SendBuffer } from './sendbuf.js';
+import { ReceiveBuffer } from './recvbuf.js';
+import { RttEstimator } from './rtt.js';
+import { createCongestionControl } from './cc/index.js';
+import { IntervalLimiter } from './ratelimit.js';
+import { seqAdd, seqDiff, seqGt } from './seq.js';
+import { segmentArrives } from './input.js';
+import { output, sendRst } from './output.js';
+import { onTimeout } from './timers.js';
+
+/** What the TCB needs from the stack that owns it. */
+export interface TcbHost {
+  readonly options: StackOptions;
+  readonly counters: Counters;
+  /** Serialize and send a segment now (synchronously: `seg` is reused by the caller). */
+  emit(tcb: Tcb, seg: SegmentOut): void;
+  /** Called on every state change, after the TCB's own fields are updated. */
+  stateChanged(tcb: Tcb, from: TcpState, to: TcpState, cause: string): void;
+  /** Stack-wide challenge-ACK budget (RFC 5961 §7). */
+  challengeAckAllowed(now: Instant): boolean;
+  /** The TCB's earliest deadline may have changed. */
+  timersChanged(tcb: Tcb): void;
+  tracer: TraceSink | null;
+  /** Host address for traces. */
+  readonly traceHost: number;
+  /** The user closed the connection: it lives on as an orphan (Linux caps them: tcp_max_orphans). */
+  orphaned(tcb: Tcb): void;
+}
+
+/** Callbacks to the user of a connection (the socket layer). All optional. */
+export interface TcbUser {
+  /** The handshake completed (ESTABLISHED). */
+  onEstablished?(): void;
+  /** New in-order data can be read. */
+  onReadable?(): void;
+  /** The peer sent FIN: after the readable data, no more will come. */
+  onEnd?(): void;
+  /** Space was freed in the send buffer. */
+  onWritable?(): void;
+  /** The connection reached CLOSED. `error` is set for resets, timeouts, refusals. */
+  onClosed?(error: TcpErrorCode | null, cause: CloseCause): void;
+}
+
+export interface TcbConfig {
+  localAddr: number; localPort: number; remoteAddr: number; remotePort: number;
+  /** Interface MTU: we announce MSS = MTU − 40 (RFC 6691 / RFC 9293 §3.7.1). */
+  mtu: number;
+  iss: number;
+  /** Per-connection timestamp offset (Linux randomizes TSval per connection). */
+  tsOffset: number;
+  rcvBufSize?: number;
+  sndBufSize?: number;
+}
+
+let nextTcbId = 1;
+
+export class Tcb {
+  readonly id = nextTcbId++;
+  state: TcpState = 'CLOSED';
+  readonly localAddr: number; localPort: number;
+  readonly remoteAddr: number; readonly remotePort: number;
+  /** Created from a listener (passive OPEN). */
+  passive = false;
+  /** The listener that owns this connection until accept(). */
+  listener: { childStateChanged(tcb: Tcb, to: TcpState): void } | null = null;
+  user: TcbUser | null = null;
+  /** Free slot for the socket layer (its Socket object). */
+  handle: unknown = null;
+
+  // --- send sequence space (RFC 9293 §3.3.1) ---
+  iss: number;
+  sndUna: number;
+  sndNxt: number;
+  /** Highest sequence number sent + 1 (sndNxt moves back on go-back-N retransmission). */
+  sndMax: number;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** MAX.SND.WND (RFC 5961 §5): the largest window the peer ever offered. */
+  maxSndWnd = 0;
+  /** Shift applied to the peer's window field (its wscale), 0 without window scaling. */
+  sndWscale = 0;
+  /** Sequence number of the first byte in sndBuf. */
+  sndBufSeq: number;
+  /** The user asked to close the sending side (CLOSE or shutdown(SHUT_WR)): a FIN follows the data. */
+  finQueued = false;
+
+  // --- receive sequence space ---
+  irs = 0;
+  rcvNxt = 0;
+  /** Right edge of the window we last advertised (RCV.NXT + RCV.WND at that time). */
+  rcvAdv = 0;
+  /** Our window shift (announced in our SYN). */
+  rcvWscale = 0;
+  rcvUp = 0;
+  /** A FIN arrived out of order at this sequence number; processed when RCV.NXT reaches it. */
+  pendingFinSeq = -1;
+  /** The peer's FIN has been processed. */
+  finReceived = false;
+
+  // --- options ---
+  readonly mssOur: number;
+  mssPeer = 536;
+  /** Effective send MSS: min(peer MSS, our MTU − 40) minus TCP options carried on every segment. */
+  effMss = 536;
+  /** Largest segment payload seen from the peer (Linux rcv_mss), for delayed-ACK decisions. */
+  rcvMss = 536;
+  wsOk = false;
+  sackOk = false;
+  tsOk = false;
+  /** RFC 7323 §4.3: TS.Recent and Last.ACK.sent. */
+  tsRecent = 0;
+  tsRecentAt: Instant = 0;
+  lastAckSent = 0;
+  readonly tsOffset: number;
+  /** What we asked for in our SYN (cleared when the peer does not agree). */
+  wantWs: boolean; wantSack: boolean; wantTs: boolean;
+
+  // --- buffers ---
+  readonly sndBuf: SendBuffer;
+  readonly rcvBuf: ReceiveBuffer;
+
+  // --- user-side status ---
+  /** close() was called: nobody will read; the connection is an orphan until CLOSED. */
+  orphan = false;
+  /** shutdown(SHUT_RD). */
+  readShutdown = false;
+  noDelay = false;
+  keepAlive = false;
+  keepIdle: Duration; keepIntvl: Duration; keepCnt: number;
+  /** RFC 5482 / TCP_USER_TIMEOUT: 0 = use the retry counts. */
+  userTimeout: Duration = 0;
+  error: TcpErrorCode | null = null;
+
+  // --- timers (deadlines in µs; Infinity = not armed) ---
+  rtoAt = Infinity;
+  delackAt = Infinity;
+  persistAt = Infinity;
+  keepaliveAt = Infinity;
+  timeWaitAt = Infinity;
+  finWait2At = Infinity;
+  /** The deadline the host last scheduled for us (lazy timer queue entries compare against it). */
+  scheduledAt = Infinity;
+  /** Consecutive retransmission timeouts without progress. */
+  retransmits = 0;
+  persistBackoff = 0;
+  keepaliveProbes = 0;
+  /** When the oldest outstanding data was first sent without being acknowledged since (user timeout). */
+  unackedSince: Instant = -1;
+
+  // --- RTT and congestion control ---
+  readonly rtt: RttEstimator;
+  /** Karn timing without timestamps: the segment ending at rttSeq was sent at rttStart (−1: none timed). */
+  rttSeq = 0;
+  rttStart: Instant = -1;
+  cc: CongestionControl;
+  dupAcks = 0;
+  inRecovery = false;
+  /** RFC 6582 "recover": highest sequence sent when fast recovery started. */
+  recover: number;
+  lastSendAt: Instant = 0;
+  lastRecvAt: Instant = 0;
+
+  // --- ACK generation ---
+  ackNow = false;
+  /** Bytes received in order and not yet acknowledged (delayed ACK). */
+  unackedRcvBytes = 0;
+  quickAcks: number;
+  readonly invalidAckLimiter: IntervalLimiter;
+
+  // --- statistics ---
+  retransmittedSegs = 0;
+  segsIn = 0;
+  segsOut = 0;
+  bytesAcked = 0;
+  bytesReceived = 0;
+
+  /** Reused outgoing segment (the host serializes it synchronously). */
+  readonly out: SegmentOut = { seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, opts: newOutOptions(), payload: null, retransmit: false };
+  /** Reused SACK block list for outgoing ACKs. */
+  readonly sackScratch: number[] = [];
+  /** Time of the current event (set by every entry point). */
+  now: Instant = 0;
+
+  constructor(readonly host: TcbHost, cfg: TcbConfig) {
+    const o = host.options;
+    this.localAddr = cfg.localAddr; this.localPort = cfg.localPort;
+    this.remoteAddr = cfg.remoteAddr; this.remotePort = cfg.remotePort;
+    this.iss = cfg.iss >>> 0;
+    this.sndUna = this.iss; this.sndNxt = this.iss; this.sndMax = this.iss;
+    this.sndBufSeq = seqAdd(this.iss, 1);
+    this.recover = this.iss;
+    this.mssOur = Math.max(88, Math.min(65495, cfg.mtu - 40));
+    this.tsOffset = cfg.tsOffset >>> 0;
+    this.wantWs = o.tcp_window_scaling !== 0;
+    this.wantSack = o.tcp_sack !== 0;
+    this.wantTs = o.tcp_timestamps !== 0;
+    const rcv = cfg.rcvBufSize ?? o.tcp_rmem[1];
+    this.rcvBuf = new ReceiveBuffer(rcv);
+    this.sndBuf = new SendBuffer(cfg.sndBufSize ?? o.tcp_wmem[1]);
+    // RFC 7323 §2.3: the shift is chosen from the largest buffer we may grow to (Linux: tcp_rmem[2]).
+    this.rcvWscale = this.wantWs ? windowScaleFor(Math.max(rcv, o.tcp_rmem[2])) : 0;
+    this.rtt = new RttEstimator({ initialRto: o.tcp_rto_initial * 1000, minRto: o.tcp_rto_min * 1000, maxRto: o.tcp_rto_max * 1000 });
+    this.cc = createCongestionControl(o.tcp_congestion_control, 536);
+    this.keepIdle = o.tcp_keepalive_time * 1_000_000;
+    this.keepIntvl = o.tcp_keepalive_intvl * 1_000_000;
+    this.keepCnt = o.tcp_keepalive_probes;
+    this.quickAcks = o.tcp_quickack_segments;
+    this.invalidAckLimiter = new IntervalLimiter(o.tcp_invalid_ratelimit * 1000);
+  }
+
+  get connId(): ConnId {
+    return { localAddr: this.localAddr, localPort: this.localPort, remoteAddr: this.remoteAddr, remotePort: this.remotePort };
+  }
+
+  // ---------------------------------------------------------------- state
+
+  setState(to: TcpState, cause: string): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.host.stateChanged(this, from, to, cause);
+    if (this.listener !== null) this.listener.childStateChanged(this, to);
+  }
+
+  /** Enter CLOSED: release everything and tell the user (RFC 9293 "delete the TCB"). */
+  closeTcb(cause: CloseCause, error: TcpErrorCode | null): void {
+    if (this.state === 'CLOSED') return;
+    if (error !== null && this.error === null) this.error = error;
+    this.rtoAt = this.delackAt = this.persistAt = this.keepaliveAt = this.timeWaitAt = this.finWait2At = Infinity;
+    this.setState('CLOSED', cause);
+    this.sndBuf.release();
+    this.host.timersChanged(this);
+    const u = this.user;
+    if (u?.onClosed) u.onClosed(error, cause);
+  }
+
+  /** Earliest time at which onTimeout() has work to do. */
+  nextDeadline(): Instant {
+    let t = this.rtoAt;
+    if (this.delackAt < t) t = this.delackAt;
+    if (this.persistAt < t) t = this.persistAt;
+    if (this.keepaliveAt < t) t = this.keepaliveAt;
+    if (this.timeWaitAt < t) t = this.timeWaitAt;
+    if (this.finWait2At < t) t = this.finWait2At;
+    return t;
+  }
+
+  traceTimer(timer: TimerName, action: 'set' | 'cancel' | 'fire', at?: Instant): void {
+    const tr = this.host.tracer;
+    if (tr !== null) tr({ type: 'timer', t: this.now, host: this.host.traceHost, conn: this.connId, timer, action, at });
+  }
+
+  traceUser(call: string, detail?: string): void {
+    const tr = this.host.tracer;
+    if (tr !== null) tr({ type: 'user', t: this.now, host: this.host.traceHost, conn: this.connId, call, detail });
+  }
+
+  // ---------------------------------------------------------------- derived values
+
+  /** Timestamp clock for TSval: milliseconds (RFC 7323 §5.4 allows 1 ms–1 s ticks), offset per connection. */
+  tsNow(): number {
+    return (Math.floor(this.now / 1000) + this.tsOffset) >>> 0;
+  }
+
+  /** Sequence number just past the last byte of data the user has written. */
+  get sndDataEnd(): number { return seqAdd(this.sndBufSeq, this.sndBuf.length); }
+
+  /** The FIN's sequence number (valid when finQueued). */
+  get finSeq(): number { return this.sndDataEnd; }
+
+  /** Our FIN has been sent at least once. */
+  get finSent(): boolean { return this.finQueued && seqGt(this.sndMax, this.finSeq); }
+
+  /** Our FIN has been acknowledged. */
+  get finAcked(): boolean { return this.finQueued && seqGt(this.sndUna, this.finSeq); }
+
+  /** Bytes in flight (sequence space sent and not acknowledged). */
+  get inFlight(): number { return seqDiff(this.sndNxt, this.sndUna); }
+
+  /** Bytes the user can still write into the send buffer. */
+  get sendSpace(): number { return this.finQueued ? 0 : this.sndBuf.free; }
+
+  /** Bytes written by the user and not yet sent. */
+  get unsentBytes(): number { return Math.max(0, seqDiff(this.sndDataEnd, this.sndNxt)); }
+
+  /** The receive window we would offer now (free buffer space beyond RCV.NXT). */
+  get rcvWndAvail(): number { return this.rcvBuf.window; }
+
+  /** Retransmission limit for the current state (Linux: tcp_syn_retries, tcp_synack_retries, tcp_orphan_retries, tcp_retries2). */
+  retryLimit(): number {
+    const o = this.host.options;
+    if (this.state === 'SYN-SENT') return o.tcp_syn_retries;
+    if (this.state === 'SYN-RECEIVED') return o.tcp_synack_retries;
+    if (this.orphan) return o.tcp_orphan_retries === 0 ? 8 : o.tcp_orphan_retries;
+    return o.tcp_retries2;
+  }
+
+  /** Recompute the effective send MSS after option negotiation (RFC 9293 §3.7.1, RFC 6691). */
+  updateEffMss(): void {
+    let mss = Math.min(this.mssPeer, this.mssOur);
+    // Options on every segment reduce the payload (RFC 6691 §3: the MSS excludes options).
+    if (this.tsOk) mss -= 12;
+    this.effMss = Math.max(mss, 64);
+    this.cc.setMss(this.effMss);
+  }
+
+  // ---------------------------------------------------------------- user calls (RFC 9293 §3.10)
+
+  /** OPEN (active), §3.10.1: send SYN, enter SYN-SENT. */
+  openActive(now: Instant): void {
+    this.now = now;
+    this.traceUser('connect');
+    this.host.counters.TcpActiveOpens++;
+    this.setState('SYN-SENT', 'user: connect');
+    output(this);
+    this.host.timersChanged(this);
+  }
+
+  /**
+   * SEND, §3.10.2: queue data; returns the number of bytes accepted (the rest does not fit
+   * the send buffer; the user waits for onWritable). Data written before ESTABLISHED is
+   * queued and sent once the handshake completes.
+   */
+  send(data: Uint8Array, now: Instant, off = 0, len = data.length - off): number {
+    this.now = now;
+    if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT' || this.state === 'LISTEN') return -1;
+    const n = this.sndBuf.write(data, off, len);
+    if (n > 0 && isSynchronizedOrEstablishing(this.state)) output(this);
+    this.host.timersChanged(this);
+    return n;
+  }
+
+  /** RECEIVE, §3.10.3: take up to `max` in-order bytes. Opens the window with an update when worthwhile. */
+  receive(max: number, now: Instant): Uint8Array {
+    this.now = now;
+    const before = this.rcvBuf.readable;
+    const data = this.rcvBuf.read(max);
+    if (data.length > 0 && isSynchronized(this.state) && !this.finReceived) {
+      this.maybeWindowUpdate(before);
+      this.host.timersChanged(this);
+    }
+    return data;
+  }
+
+  /** Bytes ready to read. */
+  get readable(): number { return this.rcvBuf.readable; }
+
+  /**
+   * A reader freed buffer space: send a window update when the window grows by at least
+   * min(buffer/2, MSS) beyond what we advertised (RFC 1122 §4.2.3.3 receiver SWS avoidance),
+   * or when it reopens from below one MSS (Linux tcp_cleanup_rbuf).
+   */
+  maybeWindowUpdate(_readableBefore: number): void {
+    const avail = this.rcvWndAvail;
+    const advertised = seqDiff(this.rcvAdv, this.rcvNxt);
+    const grow = avail - Math.max(0, advertised);
+    const threshold = Math.min(this.rcvBuf.capacity >>> 1, this.mssOur);
+    if (grow >= threshold || (advertised < this.mssOur && avail >= this.mssOur && grow > 0)) {
+      this.ackNow = true;
+      output(this);
+    }
+  }
+
+  /**
+   * CLOSE, §3.10.4 (and shutdown(SHUT_WR) with orphan=false): no more data will be sent;
+   * queue a FIN after the buffered data. With `orphan`, the user also stops reading: unread
+   * received data makes this an abort with RST (RFC 2525 §2.17, Linux tcp_close).
+   */
+  close(now: Instant, orphan = true): void {
+    this.now = now;
+    this.traceUser(orphan ? 'close' : 'shutdown', orphan ? undefined : 'SHUT_WR');
+    if (this.state === 'CLOSED' || this.state === 'LISTEN') return;
+    if (orphan && !this.orphan) {
+      this.orphan = true;
+      this.host.orphaned(this);
+      if ((this.state as TcpState) === 'CLOSED') return;
+    }
+    switch (this.state) {
+      case 'SYN-SENT':
+        // §3.10.4: delete the TCB, "error: closing" for queued calls.
+        this.closeTcb('abort', null);
+        return;
+      default:
+        break;
+    }
+    if (orphan && this.rcvBuf.readable > 0) {
+      this.host.counters.TcpExtTCPAbortOnClose++;
+      this.abort(now, 'close with unread data');
+      return;
+    }
+    if (this.finQueued) { this.host.timersChanged(this); return; }
+    switch (this.state) {
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+        // §3.10.4: in SYN-RECEIVED the FIN waits until data is sent; we hold it until ESTABLISHED.
+        this.finQueued = true;
+        if (this.state === 'ESTABLISHED') this.setState('FIN-WAIT-1', orphan ? 'user: close' : 'user: shutdown');
+        break;
+      case 'CLOSE-WAIT':
+        this.finQueued = true;
+        this.setState('LAST-ACK', orphan ? 'user: close' : 'user: shutdown');
+        break;
+      default:
+        // FIN-WAIT-*, CLOSING, LAST-ACK, TIME-WAIT: already closing ("error: connection closing").
+        break;
+    }
+    if (orphan && this.state === 'FIN-WAIT-2') this.armFinWait2();
+    output(this);
+    this.host.timersChanged(this);
+  }
+
+  /** shutdown(SHUT_RD): discard further data from the peer (it is still acknowledged). */
+  shutdownRead(now: Instant): void {
+    this.now = now;
+    this.readShutdown = true;
+    this.traceUser('shutdown', 'SHUT_RD');
+  }
+
+  /** ABORT, §3.10.5: send RST (in synchronized states and SYN-RECEIVED), enter CLOSED. */
+  abort(now: Instant, why = 'user: abort'): void {
+    this.now = now;
+    this.traceUser('abort', why);
+    const s = this.state;
+    if (s === 'SYN-RECEIVED' || s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT') {
+      sendRst(this, this.sndNxt);
+      if (s === 'ESTABLISHED' || s === 'CLOSE-WAIT') this.host.counters.TcpEstabResets++;
+    }
+    this.closeTcb('abort', null);
+  }
+
+  /** Arm the FIN-WAIT-2 timer for an orphaned connection (Linux tcp_fin_timeout). */
+  armFinWait2(): void {
+    this.finWait2At = this.now + this.host.options.tcp_fin_timeout * 1_000_000;
+    this.traceTimer('fin-wait-2', 'set', this.finWait2At);
+  }
+
+  /** STATUS, §3.10.6. */
+  status(): TcbStatus {
+    return {
+      state: this.state, localAddr: this.localAddr, localPort: this.localPort, remoteAddr: this.remoteAddr, remotePort: this.remotePort,
+      sndUna: this.sndUna, sndNxt: this.sndNxt, sndWnd: this.sndWnd, rcvNxt: this.rcvNxt, rcvWnd: Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt)),
+      cwnd: this.cc.cwnd, ssthresh: this.cc.ssthresh, srtt: this.rtt.srtt, rttvar: this.rtt.rttvar, rto: this.rtt.rto,
+      inFlight: this.inFlight, retransmits: this.retransmittedSegs, recvQ: this.rcvBuf.readable, sendQ: this.sndBuf.length,
+      mss: this.effMss, sndWscale: this.sndWscale, rcvWscale: this.rcvWscale, sackOk: this.sackOk, tsOk: this.tsOk,
+    };
+  }
+
+  setKeepAlive(now: Instant, enable: boolean, idle?: Duration, intvl?: Duration, cnt?: number): void {
+    this.now = now;
+    this.keepAlive = enable;
+    if (idle !== undefined && idle > 0) this.keepIdle = idle;
+    if (intvl !== undefined && intvl > 0) this.keepIntvl = intvl;
+    if (cnt !== undefined && cnt > 0) this.keepCnt = cnt;
+    this.keepaliveProbes = 0;
+    this.armKeepalive();
+    this.host.timersChanged(this);
+  }
+
+  armKeepalive(): void {
+    if (this.keepAlive && isSynchronized(this.state) && this.state !== 'TIME-WAIT') {
+      this.keepaliveAt = this.lastRecvAt + this.keepIdle;
+      if (this.keepaliveAt < this.now) this.keepaliveAt = this.now;
+    } else {
+      this.keepaliveAt = Infinity;
+    }
+  }
+
+  // ---------------------------------------------------------------- events from the host
+
+  /** SEGMENT ARRIVES (RFC 9293 §3.10.7.3–3.10.7.4) for a segment demultiplexed to this TCB. */
+  onSegmentArrives(seg: SegmentIn, now: Instant): void {
+    this.now = now;
+    this.segsIn++;
+    segmentArrives(this, seg);
+    if (this.state !== 'CLOSED') output(this);
+    this.host.timersChanged(this);
+  }
+
+  /** Timeouts (RFC 9293 §3.10.8 and the timers of RFC 1122/6298). */
+  onTimeout(now: Instant): void {
+    this.now = now;
+    onTimeout(this);
+    if (this.state !== 'CLOSED') output(this);
+    this.host.timersChanged(this);
+  }
+}
+
+export interface TcbStatus {
+  state: TcpState; localAddr: number; localPort: number; remoteAddr: number; remotePort: number;
+  sndUna: number; sndNxt: number; sndWnd: number; rcvNxt: number; rcvWnd: number;
+  cwnd: number; ssthresh: number; srtt: Duration; rttvar: Duration; rto: Duration;
+  inFlight: number; retransmits: number; recvQ: number; sendQ: number; mss: number;
+  sndWscale: number; rcvWscale: number; sackOk: boolean; tsOk: boolean;
+}
+
+function isSynchronizedOrEstablishing(s: TcpState): boolean {
+  return s === 'ESTABLISHED' || s === 'CLOSE-WAIT';
+}

@@ -1,0 +1,27 @@
+// Typed trace events. Emitted by the stack and the TCP engine only when somebody listens
+// (callers check `tracer !== null` before building an event), so tracing costs nothing
+// when it is off.
+import type { Instant } from '../time/instant.js';
+import type { TcpState } from '../tcp/types.js';
+
+export interface ConnId {
+  localAddr: number; localPort: number; remoteAddr: number; remotePort: number;
+}
+
+export interface SegmentTraceOptions {
+  mss?: number; wscale?: number; sackOK?: boolean; ts?: { val: number; ecr: number }; sack?: Array<[number, number]>;
+}
+
+export interface SegmentEvent {
+  type: 'segment'; t: Instant; host: number; conn: ConnId; dir: 'in' | 'out';
+  seq: number; ack: number; flags: number; win: number; len: number; urg: number;
+  options: SegmentTraceOptions; retransmit?: boolean;
+}
+export interface StateEvent { type: 'state'; t: Instant; host: number; conn: ConnId; from: TcpState; to: TcpState; cause: string }
+export interface TimerEvent { type: 'timer'; t: Instant; host: number; conn: ConnId; timer: TimerName; action: 'set' | 'cancel' | 'fire'; at?: Instant }
+export interface UserEvent { type: 'user'; t: Instant; host: number; conn: ConnId; call: string; detail?: string }
+export interface DropEvent { type: 'drop'; t: Instant; host: number; conn: ConnId | null; reason: string }
+
+export type TraceEvent = SegmentEvent | StateEvent | TimerEvent | UserEvent | DropEvent;
+export type TimerName = 'rto' | 'syn' | 'synack' | 'persist' | 'delack' | 'keepalive' | 'time-wait' | 'fin-wait-2' | 'user-timeout';
+export type TraceSink = (ev: TraceEvent) => void;

@@ -1,0 +1,43 @@
+// IPv4 addresses as uint32 numbers (network byte order value: "1.2.3.4" -> 0x01020304).
+
+/** One decimal octet 0..255 with no leading zeros: "010" is rejected because inet_aton(3) reads it as octal. */
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+const DOTTED_QUAD = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+const PREFIX_LEN = /^(3[0-2]|[12][0-9]|[0-9])$/;
+
+/** Strict dotted quad "198.18.0.1" -> uint32, or null. */
+export function parseIpv4Address(s: string): number | null {
+  const m = DOTTED_QUAD.exec(s);
+  if (m === null) return null;
+  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+}
+
+export function formatIpv4Address(a: number): string {
+  const v = a >>> 0;
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+}
+
+/** "198.18.0.1/24" -> { addr, prefixLen }; host bits are kept (an interface address). */
+export function parseCidr(s: string): { addr: number; prefixLen: number } | null {
+  const slash = s.indexOf('/');
+  if (slash < 0) return null;
+  const addr = parseIpv4Address(s.slice(0, slash));
+  const len = s.slice(slash + 1);
+  if (addr === null || !PREFIX_LEN.test(len)) return null;
+  return { addr, prefixLen: Number(len) };
+}
+
+/** Netmask for a prefix length 0..32 as uint32 (24 -> 0xffffff00). Throws RangeError otherwise. */
+export function prefixMask(prefixLen: number): number {
+  if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32) {
+    throw new RangeError(`prefix length ${prefixLen} not in 0..32`);
+  }
+  // JS shifts count mod 32, so /0 needs its own case.
+  return prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
+}
+
+/** True when addr lies in net/prefixLen (host bits of net are ignored). */
+export function inPrefix(addr: number, net: number, prefixLen: number): boolean {
+  const mask = prefixMask(prefixLen);
+  return ((addr & mask) >>> 0) === ((net & mask) >>> 0);
+}
