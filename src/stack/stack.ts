@@ -42,7 +42,15 @@ export interface StackInit {
   options?: Partial<StackOptions>;
   /** Source of secrets (ISN key, cookie key, timestamp offsets). Seed it in simulation. */
   random?: (n: number) => Uint8Array;
+  /**
+   * Tests only: choose the ISN of passive (listener-created) connections, e.g. just below
+   * 2^32 to exercise sequence wraparound. Return null to use the normal RFC 6528 ISN.
+   */
+  isnOverride?: IsnOverride;
 }
+
+/** See StackInit.isnOverride. Addresses/ports are (local, local port, remote, remote port). */
+export type IsnOverride = (localAddr: number, localPort: number, remoteAddr: number, remotePort: number) => number | null;
 
 export interface ConnectOptions {
   remoteAddr: number | string;
@@ -51,6 +59,8 @@ export interface ConnectOptions {
   localPort?: number;
   rcvBuf?: number;
   sndBuf?: number;
+  /** Tests only: force the initial send sequence number (e.g. near 2^32 for wraparound tests). */
+  iss?: number;
 }
 
 export interface ListenOptions {
@@ -82,6 +92,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   tracer: TraceSink | null = null;
   /** Called when an earlier deadline was scheduled (a realtime driver re-arms its timer). */
   onWake: (() => void) | null = null;
+  /** Tests only: passive ISN override (StackInit.isnOverride); settable after construction. */
+  isnOverride: IsnOverride | null = null;
 
   private readonly conns = new ConnTable();
   private readonly listenersByPort = new Map<number, Listener[]>();
@@ -113,6 +125,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const r = random(2);
     this.nextEphemeral = lo + (((r[0]! << 8) | r[1]!) % (hi - lo + 1));
     this.name0 = init.name;
+    this.isnOverride = init.isnOverride ?? null;
     this.defaultRcvWscale = this.options.tcp_window_scaling ? windowScaleFor(this.options.tcp_rmem[2]) : 0;
   }
 
@@ -376,7 +389,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   }
 
   createPassiveTcb(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, iss: number | null, now: Instant): Tcb {
-    const isn = iss ?? this.pendingIss ?? this.isnGen.isn(localAddr, localPort, remoteAddr, remotePort, now);
+    const isn = iss ?? this.pendingIss ?? this.isnOverride?.(localAddr, localPort, remoteAddr, remotePort) ?? this.isnGen.isn(localAddr, localPort, remoteAddr, remotePort, now);
     const tcb = new Tcb(this, {
       localAddr, localPort, remoteAddr, remotePort, mtu: this.route(remoteAddr)?.mtu ?? 576, iss: isn,
       tsOffset: this.tsOffsetFor(localAddr, localPort, remoteAddr, remotePort),
@@ -413,7 +426,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     }
     const tcb = new Tcb(this, {
       localAddr: local, localPort: port, remoteAddr: remote, remotePort: opts.remotePort, mtu: nif.mtu,
-      iss: this.pendingIss ?? this.isnGen.isn(local, port, remote, opts.remotePort, now),
+      iss: opts.iss ?? this.pendingIss ?? this.isnGen.isn(local, port, remote, opts.remotePort, now),
       tsOffset: this.tsOffsetFor(local, port, remote, opts.remotePort),
       rcvBufSize: opts.rcvBuf, sndBufSize: opts.sndBuf,
     });
@@ -476,8 +489,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     l.close(this.clock.now());
   }
 
-  /** Every connection this stack knows (all states but CLOSED), for tables and tests. */
-  connections(): Tcb[] { return [...this.conns.values()]; }
+  /** Every connection (TCB) this stack knows, in all states but CLOSED. */
+  tcbs(): Tcb[] { return [...this.conns.values()]; }
 
   listeners(): Listener[] {
     const out: Listener[] = [];

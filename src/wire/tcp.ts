@@ -98,7 +98,8 @@ function checksumValid(buf: Uint8Array, src: number, dst: number): boolean {
 }
 
 /**
- * Parses a whole TCP segment (the IPv4 payload). When both `src` and `dst` are given and
+ * Parses a whole TCP segment: `buf` must be exactly the IPv4 payload (bounded by the IP total
+ * length), because its length enters the pseudo-header. When both `src` and `dst` are given and
  * verifyChecksum is not false, the checksum is verified over the pseudo-header. Checks run
  * in this order: length ('truncated'), data offset ('bad-data-offset'), checksum
  * ('bad-checksum'), options ('bad-option').
@@ -211,7 +212,8 @@ function check16(name: string, v: number): void {
 /**
  * Writes header, options (EOL-padded) and a copy of the payload at out[off..], then the
  * checksum over the IPv4 pseudo-header (RFC 9293 §3.1 MUST-2). seq/ack are taken mod 2^32
- * (int32 values from bit operations are fine). Returns the segment length. Throws RangeError
+ * (int32 values from bit operations are fine). `payload` may already sit at out[off+hlen..]
+ * (the copy is then a no-op). Returns the segment length. Throws RangeError
  * for values that do not fit their fields or when `out` is too small (caller bugs).
  */
 export function emitTcp(

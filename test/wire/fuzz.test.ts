@@ -39,7 +39,7 @@ const int = (n: number): number => Math.floor(rnd() * n);
 const INTERESTING = [0, 1, 2, 3, 4, 5, 8, 10, 0x0f, 0x10, 0x14, 0x28, 0x3c, 0x40, 0x45, 0x46, 0x4f, 0x50, 0x5f, 0x60, 0x7f, 0x80, 0xf0, 0xfe, 0xff];
 const byte = (): number => (rnd() < 0.3 ? INTERESTING[int(INTERESTING.length)]! : int(256));
 
-function check<T>(r: ParseResult<T>, where: string): r is { ok: true; value: T } {
+function check<T>(r: ParseResult<T>, where: string): r is Extract<ParseResult<T>, { ok: true }> {
   if (r.ok) return true;
   assert.ok(KINDS.has(r.error.kind), `${where}: unknown error kind ${String(r.error.kind)}`);
   assert.equal(typeof r.error.reason, 'string', where);
@@ -270,6 +270,7 @@ function hexOf(b: Uint8Array): string {
 test(`fuzz: ${BUFFERS} random and mutated buffers through every src/wire parser (seed ${SEED})`, () => {
   const pool = seeds();
   const stats = { random: 0, mutated: 0, ipOk: 0, tcpOk: 0, pcapOk: 0 };
+  const tcpErrors = new Map<ParseErrorKind, number>();
   // Sanity: the seeds themselves parse.
   for (const s of pool) assert.ok(parseIpv4(s).ok);
   for (let n = 0; n < BUFFERS; n++) {
@@ -302,7 +303,11 @@ test(`fuzz: ${BUFFERS} random and mutated buffers through every src/wire parser 
     const ip = parseIpv4(b);
     if (ip.ok) {
       stats.ipOk++;
-      if (ip.value.protocol === IPPROTO_TCP && parseTcp(ip.value.payload, { src: ip.value.src, dst: ip.value.dst }).ok) stats.tcpOk++;
+      if (ip.value.protocol === IPPROTO_TCP) {
+        const t = parseTcp(ip.value.payload, { src: ip.value.src, dst: ip.value.dst });
+        if (t.ok) stats.tcpOk++;
+        else tcpErrors.set(t.error.kind, (tcpErrors.get(t.error.kind) ?? 0) + 1);
+      }
     }
   }
 
@@ -332,4 +337,9 @@ test(`fuzz: ${BUFFERS} random and mutated buffers through every src/wire parser 
   assert.ok(stats.ipOk > BUFFERS / 10, JSON.stringify(stats));
   assert.ok(stats.tcpOk > BUFFERS / 50, JSON.stringify(stats));
   assert.ok(stats.pcapOk > 100, JSON.stringify(stats));
+  // ... and every TCP error kind is produced from checksum-valid IPv4 packets.
+  for (const k of ['truncated', 'bad-data-offset', 'bad-checksum', 'bad-option'] as const) {
+    assert.ok((tcpErrors.get(k) ?? 0) > 50, `${k}: ${JSON.stringify([...tcpErrors])}`);
+  }
+  if (process.env.SYNACK_FUZZ_STATS) console.log(JSON.stringify(stats), JSON.stringify([...tcpErrors]));
 });
