@@ -46,6 +46,8 @@ export interface Counters {
   TcpExtTCPRenoRecovery: number;
   TcpExtTCPOFOQueue: number;
   TcpExtTCPZeroWindowProbes: number;
+  /** Replies to out-of-window/PAWS-failing bare ACKs suppressed by tcp_invalid_ratelimit (Linux name). */
+  TcpExtTCPACKSkippedSeq: number;
 }
 
 export function newCounters(): Counters {
@@ -59,7 +61,7 @@ export function newCounters(): Counters {
     TcpExtPAWSEstab: 0, TcpExtTCPTimeouts: 0, TcpExtTCPFastRetrans: 0, TcpExtTCPLossProbes: 0, TcpExtTCPKeepAlive: 0,
     TcpExtTCPAbortOnData: 0, TcpExtTCPAbortOnClose: 0, TcpExtTCPAbortOnTimeout: 0, TcpExtTCPAbortOnMemory: 0,
     TcpExtTW: 0, TcpExtTWRecycled: 0, TcpExtDelayedACKs: 0, TcpExtTCPSackRecovery: 0, TcpExtTCPRenoRecovery: 0,
-    TcpExtTCPOFOQueue: 0, TcpExtTCPZeroWindowProbes: 0,
+    TcpExtTCPOFOQueue: 0, TcpExtTCPZeroWindowProbes: 0, TcpExtTCPACKSkippedSeq: 0,
   };
 }
 

@@ -27,6 +27,8 @@ export interface StackOptions {
   tcp_syncookies: number;
   /** 1: reuse a TIME-WAIT 4-tuple for a new outgoing connection when timestamps make it safe (RFC 6191). */
   tcp_tw_reuse: number;
+  /** 1: a RST received in TIME-WAIT is ignored (RFC 1337 §3 "TIME-WAIT assassination" fix); Linux default 0. */
+  tcp_rfc1337: number;
   /** Ephemeral port range, inclusive. */
   ip_local_port_range: [number, number];
   /** Receive / send buffer sizes in bytes: [min, default, max]. */
@@ -71,6 +73,7 @@ export const DEFAULT_STACK_OPTIONS: Readonly<StackOptions> = Object.freeze({
   somaxconn: 4096,
   tcp_syncookies: 1,
   tcp_tw_reuse: 1,
+  tcp_rfc1337: 0,
   ip_local_port_range: [32768, 60999] as [number, number],
   tcp_rmem: [4096, 131072, 6291456] as [number, number, number],
   tcp_wmem: [4096, 16384, 4194304] as [number, number, number],

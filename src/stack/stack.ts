@@ -27,6 +27,7 @@ import { newCounters, DropCounters, type Counters } from './counters.js';
 import { ConnTable } from './demux.js';
 import { serializeSegment } from './tcpout.js';
 import { StackError } from './errors.js';
+import { connectionTable, type ConnRow } from './table.js';
 
 export interface NetIf {
   readonly addr: number;
@@ -239,9 +240,12 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const srcPort = v.srcPort, dstPort = v.dstPort;
     let tcb = this.conns.find(dst, dstPort, src, srcPort);
     if (this.tracer !== null) this.traceSegment('in', dst, dstPort, src, srcPort, seg.seq, seg.ack, seg.flags, seg.window, seg.payload.length, seg.urgentPointer, this.optSummary, now, false);
-    if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)) {
+    if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)
+      && this.findListener(dst, dstPort) !== null) {
       // RFC 6191 / RFC 9293 §3.10.7.4 note: a new SYN with a higher timestamp (or sequence
       // number) may reuse a TIME-WAIT 4-tuple. Linux picks ISS = old SND.NXT + 65535 + 2.
+      // Only a listener can take the new connection; without one TIME-WAIT stays and the
+      // SYN gets its challenge ACK (Linux tcp_v4_rcv: TCP_TW_SYN with no listener → TCP_TW_ACK).
       this.pendingIss = seqAdd(tcb.sndNxt, 65537);
       this.counters.TcpExtTWRecycled++;
       tcb.closeTcb('reuse', null);
@@ -491,6 +495,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   /** Every connection (TCB) this stack knows, in all states but CLOSED. */
   tcbs(): Tcb[] { return [...this.conns.values()]; }
+
+  /** The connection table, like `ss -tanoi` (render it with renderConnectionTable). */
+  connections(): ConnRow[] { return connectionTable(this); }
 
   listeners(): Listener[] {
     const out: Listener[] = [];

@@ -6,7 +6,7 @@ import type { SegmentIn, TcpState } from './types.js';
 import type { TcpOptionSummary } from '../wire/tcpoptions.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, segmentAcceptable } from './seq.js';
-import { sendChallengeAck, sendSyn } from './output.js';
+import { sendChallengeAck, sendRst, sendSyn } from './output.js';
 import { onDupAck, onNewAck } from './recovery/newreno.js';
 import { enterTimeWait } from './timers.js';
 
@@ -77,10 +77,13 @@ function synSent(tcb: Tcb, seg: SegmentIn): void {
   tcb.irs = seg.seq;
   tcb.rcvNxt = seqAdd(seg.seq, 1);
   tcb.rcvAdv = tcb.rcvNxt;
+  tcb.rcvUp = tcb.rcvNxt; // RCV.UP starts at the stream's start (the sixth step takes a max against it)
   negotiateSynOptions(tcb, seg.opts);
   if (ackOk) {
     tcb.sndUna = seg.ack;
     sampleRtt(tcb, seg);
+    // RFC 6298 §5.7: the SYN timed out and no RTT sample came of it → RTO 3 s for the data.
+    if (tcb.retransmits > 0 && !tcb.rtt.hasSample) tcb.rtt.reset(true);
     tcb.retransmits = 0;
     tcb.rtt.resetBackoff();
   }
@@ -108,7 +111,8 @@ function synSent(tcb: Tcb, seg: SegmentIn): void {
   // Simultaneous open: SYN-RECEIVED, answer <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> (§3.10.7.3, Figure 7).
   tcb.setState('SYN-RECEIVED', 'rcv SYN (simultaneous open)');
   tcb.sndNxt = tcb.iss;
-  sendSyn(tcb, true);
+  // Not a retransmission: the first SYN-ACK (our SYN again, now acknowledging theirs).
+  sendSyn(tcb, true, false);
 }
 
 // ------------------------------------------------------------------ other states
@@ -129,6 +133,13 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
   if (tcb.state === 'SYN-RECEIVED') {
     // A retransmitted SYN: our SYN-ACK was lost; send it again (Linux tcp_check_req).
     if ((f & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === tcb.irs) {
+      // It counts as this round's retransmission: back off and restart the SYN-ACK timer
+      // (Linux inet_rtx_syn_ack + mod_timer), so that when the peer's SYN timer and ours
+      // expire together one SYN-ACK goes out, not two; none after tcp_synack_retries.
+      if (tcb.retransmits >= tcb.retryLimit()) return;
+      tcb.retransmits++;
+      tcb.rtt.backoff();
+      tcb.rtoAt = Infinity;
       tcb.sndNxt = tcb.iss;
       sendSyn(tcb, true);
       return;
@@ -150,7 +161,7 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
     }
     if (tsLt(seg.opts.tsVal, tcb.tsRecent) && tcb.now - tcb.tsRecentAt <= PAWS_IDLE_LIMIT) {
       c.TcpExtPAWSEstab++;
-      tcb.ackNow = true;
+      ackUnacceptable(tcb, seg);
       drop(tcb, 'paws');
       return;
     }
@@ -164,18 +175,40 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
     // "If the RCV.WND is zero … special allowance should be made to accept valid ACKs, URGs and RSTs."
     if (rcvWnd === 0 && seg.seq === tcb.rcvNxt) {
       textOk = false;
+      // The text (or FIN) itself is still unacceptable: "an acknowledgment should be sent in
+      // reply" — this is how a zero-window probe carrying data learns our window (RFC 1122 §4.2.2.17).
+      if (segLen > 0) tcb.ackNow = true;
+    } else if (segLen === 0 && !(f & TCP_RST) && seg.seq === seqAdd(tcb.rcvNxt, rcvWnd)) {
+      // (Never a RST: RFC 5961 §3.2 (1) drops a RST outside RCV.NXT..RCV.NXT+RCV.WND-1 silently.)
+      // A bare ACK exactly at the right edge: the peer filled our window and (a segment being
+      // lost) its SND.NXT is our RCV.NXT + RCV.WND. Table 6 refuses it, so its ACK field would
+      // be lost; Linux accepts it (tcp_sequence: !after(seq, rcv_nxt + rcv_wnd)) and so do we.
     } else {
       if (f & TCP_RST) { drop(tcb, 'rst out of window'); return; }
       // RFC 5961 §4: a SYN in a synchronized state gets a challenge ACK whatever its sequence number.
       if (f & TCP_SYN) { c.TcpExtTCPSYNChallenge++; sendChallengeAck(tcb); return; }
-      tcb.ackNow = true;
+      // RFC 7323 §4.3 (C) and Appendix D (TS.Recent is saved before the acceptability test):
+      // a retransmission whose first ACK was lost ends at Last.ACK.sent; echo its TSval, or the
+      // sender's RTT sample includes its whole backoff and the RTO escalates towards its maximum.
+      // Limited to that case, as Linux (tcp_sequence accepts end_seq == rcv_wup), so a blind
+      // segment far below the window cannot move TS.Recent.
+      if (tcb.tsOk && seg.opts.tsPresent && segLen > 0 && seqLe(seg.seq, tcb.lastAckSent) &&
+          seqGe(seqAdd(seg.seq, segLen), tcb.lastAckSent) && !tsLt(seg.opts.tsVal, tcb.tsRecent)) {
+        tcb.tsRecent = seg.opts.tsVal;
+        tcb.tsRecentAt = tcb.now;
+      }
+      ackUnacceptable(tcb, seg);
       drop(tcb, 'out of window');
       return;
     }
   }
 
-  // RFC 7323 §4.3 (2): remember the timestamp of a segment that covers Last.ACK.sent.
-  if (tcb.tsOk && seg.opts.tsPresent && seqLe(seg.seq, tcb.lastAckSent) && !tsLt(seg.opts.tsVal, tcb.tsRecent)) {
+  // RFC 7323 §4.3 (2): remember the timestamp of a segment that covers Last.ACK.sent — or of
+  // any accepted segment when TS.Recent has gone invalid after 24 days idle (§5.5). Never from
+  // a RST (§5.2: "MUST NOT be used to update connection state") nor from a SYN, which is only
+  // answered with a challenge ACK below (Linux updates ts_recent after tcp_validate_incoming).
+  if (tcb.tsOk && seg.opts.tsPresent && !(f & (TCP_RST | TCP_SYN)) && seqLe(seg.seq, tcb.lastAckSent)
+    && (!tsLt(seg.opts.tsVal, tcb.tsRecent) || tcb.now - tcb.tsRecentAt > PAWS_IDLE_LIMIT)) {
     tcb.tsRecent = seg.opts.tsVal;
     tcb.tsRecentAt = tcb.now;
   }
@@ -222,7 +255,9 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
 
   switch (tcb.state) {
     case 'FIN-WAIT-1':
-      if (tcb.finAcked) {
+      // A FIN riding on the ACK of our FIN takes FIN-WAIT-1 straight to TIME-WAIT in the
+      // eighth step (processFin); otherwise FIN-WAIT-2 now (RFC 9293 §3.10.7.4 fifth step).
+      if (tcb.finAcked && !((f & TCP_FIN) && textOk)) {
         tcb.setState('FIN-WAIT-2', 'rcv ACK of FIN');
         if (tcb.orphan) tcb.armFinWait2();
       }
@@ -242,18 +277,48 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
   // Sixth, check the URG bit: remember the urgent pointer; data is delivered inline (RFC 6093).
   if ((f & TCP_URG) && (tcb.state === 'ESTABLISHED' || tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2')) {
     const up = seqAdd(seg.seq, seg.urgentPointer);
-    if (seqGt(up, tcb.rcvUp)) tcb.rcvUp = up;
+    // RCV.UP <- max(RCV.UP, SEG.UP); a pointer already passed by RCV.NXT no longer counts.
+    if (seqGt(up, tcb.rcvUp) || seqLe(tcb.rcvUp, tcb.rcvNxt)) tcb.rcvUp = up;
   }
 
   // Seventh, process the segment text.
   if (payloadLen > 0 && textOk) {
     if (tcb.state === 'ESTABLISHED' || tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2') {
+      // RFC 1122 §4.2.2.13: after CLOSE nobody reads; "if new data is received after CLOSE is
+      // called, its TCP SHOULD send a RST to show that data was lost" (Linux: TCPAbortOnData).
+      // A half-close (shutdown(SHUT_WR), orphan=false) still receives normally.
+      if (tcb.orphan && seqGt(seqAdd(seg.seq, payloadLen), tcb.rcvNxt)) {
+        c.TcpExtTCPAbortOnData++;
+        sendRst(tcb, tcb.sndNxt);
+        tcb.closeTcb('abort', null);
+        return;
+      }
       processText(tcb, seg.seq, seg.payload);
     }
   }
 
   // Eighth, check the FIN bit.
   if ((f & TCP_FIN) && textOk) processFinBit(tcb, seqAdd(seg.seq, payloadLen));
+  // Our FIN was acknowledged but the peer's FIN could not be processed (out of order, or the
+  // text did not all fit): FIN-WAIT-2 after all.
+  if (tcb.state === 'FIN-WAIT-1' && tcb.finAcked) {
+    tcb.setState('FIN-WAIT-2', 'rcv ACK of FIN');
+    if (tcb.orphan) tcb.armFinWait2();
+  }
+}
+
+/**
+ * "If an incoming segment is not acceptable, an acknowledgment should be sent in reply"
+ * (§3.10.7.4) — but two endpoints that disagree about the sequence space (after a blind
+ * data injection, or with each other's stale windows) answer each other's bare ACKs with
+ * bare ACKs forever: an ACK storm. As Linux (tcp_oow_rate_limited, tcp_invalid_ratelimit
+ * 500 ms per socket), replies to zero-length segments are rate-limited; segments carrying
+ * data or a FIN are not part of such a loop and are always answered (a lost ACK's retransmission).
+ */
+function ackUnacceptable(tcb: Tcb, seg: SegmentIn): void {
+  const zeroLength = seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN));
+  if (!zeroLength || tcb.invalidAckLimiter.allow(tcb.now)) tcb.ackNow = true;
+  else tcb.host.counters.TcpExtTCPACKSkippedSeq++;
 }
 
 /** SYN-RECEIVED → ESTABLISHED on an acceptable ACK (§3.10.7.4 fifth step). */
@@ -263,7 +328,10 @@ function establishFromSynReceived(tcb: Tcb, seg: SegmentIn): void {
   tcb.sndWl2 = seg.ack;
   tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
   if (tcb.passive) tcb.host.counters.TcpPassiveOpens++;
+  const synTimedOut = tcb.retransmits > 0;
   processAck(tcb, seg);
+  // RFC 6298 §5.7: the SYN-ACK timed out and no RTT sample came of it → RTO 3 s for the data.
+  if (synTimedOut && !tcb.rtt.hasSample) tcb.rtt.reset(true);
   tcb.setState('ESTABLISHED', 'rcv ACK of SYN');
   tcb.armKeepalive();
   tcb.user?.onEstablished?.();
@@ -294,6 +362,25 @@ function ackAcceptable(tcb: Tcb, seg: SegmentIn): boolean {
 function processAck(tcb: Tcb, seg: SegmentIn): boolean {
   const ack = seg.ack;
   const wnd = (seg.flags & TCP_SYN) ? seg.window : seg.window << tcb.sndWscale;
+  // RFC 5681 §2 compares with the window advertised before this segment.
+  const sameWindow = wnd === tcb.sndWnd;
+  // Send window update (§3.10.7.4), done before the ACK is acted on: fast retransmit and the
+  // NewReno partial-ACK retransmission below send at once and must see this segment's window
+  // (with the new SND.UNA and the old window they overran the peer's window, RFC 9293 §3.8.6).
+  // Only from segments newer than the last update (Linux tcp_may_update_window): one that
+  // acknowledges new data always is (the peer wrote window and ACK together; a go-back-N
+  // retransmission carries an old SEG.SEQ but its current window, and SND.UNA + the old
+  // window would put the right edge beyond the peer's). With the same SEG.SEQ and SEG.ACK (a
+  // reordered copy of a pure window update) the window may only grow, or close to zero: an
+  // older, smaller window would move the right edge left under data already sent.
+  if (seqGt(ack, tcb.sndUna) || seqLt(tcb.sndWl1, seg.seq) ||
+      (tcb.sndWl1 === seg.seq && (seqLt(tcb.sndWl2, ack) || (tcb.sndWl2 === ack && (wnd >= tcb.sndWnd || wnd === 0))))) {
+    tcb.sndWnd = wnd;
+    tcb.sndWl1 = seg.seq;
+    tcb.sndWl2 = ack;
+    if (wnd > tcb.maxSndWnd) tcb.maxSndWnd = wnd;
+  }
+  let writable = false;
   if (seqGt(ack, tcb.sndUna)) {
     const acked = seqDiff(ack, tcb.sndUna);
     const dataEnd = tcb.sndDataEnd;
@@ -320,22 +407,19 @@ function processAck(tcb: Tcb, seg: SegmentIn): boolean {
       tcb.rtoAt = tcb.now + tcb.rtt.rto;
       tcb.unackedSince = tcb.now;
     }
-    if (freed > 0 && !tcb.finQueued) tcb.user?.onWritable?.();
+    writable = freed > 0 && !tcb.finQueued;
     if (tcb.sndBuf.length === 0) tcb.sndBuf.release();
   } else if (ack === tcb.sndUna) {
     // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no data or SYN/FIN on the ACK,
     // same ACK number and the same advertised window.
-    if (seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqGt(tcb.sndMax, tcb.sndUna) && wnd === tcb.sndWnd) {
+    if (seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqGt(tcb.sndMax, tcb.sndUna) && sameWindow) {
       onDupAck(tcb);
     }
   }
-  // Send window update (§3.10.7.4): only from segments newer than the last update.
-  if (seqLt(tcb.sndWl1, seg.seq) || (tcb.sndWl1 === seg.seq && seqLe(tcb.sndWl2, ack))) {
-    tcb.sndWnd = wnd;
-    tcb.sndWl1 = seg.seq;
-    tcb.sndWl2 = ack;
-    if (wnd > tcb.maxSndWnd) tcb.maxSndWnd = wnd;
-  }
+  // Tell the user only now (after the window update above): a write from onWritable sends at
+  // once, and must see this segment's window, not the old window from the new SND.UNA (which
+  // overran the kernel's receive window in the TUN interop test, RFC 9293 §3.8.6).
+  if (writable) tcb.user?.onWritable?.();
   return true;
 }
 
@@ -383,8 +467,11 @@ export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
         if (tcb.host.tracer !== null) tcb.traceTimer('delack', 'set', tcb.delackAt);
       }
     }
-    if (tcb.pendingFinSeq >= 0 && tcb.pendingFinSeq === tcb.rcvNxt) processFin(tcb);
+    // Data first, then the end (as on the in-order path, where the eighth step follows the
+    // seventh): a retransmission that fills the last hole before an out-of-order FIN used to
+    // signal onEnd before onReadable, and a reader that stopped at "end" lost the tail.
     if (!tcb.readShutdown && tcb.rcvBuf.readable > 0) tcb.user?.onReadable?.();
+    if (tcb.pendingFinSeq >= 0 && tcb.pendingFinSeq === tcb.rcvNxt && tcb.state !== 'CLOSED') processFin(tcb);
   } else {
     // Out of order, or an old duplicate: ACK at once so the sender sees duplicate ACKs / SACKs.
     if (off > 0) tcb.host.counters.TcpExtTCPOFOQueue++;
@@ -449,6 +536,8 @@ function resetConnection(tcb: Tcb): void {
       tcb.closeTcb('reset', 'ECONNRESET');
       return;
     default:
+      // RFC 1337 §3: with tcp_rfc1337, TIME-WAIT ignores RSTs so they cannot "assassinate" it.
+      if (tcb.state === 'TIME-WAIT' && tcb.host.options.tcp_rfc1337) { drop(tcb, 'time-wait: rst ignored (rfc1337)'); return; }
       // CLOSING, LAST-ACK, TIME-WAIT: enter CLOSED (RFC 1337 hazards noted in docs/conformance.md).
       tcb.closeTcb('reset', null);
   }

@@ -39,6 +39,11 @@ export class Listener {
   readonly acceptQueue: Tcb[] = [];
   /** Called when a connection is ready to accept (it is ESTABLISHED and queued). */
   onAcceptable: ((l: Listener) => void) | null = null;
+  /**
+   * Called when a child connection is created, before its SYN-ACK is built: the socket layer
+   * applies the options children inherit from the listening socket (SO_RCVBUF, TCP_MAXSEG, …).
+   */
+  onNewChild: ((tcb: Tcb) => void) | null = null;
   closed = false;
   private lastOverflowAt = -Infinity;
   private readonly out: SegmentOut = { seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, opts: newOutOptions(), payload: null, retransmit: false };
@@ -91,11 +96,13 @@ export class Listener {
     }
     const tcb = this.host.createPassiveTcb(dst, this.localPort, src, srcPort, null, now);
     tcb.now = now;
+    if (this.onNewChild !== null) this.onNewChild(tcb);
     tcb.passive = true;
     tcb.listener = this;
     tcb.irs = seg.seq;
     tcb.rcvNxt = seqAdd(seg.seq, 1);
     tcb.rcvAdv = tcb.rcvNxt;
+    tcb.rcvUp = tcb.rcvNxt; // RCV.UP starts at the stream's start (RFC 9293 §3.10.7.4 sixth step)
     tcb.lastRecvAt = now;
     negotiateSynOptions(tcb, seg.opts);
     // RFC 7323 §2.2: the SYN's window is not scaled.
@@ -164,10 +171,12 @@ export class Listener {
     const iss = seqAdd(seg.ack, -1);
     const tcb = h.createPassiveTcb(dst, this.localPort, src, srcPort, iss, now);
     tcb.now = now;
+    if (this.onNewChild !== null) this.onNewChild(tcb);
     tcb.passive = true;
     tcb.listener = this;
     tcb.irs = clientIsn;
     tcb.rcvNxt = seg.seq;
+    tcb.rcvUp = seg.seq;
     tcb.rcvAdv = seqAdd(tcb.rcvNxt, Math.min(h.defaultRcvWindow, 65535));
     tcb.lastRecvAt = now;
     tcb.mssPeer = mss;

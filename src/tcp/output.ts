@@ -4,6 +4,7 @@
 import type { Tcb } from './tcb.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq.js';
+import { isSynchronized } from './types.js';
 
 /**
  * Send what the state and the windows allow: the SYN/SYN-ACK when not yet sent, queued
@@ -33,14 +34,14 @@ export function output(tcb: Tcb): void {
 }
 
 /** SYN (active open) or SYN-ACK (passive open / simultaneous open), at ISS. */
-export function sendSyn(tcb: Tcb, withAck: boolean): void {
+export function sendSyn(tcb: Tcb, withAck: boolean, retransmit = seqGt(tcb.sndMax, tcb.iss)): void {
   const s = tcb.out;
   s.seq = tcb.iss;
   s.flags = withAck ? TCP_SYN | TCP_ACK : TCP_SYN;
   s.ack = withAck ? tcb.rcvNxt : 0;
   s.payload = null;
   s.urgentPointer = 0;
-  s.retransmit = seqGt(tcb.sndMax, tcb.iss);
+  s.retransmit = retransmit;
   const o = s.opts;
   o.mss = tcb.mssOur;
   // On a SYN-ACK we only echo what the peer offered (RFC 7323 §1.3, RFC 2018 §2).
@@ -63,9 +64,17 @@ export function sendSyn(tcb: Tcb, withAck: boolean): void {
   emit(tcb);
 }
 
-/** A bare ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4). */
+/**
+ * A bare ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4), with the sequence
+ * number chosen so the peer can accept it (Table 6: a zero-length segment must lie in its
+ * window). After a go-back-N rewind SND.NXT is below what the peer already received: use
+ * SND.MAX, as BSD tcp_output does for ACK-only segments. But never beyond the peer's window
+ * (after a zero-window probe or a shrunk window SND.MAX is): then use its right edge
+ * SND.UNA + SND.WND (Linux tcp_acceptable_seq). Otherwise each side drops the other's ACKs.
+ */
 export function sendAck(tcb: Tcb): void {
-  prepare(tcb, tcb.sndNxt, TCP_ACK);
+  const edge = seqAdd(tcb.sndUna, tcb.sndWnd);
+  prepare(tcb, isSynchronized(tcb.state) && seqGt(tcb.sndMax, edge) ? edge : tcb.sndMax, TCP_ACK);
   emit(tcb);
 }
 
@@ -143,6 +152,11 @@ export function advertiseWindow(tcb: Tcb): number {
   const wnd = seqDiff(right, tcb.rcvNxt);
   // Round up when holding the old edge so scaling never shrinks it; down otherwise.
   let raw = keepOld ? Math.ceil(wnd / unit) : Math.floor(wnd / unit);
+  // RFC 7323 §2.4: rounding up may promise space beyond the buffer. Each ACK would ratchet
+  // rcvAdv a little further (rcvNxt moves by amounts that are not multiples of the unit), until
+  // the peer sends data the buffer must trim — seen as loss, answered with spurious fast
+  // retransmits. Retract by less than one unit instead when the rounded edge does not fit.
+  if (keepOld && raw * unit > tcb.rcvWndAvail) raw = Math.min(raw, Math.floor(tcb.rcvWndAvail / unit));
   if (raw > 65535) raw = 65535;
   const edge = seqAdd(tcb.rcvNxt, raw * unit);
   if (seqGt(edge, tcb.rcvAdv)) tcb.rcvAdv = edge;
@@ -200,11 +214,17 @@ export function transmitData(tcb: Tcb): boolean {
 /** Emit one data segment [seq, seq+len) (+FIN) and advance SND.NXT/SND.MAX. */
 export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): void {
   const s = tcb.out;
+  prepare(tcb, seq, TCP_ACK);
+  // RFC 6691 §3: options count against the MSS. SACK blocks on this segment take their room
+  // from the payload so the packet still fits the MTU (Linux tcp_current_mss); the rest of
+  // the data (and the FIN) goes in the next segment.
+  const sackBytes = s.opts.sack.length > 0 ? 4 + 4 * s.opts.sack.length : 0;
+  if (sackBytes > 0 && len > tcb.effMss - sackBytes) { len = tcb.effMss - sackBytes; withFin = false; }
   let flags = TCP_ACK;
   const end = seqAdd(seq, len);
   if (len > 0 && end === tcb.sndDataEnd) flags |= TCP_PSH;
   if (withFin) flags |= TCP_FIN;
-  prepare(tcb, seq, flags);
+  s.flags = flags;
   if (len > 0) s.payload = tcb.sndBuf.view(seqDiff(seq, tcb.sndBufSeq), len);
   const segEnd = withFin ? seqAdd(end, 1) : end;
   const isRetransmit = seqLt(seq, tcb.sndMax);

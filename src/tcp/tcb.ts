@@ -111,7 +111,8 @@ export class Tcb {
   finReceived = false;
 
   // --- options ---
-  readonly mssOur: number;
+  /** Our MSS (MTU − 40); a socket's TCP_MAXSEG may lower it before the SYN is sent (Linux user_mss). */
+  mssOur: number;
   mssPeer = 536;
   /** Effective send MSS: min(peer MSS, our MTU − 40) minus TCP options carried on every segment. */
   effMss = 536;
@@ -193,6 +194,8 @@ export class Tcb {
   readonly sackScratch: number[] = [];
   /** Time of the current event (set by every entry point). */
   now: Instant = 0;
+  /** Inside onSegmentArrives (user callbacks run from segment processing). */
+  inInput = false;
 
   constructor(readonly host: TcbHost, cfg: TcbConfig) {
     const o = host.options;
@@ -212,7 +215,8 @@ export class Tcb {
     this.sndBuf = new SendBuffer(cfg.sndBufSize ?? o.tcp_wmem[1]);
     // RFC 7323 §2.3: the shift is chosen from the largest buffer we may grow to (Linux: tcp_rmem[2]).
     this.rcvWscale = this.wantWs ? windowScaleFor(Math.max(rcv, o.tcp_rmem[2])) : 0;
-    this.rtt = new RttEstimator({ initialRto: o.tcp_rto_initial * 1000, minRto: o.tcp_rto_min * 1000, maxRto: o.tcp_rto_max * 1000 });
+    // rtoAfterSynTimeout: RFC 6298 §5.7, 3 s once data starts after a SYN/SYN-ACK timed out (Linux TCP_TIMEOUT_FALLBACK).
+    this.rtt = new RttEstimator({ initialRto: o.tcp_rto_initial * 1000, minRto: o.tcp_rto_min * 1000, maxRto: o.tcp_rto_max * 1000, rtoAfterSynTimeout: 3_000_000 });
     this.cc = createCongestionControl(o.tcp_congestion_control, 536);
     this.keepIdle = o.tcp_keepalive_time * 1_000_000;
     this.keepIntvl = o.tcp_keepalive_intvl * 1_000_000;
@@ -241,6 +245,9 @@ export class Tcb {
     if (error !== null && this.error === null) this.error = error;
     this.rtoAt = this.delackAt = this.persistAt = this.keepaliveAt = this.timeWaitAt = this.finWait2At = Infinity;
     this.setState('CLOSED', cause);
+    // §3.10.5/§3.10.7.4: "all segment queues should be flushed" — unsent and unacknowledged
+    // data can never go now (received data stays readable, as Linux keeps it after a RST).
+    this.sndBuf.consume(this.sndBuf.length);
     this.sndBuf.release();
     this.host.timersChanged(this);
     const u = this.user;
@@ -360,17 +367,27 @@ export class Tcb {
 
   /**
    * A reader freed buffer space: send a window update when the window grows by at least
-   * min(buffer/2, MSS) beyond what we advertised (RFC 1122 §4.2.3.3 receiver SWS avoidance),
-   * or when it reopens from below one MSS (Linux tcp_cleanup_rbuf).
+   * min(buffer/2, MSS) beyond what we advertised (RFC 1122 §4.2.3.3 receiver SWS avoidance).
+   * That is exactly when advertiseWindow() moves the right edge: an update it would not
+   * move is a duplicate ACK (tiny reads sent storms of them, and three make the peer
+   * retransmit spuriously, RFC 5681 §2).
    */
   maybeWindowUpdate(_readableBefore: number): void {
-    const avail = this.rcvWndAvail;
+    // Only the window the 16-bit field can carry counts (RFC 7323 §2.3: 65535 << Rcv.Wind.Shift);
+    // space beyond it cannot be announced, so freeing it is no reason for an update.
+    const avail = Math.min(this.rcvWndAvail, 65535 * 2 ** this.rcvWscale);
     const advertised = seqDiff(this.rcvAdv, this.rcvNxt);
     const grow = avail - Math.max(0, advertised);
     const threshold = Math.min(this.rcvBuf.capacity >>> 1, this.mssOur);
-    if (grow >= threshold || (advertised < this.mssOur && avail >= this.mssOur && grow > 0)) {
+    // Linux tcp_cleanup_rbuf: a pure update only pays when the advertised window has shrunk
+    // to half the buffer or less and the new one at least doubles it; otherwise the next ACK
+    // carries the larger window anyway (every read of a busy stream sent one before).
+    const adv = Math.max(0, advertised);
+    if (grow >= threshold && 2 * adv <= this.rcvBuf.capacity && avail >= 2 * adv) {
       this.ackNow = true;
-      output(this);
+      // Read from a callback while a segment is being processed: onSegmentArrives sends
+      // at its end, so the update rides on the reply the user may be writing right now.
+      if (!this.inInput) output(this);
     }
   }
 
@@ -401,7 +418,13 @@ export class Tcb {
       this.abort(now, 'close with unread data');
       return;
     }
-    if (this.finQueued) { this.host.timersChanged(this); return; }
+    if (this.finQueued) {
+      // close() after shutdown(SHUT_WR): an orphan already in FIN-WAIT-2 still needs its
+      // timer, or it waits forever for a FIN that may never come (Linux tcp_close → tcp_fin_timeout).
+      if (orphan && this.state === 'FIN-WAIT-2' && this.finWait2At === Infinity) this.armFinWait2();
+      this.host.timersChanged(this);
+      return;
+    }
     switch (this.state) {
       case 'SYN-RECEIVED':
       case 'ESTABLISHED':
@@ -484,7 +507,8 @@ export class Tcb {
   onSegmentArrives(seg: SegmentIn, now: Instant): void {
     this.now = now;
     this.segsIn++;
-    segmentArrives(this, seg);
+    this.inInput = true;
+    try { segmentArrives(this, seg); } finally { this.inInput = false; }
     if (this.state !== 'CLOSED') output(this);
     this.host.timersChanged(this);
   }

@@ -78,6 +78,11 @@ function retransmitTimeout(tcb: Tcb): void {
     tcb.rtoAt = tcb.now + tcb.rtt.rto;
     tcb.traceTimer('rto', 'set', tcb.rtoAt);
   }
+  // RFC 5482 / RFC 9293 §3.8.3: abort when the user timeout runs out, not at the next
+  // backed-off RTO after it (Linux tcp_clamp_rto_to_user_timeout).
+  if (tcb.userTimeout > 0 && tcb.unackedSince >= 0) {
+    tcb.rtoAt = Math.min(tcb.rtoAt, Math.max(tcb.now, tcb.unackedSince + tcb.userTimeout));
+  }
 }
 
 function giveUp(tcb: Tcb): void {

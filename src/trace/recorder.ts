@@ -1,10 +1,13 @@
 // Records the trace of a run: events from any number of stacks, in time order, plus link
-// drops, which mark the matching outgoing segment `lost` (drawn as an arrow ending in ×).
+// drops, which mark the matching outgoing segment `lost` (drawn as an arrow ending in ×),
+// and optionally the raw packets links carry, for a pcap file.
 import type { Stack } from '../stack/stack.js';
 import type { Observable, LinkEvent } from '../link/types.js';
 import type { TraceEvent, SegmentEvent } from './events.js';
 import { parseIpv4, IPPROTO_TCP } from '../wire/ipv4.js';
 import { TcpView } from '../wire/tcp.js';
+import { PcapWriter } from '../wire/pcap.js';
+import { toJsonTrace, type JsonTraceEvent } from './json.js';
 
 export type RecordedEvent = TraceEvent & { lost?: boolean };
 
@@ -12,6 +15,8 @@ export class TraceRecorder {
   readonly events: RecordedEvent[] = [];
   private readonly unsubs: Array<() => void> = [];
   private readonly view = new TcpView();
+  /** Packets captured by capturePackets(), in capture order. */
+  readonly packets: Array<{ t: number; packet: Uint8Array }> = [];
 
   /** Record every trace event of `stack`. */
   attach(stack: Stack): this {
@@ -23,6 +28,31 @@ export class TraceRecorder {
   watchLink(link: Observable): this {
     this.unsubs.push(link.observe((ev) => this.onLinkEvent(ev)));
     return this;
+  }
+
+  /**
+   * Capture every packet handed to `link` ('send' events) for pcap(). Observe each sending
+   * end once: on a link pair both ends, behind fault injectors the injectors (so packets
+   * the faults then drop are in the capture too, as a sender-side tcpdump would show them).
+   */
+  capturePackets(link: Observable): this {
+    this.unsubs.push(link.observe((ev) => {
+      if (ev.kind === 'send') this.packets.push({ t: ev.t, packet: ev.packet.slice() });
+    }));
+    return this;
+  }
+
+  /** The captured packets as a classic pcap file (LINKTYPE_RAW, virtual µs timestamps), time-ordered. */
+  pcap(): Uint8Array {
+    const w = new PcapWriter();
+    const order = this.packets.map((p, i) => i).sort((x, y) => this.packets[x]!.t - this.packets[y]!.t || x - y);
+    for (const i of order) w.writePacket(this.packets[i]!.t, this.packets[i]!.packet);
+    return w.bytes();
+  }
+
+  /** The recorded events in the JSON trace contract (see json.ts). */
+  json(): JsonTraceEvent[] {
+    return toJsonTrace(this.events);
   }
 
   private onLinkEvent(ev: LinkEvent): void {

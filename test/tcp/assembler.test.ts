@@ -222,7 +222,7 @@ describe('Assembler: property vs a per-byte model', () => {
           assert.ok(a.count <= maxRanges);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 300, interruptAfterTimeLimit: 20_000 },
     );
   });
 });

@@ -27,7 +27,7 @@ test('handshake, data both ways, four-way close, TIME-WAIT', () => {
   c.openActive(sim.now());
   const data = new Uint8Array(100_000).map((_, i) => i & 255);
   let off = 0;
-  const pump = () => { while (off < data.length) { const n = c.send(data, sim.now(), off); if (n <= 0) break; off += n; } if (off === data.length) c.close(sim.now()); };
+  const pump = () => { while (off < data.length) { const n = c.send(data, sim.now(), off); if (n <= 0) break; off += n; } if (off === data.length) c.close(sim.now(), false); }; // half-close (SHUT_WR): the client still reads "bye"
   c.user.onEstablished = pump;
   c.user.onWritable = pump;
   sim.runUntilIdle({ maxTime: 200_000_000 });

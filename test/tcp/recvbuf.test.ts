@@ -107,11 +107,9 @@ describe('ReceiveBuffer: in order', () => {
       assert.deepEqual(r, bytes(r.length, got));
       got += r.length;
       assert.equal(rb.readable, sent - got);
-      // Data beyond the window was trimmed: drop the assembler remainder by delivering nothing more.
-      if (rb.hasOutOfOrder) {
-        // the out-of-order tail beyond the window can't exist; anything left must be inside it
-        for (const [s, e] of rb.sackBlocks(4)) assert.ok(s > 0 && e <= rb.window);
-      }
+      // Anything still held out of order (a tail whose in-order half was trimmed by the
+      // window) lies inside the window.
+      for (const [s, e] of rb.sackBlocks(4)) assert.ok(s > 0 && e <= rb.window);
     }
     assert.ok(got > 100 * cap);
     assert.ok(rb.allocated <= cap);
@@ -415,7 +413,7 @@ describe('ReceiveBuffer: property', () => {
         assert.equal(rb.allocated, 0);
         assert.ok(rounds >= 1);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, interruptAfterTimeLimit: 20_000 },
     );
   });
 });

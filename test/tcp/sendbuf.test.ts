@@ -266,7 +266,7 @@ describe('SendBuffer: property vs naive array model', () => {
         sb.copyOut(0, model.length, all, 0);
         assert.deepEqual(Array.from(all), model);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, interruptAfterTimeLimit: 20_000 },
     );
   });
 });

@@ -68,7 +68,11 @@ export function onRetransmitTimeout(tcb: Tcb): void {
 /** Resend the segment at SND.UNA without moving SND.NXT. */
 export function retransmitHead(tcb: Tcb): void {
   const dataLeft = seqDiff(tcb.sndDataEnd, tcb.sndUna);
-  const len = Math.min(tcb.effMss, Math.max(0, dataLeft));
+  let len = Math.min(tcb.effMss, Math.max(0, dataLeft));
+  // Never beyond the peer's window (RFC 9293 §3.8.6; Linux tcp_retransmit_skb avail_wnd): the
+  // excess would be dropped and SND.NXT would leave the window, so our ACKs became unacceptable.
+  // A zero window still gets one segment: it doubles as a window probe.
+  if (tcb.sndWnd > 0 && len > tcb.sndWnd) len = tcb.sndWnd;
   const finState = tcb.state === 'FIN-WAIT-1' || tcb.state === 'CLOSING' || tcb.state === 'LAST-ACK';
   const withFin = tcb.finSent && finState && len === dataLeft;
   if (len === 0 && !withFin) return;

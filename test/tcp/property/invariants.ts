@@ -41,7 +41,7 @@ export class InvariantChecker {
   /** Check every connection of every stack, plus extra TCBs (e.g. ones that just closed). */
   checkAll(now: number, extra: Iterable<Tcb> = []): void {
     for (const s of this.stacks) {
-      for (const t of s.connections()) {
+      for (const t of s.tcbs()) {
         if (t.state === 'CLOSED') fail(t, 'a CLOSED connection is still in the connection table');
         this.check(t, now);
       }

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "synack_tun",
+      "sources": ["tun.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,231 @@
+// `synack scenario`: the textbook cases of SPEC "The textbook scenarios". `list` names them,
+// `run NAME` plays one in virtual time and prints its title, the sequence diagram drawn from
+// the stacks' own trace, the explanation and the checks (✔/✘), or writes the trace as SVG,
+// Mermaid, JSON or pcap; `check` runs them all. Exit code 1 when a check fails.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SCENARIOS, findScenario } from '../scenarios/index.js';
+import type { Lang, Scenario, ScenarioResult } from '../scenarios/types.js';
+import { renderAscii } from '../viz/ascii.js';
+import { renderSvg } from '../viz/svg.js';
+import { renderMermaid } from '../viz/mermaid.js';
+import { renderJson } from '../trace/json.js';
+
+export const summary = 'the textbook TCP cases, run and checked: list | run NAME | check';
+
+const HELP = `usage: synack scenario list [--lang en|zh]
+       synack scenario run NAME [--format ascii|svg|mermaid|json|pcap] [--out FILE] [--seed N] [--lang en|zh]
+       synack scenario check [--seed N] [--lang en|zh]
+
+Each scenario plays one textbook case of TCP connection management between two simulated
+hosts (198.18.0.1 client, 198.18.0.2 server, 5 ms apart) in virtual time, checks that the
+stack behaved as the RFCs say, and explains why the protocol behaves so.
+
+  list             the scenarios and their titles
+  run NAME         run one: title, sequence diagram, explanation, checks (ascii), or the
+                   trace in another format
+  check            run every scenario, one line each
+
+options:
+  --format F       ascii (default), svg, mermaid, json (the trace events) or pcap
+  --out FILE       write the output to FILE (the checks are still printed)
+  --seed N         simulation seed: ISNs, ports, timestamps (default 1)
+  --lang L         en (default) or zh: title, explanation and checks in Chinese
+  --width N        widest diagram line for ascii (default 100)
+  --absolute       absolute sequence numbers in the diagram
+  -h, --help       this text
+`;
+
+export type Format = 'ascii' | 'svg' | 'mermaid' | 'json' | 'pcap';
+const FORMATS: readonly Format[] = ['ascii', 'svg', 'mermaid', 'json', 'pcap'];
+
+export interface ReportOptions {
+  format?: Format;
+  seed?: number;
+  lang?: Lang;
+  width?: number;
+  absolute?: boolean;
+}
+
+export interface Report {
+  /** All checks passed. */
+  ok: boolean;
+  /** The chosen format's output (the full text report for ascii; bytes for pcap). */
+  output: string | Uint8Array;
+  /** Title and checks: what goes to the terminal when the output goes elsewhere. */
+  brief: string;
+  result: ScenarioResult;
+}
+
+const WORDS = {
+  en: { why: 'Why:', checks: (seed: number) => `Checks (seed ${seed}):`, passed: 'passed', failed: 'failed' },
+  zh: { why: '为什么：', checks: (seed: number) => `检查（种子 ${seed}）：`, passed: '通过', failed: '失败' },
+} as const;
+
+/** Run `sc` and render it. */
+export function scenarioReport(sc: Scenario, o: ReportOptions = {}): Report {
+  const lang = o.lang ?? 'en';
+  const seed = o.seed ?? 1;
+  const format = o.format ?? 'ascii';
+  const r = sc.run({ seed });
+  const ok = r.checks.every((c) => c.ok);
+  const title = sc.title[lang];
+  const checks = checkLines(r, lang);
+  const w = WORDS[lang];
+  const head = `${sc.name}: ${title}`;
+  const brief = [head, w.checks(seed), ...checks, ''].join('\n');
+  const view = { conn: r.conn, names: r.hosts, absolute: o.absolute ?? r.absolute ?? false };
+  let output: string | Uint8Array;
+  switch (format) {
+    case 'ascii': {
+      const diagram = renderAscii(r.recorder.events, { ...view, width: o.width ?? 100 });
+      output = [
+        head, '='.repeat(Math.min(displayWidth(head), 100)), '', diagram.replace(/\n+$/, ''), '',
+        w.why, ...sc.explain[lang].split('\n').flatMap((p) => [...wrap(p, 88).map((l) => '  ' + l), '']),
+        w.checks(seed), ...checks, '',
+      ].join('\n');
+      break;
+    }
+    case 'svg': output = renderSvg(r.recorder.events, { ...view, title: `${sc.name}: ${title}` }); break;
+    case 'mermaid': output = renderMermaid(r.recorder.events, view); break;
+    case 'json': output = renderJson(r.recorder.events); break;
+    case 'pcap': output = r.recorder.pcap(); break;
+  }
+  return { ok, output, brief, result: r };
+}
+
+function checkLines(r: ScenarioResult, lang: Lang): string[] {
+  return r.checks.map((c) => {
+    const what = lang === 'zh' && c.zh !== undefined ? c.zh : c.what;
+    return `  ${c.ok ? '✔' : '✘'} ${what}${c.detail !== undefined && c.detail !== '' ? `  [${c.detail.replace(/\s*\n\s*/g, ' ')}]` : ''}`;
+  });
+}
+
+// ------------------------------------------------------------------ text wrapping (CJK-aware)
+
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/;
+/** Characters that must not start a line (closing punctuation). */
+const NO_START = /^[，。、；：？！）」』》〉,.;:?!)\]]/;
+
+function charWidth(ch: string): number { return WIDE.test(ch) ? 2 : 1; }
+
+export function displayWidth(s: string): number {
+  let n = 0;
+  for (const ch of s) n += charWidth(ch);
+  return n;
+}
+
+/** Wrap a paragraph at `width` columns: Latin text at spaces, CJK text between characters. */
+export function wrap(text: string, width: number): string[] {
+  const tokens = text.match(/\s+|[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[^\s\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]+/g) ?? [];
+  const lines: string[] = [];
+  let line = '';
+  let w = 0;
+  for (const tok of tokens) {
+    if (/^\s+$/.test(tok)) {
+      if (line !== '') { line += ' '; w += 1; }
+      continue;
+    }
+    const tw = displayWidth(tok);
+    if (w + tw > width && line.trim() !== '' && !NO_START.test(tok)) {
+      lines.push(line.trimEnd());
+      line = '';
+      w = 0;
+    }
+    line += tok;
+    w += tw;
+  }
+  if (line.trim() !== '') lines.push(line.trimEnd());
+  return lines;
+}
+
+// ------------------------------------------------------------------ command line
+
+function fail(msg: string): number {
+  process.stderr.write(`synack scenario: ${msg}\n`);
+  return 2;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', short: 'f' },
+        out: { type: 'string', short: 'o' },
+        seed: { type: 'string' },
+        lang: { type: 'string' },
+        width: { type: 'string' },
+        absolute: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    return fail(`${(e as Error).message}\n${HELP}`);
+  }
+  const { values: v, positionals } = parsed;
+  const [sub, name, ...extra] = positionals;
+  if (v.help === true || sub === undefined || sub === 'help') {
+    process.stdout.write(HELP);
+    return sub === undefined && v.help !== true ? 2 : 0;
+  }
+  const lang = (v.lang ?? 'en') as Lang;
+  if (lang !== 'en' && lang !== 'zh') return fail(`--lang must be en or zh, got '${v.lang}'`);
+  let seed = 1;
+  if (v.seed !== undefined) {
+    seed = Number(v.seed);
+    if (!Number.isSafeInteger(seed)) return fail(`--seed must be an integer, got '${v.seed}'`);
+  }
+  let width: number | undefined;
+  if (v.width !== undefined) {
+    width = Number(v.width);
+    if (!Number.isInteger(width) || width < 40) return fail(`--width must be an integer >= 40, got '${v.width}'`);
+  }
+  const format = (v.format ?? 'ascii') as Format;
+  if (!FORMATS.includes(format)) return fail(`--format must be one of ${FORMATS.join(', ')}, got '${v.format}'`);
+  if (extra.length > 0) return fail(`unexpected argument '${extra[0]}'`);
+
+  switch (sub) {
+    case 'list': {
+      const wide = Math.max(...SCENARIOS.map((s) => s.name.length));
+      process.stdout.write(SCENARIOS.map((s) => `${s.name.padEnd(wide)}  ${s.title[lang]}`).join('\n') + '\n');
+      return 0;
+    }
+    case 'check': {
+      let failed = 0;
+      for (const sc of SCENARIOS) {
+        const r = sc.run({ seed });
+        const bad = r.checks.filter((c) => !c.ok);
+        if (bad.length > 0) failed++;
+        process.stdout.write(`${bad.length === 0 ? '✔' : '✘'} ${sc.name.padEnd(24)} ${r.checks.length - bad.length}/${r.checks.length}  ${sc.title[lang]}\n`);
+        for (const line of checkLines({ ...r, checks: bad }, lang)) process.stdout.write(`    ${line}\n`);
+      }
+      const w = WORDS[lang];
+      process.stdout.write(`${SCENARIOS.length - failed} ${w.passed}${lang === 'zh' ? '，' : ', '}${failed} ${w.failed}\n`);
+      return failed === 0 ? 0 : 1;
+    }
+    case 'run': {
+      if (name === undefined) return fail('run: which scenario? (synack scenario list)');
+      const sc = findScenario(name);
+      if (sc === undefined) return fail(`no scenario '${name}'; try: synack scenario list`);
+      const rep = scenarioReport(sc, { format, seed, lang, width, absolute: v.absolute });
+      if (v.out !== undefined) {
+        writeFileSync(v.out, rep.output);
+        process.stdout.write(rep.brief);
+        process.stdout.write(`wrote ${v.out} (${format}, ${rep.output.length} ${typeof rep.output === 'string' ? 'characters' : 'bytes'})\n`);
+      } else if (typeof rep.output === 'string') {
+        process.stdout.write(rep.output.endsWith('\n') ? rep.output : rep.output + '\n');
+        if (format !== 'ascii') process.stderr.write(rep.brief);
+      } else {
+        if (process.stdout.isTTY) return fail('pcap output is binary: use --out FILE or redirect stdout');
+        process.stdout.write(rep.output);
+        process.stderr.write(rep.brief);
+      }
+      return rep.ok ? 0 : 1;
+    }
+    default:
+      return fail(`unknown subcommand '${sub}'\n${HELP}`);
+  }
+}

@@ -1,0 +1,438 @@
+// What `synack serve`, `connect` and `get` share: the flags that put a stack on a Linux TUN
+// device, the realtime driver, fault injection on synack's side of the link, pcap capture,
+// clean shutdown on exit and signals, and the connection table (like `ss -tan`).
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { ParseArgsConfig } from 'node:util';
+import { Stack } from '../stack/stack.js';
+import { DEFAULT_STACK_OPTIONS, type StackOptions } from '../stack/options.js';
+import { connectionTable, renderConnectionTable, type ConnRow } from '../stack/table.js';
+import { RealtimeNetDriver } from '../net/driver.js';
+import { attachNet, type NetModule } from '../net/index.js';
+import { TunLink, TunError } from '../link/tun.js';
+import { FaultyLink, type FaultOptions } from '../link/faulty.js';
+import { TapLink } from '../link/tap.js';
+import type { LinkEnd, PacketHandler } from '../link/types.js';
+import { Rng } from '../sim/rng.js';
+import { formatIpv4Address, parseCidr, prefixMask } from '../wire/ipv4addr.js';
+
+export class UsageError extends Error {}
+
+/** parseArgs options common to the TUN commands. */
+export const TUN_OPTIONS = {
+  tun: { type: 'string' },
+  addr: { type: 'string' },
+  'host-addr': { type: 'string' },
+  mtu: { type: 'string' },
+  pcap: { type: 'string' },
+  loss: { type: 'string' },
+  reorder: { type: 'string' },
+  'reorder-delay': { type: 'string' },
+  delay: { type: 'string' },
+  jitter: { type: 'string' },
+  duplicate: { type: 'string' },
+  corrupt: { type: 'string' },
+  faults: { type: 'string' },
+  seed: { type: 'string' },
+  sysctl: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const TUN_HELP = `link options:
+  --tun NAME            TUN device to create (needs CAP_NET_ADMIN)
+  --addr A/P            synack's own address and prefix, e.g. 198.18.0.1/24
+  --host-addr B         the kernel's address on the device (default: the first usable
+                        address of the prefix that is not synack's); the kernel then
+                        routes the prefix through the device
+  --mtu N               device MTU (default 1500)
+  --pcap FILE           capture every packet crossing the device (LINKTYPE_RAW)
+fault injection on synack's side of the link (seeded, realtime):
+  --loss P              drop each packet with probability P (e.g. 0.02)
+  --reorder P           hold a packet back by --reorder-delay (default 2*delay or 1ms)
+  --delay T, --jitter T extra one-way delay (5ms, 500us, 1s; a bare number is ms)
+  --duplicate P, --corrupt P
+  --faults in|out|both  directions the faults apply to (default both)
+  --seed N              seed for the fault RNG (default: random, printed)
+  --sysctl NAME=VALUE   set a stack option named like the Linux sysctl (repeatable),
+                        e.g. --sysctl tcp_syncookies=2 --sysctl tcp_rmem=4096,262144,6291456
+`;
+
+export interface TunHostConfig {
+  tun: string;
+  addr: number;
+  prefixLen: number;
+  hostAddr: number;
+  mtu: number;
+  pcap: string | undefined;
+  faults: FaultOptions | null;
+  faultDirs: 'in' | 'out' | 'both';
+  seed: number;
+  options: Partial<StackOptions>;
+}
+
+type FlagValues = { [K in keyof typeof TUN_OPTIONS]?: (typeof TUN_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof TUN_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+function prob(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const p = Number(v);
+  if (!Number.isFinite(p) || p < 0 || p > 1) throw new UsageError(`--${name} takes a probability between 0 and 1, got '${v}'`);
+  return p;
+}
+
+/** "5ms", "500us", "1.5s", "5" (ms) → integer µs. */
+export function parseDuration(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(us|µs|ms|s)?$/.exec(v.trim());
+  if (m === null) throw new UsageError(`--${name} takes a duration like 5ms, 500us or 1s, got '${v}'`);
+  const scale = m[2] === 's' ? 1_000_000 : m[2] === 'us' || m[2] === 'µs' ? 1 : 1000;
+  return Math.round(Number(m[1]) * scale);
+}
+
+/** The first usable address of the prefix that is not `addr` (RFC 3021: /31 has two usable addresses). */
+export function defaultHostAddr(addr: number, prefixLen: number): number {
+  if (prefixLen >= 32) throw new UsageError('--addr needs a prefix shorter than /32 so the kernel can have an address in it (or give --host-addr)');
+  const net = (addr & prefixMask(prefixLen)) >>> 0;
+  const size = 2 ** (32 - prefixLen);
+  const first = prefixLen === 31 ? net : net + 1;
+  const last = prefixLen === 31 ? net + 1 : net + size - 2;
+  for (let a = first; a <= last; a++) if (a !== addr) return a >>> 0;
+  throw new UsageError(`no usable address left in ${formatIpv4Address(net)}/${prefixLen} for the kernel`);
+}
+
+function parseSysctl(list: string[] | undefined): Partial<StackOptions> {
+  const out: Record<string, unknown> = {};
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=');
+    const key = item.slice(0, eq).trim().replace(/^net\.ipv4\./, '');
+    if (eq <= 0 || !(key in DEFAULT_STACK_OPTIONS)) {
+      throw new UsageError(`--sysctl ${item}: unknown option (known: ${Object.keys(DEFAULT_STACK_OPTIONS).join(', ')})`);
+    }
+    const def = (DEFAULT_STACK_OPTIONS as unknown as Record<string, unknown>)[key];
+    const raw = item.slice(eq + 1).trim();
+    if (Array.isArray(def)) {
+      const parts = raw.split(/[,\s]+/).map(Number);
+      if (parts.length !== def.length || parts.some((x) => !Number.isFinite(x))) throw new UsageError(`--sysctl ${key} takes ${def.length} numbers, got '${raw}'`);
+      out[key] = parts;
+    } else if (typeof def === 'number') {
+      const n = Number(raw);
+      if (!Number.isFinite(n)) throw new UsageError(`--sysctl ${key} takes a number, got '${raw}'`);
+      out[key] = n;
+    } else {
+      out[key] = raw;
+    }
+  }
+  return out as Partial<StackOptions>;
+}
+
+/**
+ * Buffer sizes for a stack on a real device. Linux grows socket buffers on demand
+ * (tcp_rmem/tcp_wmem autotuning); synack does not, so it starts where Linux usually ends up
+ * for a fast local link.
+ */
+const TUN_DEFAULT_OPTIONS: Partial<StackOptions> = {
+  tcp_rmem: [4096, 1 << 20, 6291456],
+  tcp_wmem: [4096, 1 << 20, 4194304],
+};
+
+export function parseTunFlags(v: FlagValues, opts: { needAddr: boolean } = { needAddr: true }): TunHostConfig {
+  if (!v.tun) throw new UsageError('--tun NAME is required');
+  if (!v.addr) throw new UsageError('--addr A/P is required (synack\'s own address, e.g. 198.18.0.1/24)');
+  const cidr = parseCidr(v.addr);
+  if (cidr === null) throw new UsageError(`--addr takes an IPv4 address with a prefix length, like 198.18.0.1/24; got '${v.addr}'`);
+  let hostAddr: number;
+  if (v['host-addr'] !== undefined) {
+    const h = parseCidr(v['host-addr'].includes('/') ? v['host-addr'] : `${v['host-addr']}/32`);
+    if (h === null) throw new UsageError(`--host-addr takes an IPv4 address, got '${v['host-addr']}'`);
+    hostAddr = h.addr;
+    if (hostAddr === cidr.addr) throw new UsageError('--host-addr must differ from --addr (one is synack\'s, the other the kernel\'s)');
+  } else {
+    hostAddr = defaultHostAddr(cidr.addr, cidr.prefixLen);
+  }
+  const mtu = v.mtu === undefined ? 1500 : Number(v.mtu);
+  if (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535) throw new UsageError(`--mtu must be an integer 576..65535, got '${v.mtu}'`);
+  const f: FaultOptions = {};
+  const loss = prob('loss', v.loss); if (loss) f.loss = loss;
+  const reorder = prob('reorder', v.reorder); if (reorder) f.reorder = reorder;
+  const dup = prob('duplicate', v.duplicate); if (dup) f.duplicate = dup;
+  const corrupt = prob('corrupt', v.corrupt); if (corrupt) f.corrupt = corrupt;
+  const delay = parseDuration('delay', v.delay); if (delay) f.delay = delay;
+  const jitter = parseDuration('jitter', v.jitter); if (jitter) f.jitter = jitter;
+  const rd = parseDuration('reorder-delay', v['reorder-delay']); if (rd) f.reorderDelay = rd;
+  const dirs = v.faults ?? 'both';
+  if (dirs !== 'in' && dirs !== 'out' && dirs !== 'both') throw new UsageError(`--faults takes in, out or both; got '${dirs}'`);
+  let seed: number;
+  if (v.seed !== undefined) {
+    seed = Number(v.seed);
+    if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed takes an integer, got '${v.seed}'`);
+  } else {
+    seed = Math.floor(Math.random() * 2 ** 31);
+  }
+  void opts;
+  return {
+    tun: v.tun, addr: cidr.addr, prefixLen: cidr.prefixLen, hostAddr, mtu, pcap: v.pcap,
+    faults: Object.keys(f).length > 0 ? f : null, faultDirs: dirs, seed,
+    options: { ...TUN_DEFAULT_OPTIONS, ...parseSysctl(v.sysctl) },
+  };
+}
+
+/** Streams a pcap file (LINKTYPE_RAW, µs timestamps) as packets go by. */
+export class PcapFile {
+  private readonly fd: number;
+  private buf = new Uint8Array(1 << 16);
+  private view = new DataView(this.buf.buffer);
+  private pos = 0;
+  packets = 0;
+
+  constructor(readonly path: string, snaplen = 65535) {
+    this.fd = openSync(path, 'w');
+    const v = this.view;
+    v.setUint32(0, 0xa1b2c3d4, true);
+    v.setUint16(4, 2, true);
+    v.setUint16(6, 4, true);
+    v.setUint32(16, snaplen, true);
+    v.setUint32(20, 101, true); // LINKTYPE_RAW: IP packets, as a TUN device carries them
+    this.pos = 24;
+  }
+
+  write(packet: Uint8Array): void {
+    if (this.pos + 16 + packet.length > this.buf.length) this.flush();
+    if (16 + packet.length > this.buf.length) { this.buf = new Uint8Array(16 + packet.length); this.view = new DataView(this.buf.buffer); }
+    const us = Date.now() * 1000 + Math.floor((performance.now() % 1) * 1000);
+    const v = this.view, p = this.pos;
+    v.setUint32(p, Math.floor(us / 1e6), true);
+    v.setUint32(p + 4, us % 1e6, true);
+    v.setUint32(p + 8, packet.length, true);
+    v.setUint32(p + 12, packet.length, true);
+    this.buf.set(packet, p + 16);
+    this.pos = p + 16 + packet.length;
+    this.packets++;
+  }
+
+  flush(): void {
+    if (this.pos > 0) writeSync(this.fd, this.buf, 0, this.pos);
+    this.pos = 0;
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** A LinkEnd facade that hands packets "sent" to it to a receiver: lets a FaultyLink act on arrivals. */
+class Deliverer implements LinkEnd {
+  handler: PacketHandler | null = null;
+  constructor(readonly mtu: number) {}
+  send(packet: Uint8Array): void { if (this.handler !== null) this.handler(packet); }
+  setReceiver(h: PacketHandler | null): void { this.handler = h; }
+}
+
+/** The stack's view of the device: faults (if any) on the way out and/or in, around the capture tap. */
+class FaultedLink implements LinkEnd {
+  private readonly inSink: Deliverer;
+  constructor(
+    private readonly inner: LinkEnd,
+    readonly out: FaultyLink | null,
+    readonly inbound: FaultyLink | null,
+    sink: Deliverer,
+  ) { this.inSink = sink; }
+  get mtu(): number { return this.inner.mtu; }
+  send(packet: Uint8Array): void { (this.out ?? this.inner).send(packet); }
+  setReceiver(h: PacketHandler | null): void {
+    this.inSink.setReceiver(h);
+    if (h === null) { this.inner.setReceiver(null); return; }
+    const inb = this.inbound;
+    this.inner.setReceiver(inb === null ? h : (p) => inb.send(p));
+  }
+}
+
+export interface TunHost {
+  readonly cfg: TunHostConfig;
+  readonly stack: Stack;
+  /** Node's net API over the stack (attachNet): servers and clients for the commands. */
+  readonly net: NetModule;
+  /** The realtime driver: one host timer for the stack's deadlines and the fault scheduler. */
+  readonly driver: RealtimeNetDriver;
+  readonly tun: TunLink;
+  readonly faultOut: FaultyLink | null;
+  readonly faultIn: FaultyLink | null;
+  readonly pcap: PcapFile | null;
+  /** Close everything (idempotent): the device disappears, the pcap is flushed. */
+  close(): void;
+  /** Functions run by close(), before the device goes away (newest first). */
+  onClose(fn: () => void): void;
+}
+
+/** Open the device, configure the kernel's side, and put a realtime-driven stack on it. */
+export function startTunHost(cfg: TunHostConfig): TunHost {
+  const tun = TunLink.open({ name: cfg.tun, hostAddr: cfg.hostAddr, prefixLen: cfg.prefixLen, mtu: cfg.mtu });
+  const driver = new RealtimeNetDriver({
+    onError: (e) => { process.stderr.write(`synack: internal error: ${(e as Error)?.stack ?? String(e)}\n`); process.exitCode = 70; },
+  });
+  let pcap: PcapFile | null = null;
+  let base: LinkEnd = tun;
+  if (cfg.pcap !== undefined) {
+    const pf = new PcapFile(cfg.pcap);
+    pcap = pf;
+    base = new TapLink(tun, (_dir, p) => pf.write(p));
+  }
+  let faultOut: FaultyLink | null = null;
+  let faultIn: FaultyLink | null = null;
+  let link: LinkEnd = base;
+  if (cfg.faults !== null) {
+    // The driver is the Scheduler: held-back packets are released by the same host timer.
+    const rng = new Rng(cfg.seed);
+    if (cfg.faultDirs !== 'in') faultOut = new FaultyLink(base, cfg.faults, driver, rng.fork('out'));
+    const sink = new Deliverer(cfg.mtu);
+    if (cfg.faultDirs !== 'out') faultIn = new FaultyLink(sink, cfg.faults, driver, rng.fork('in'));
+    link = new FaultedLink(base, faultOut, faultIn, sink);
+  }
+  const stack = new Stack({ clock: driver.clock, options: cfg.options, name: 'synack' });
+  stack.addInterface({ addr: cfg.addr, prefixLen: cfg.prefixLen, mtu: cfg.mtu, link });
+  const net = attachNet(stack, driver);
+
+  const closers: Array<() => void> = [];
+  let closed = false;
+  const host: TunHost = {
+    cfg, stack, net, driver, tun, faultOut, faultIn, pcap,
+    onClose(fn) { closers.unshift(fn); },
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const fn of closers) { try { fn(); } catch { /* keep closing */ } }
+      driver.stop();
+      tun.close();
+      if (pcap !== null) { try { pcap.close(); } catch { /* ignore */ } }
+    },
+  };
+  tun.onError = (e) => {
+    process.stderr.write(`synack: ${e.message}\n`);
+    host.close();
+    process.exitCode = 1;
+  };
+  return host;
+}
+
+/**
+ * Wait (up to maxMs) until no connection needs the device any more: every one is CLOSED or
+ * in TIME-WAIT (where the kernel's side has nothing left to say). Lets `connect`/`get`
+ * exit without cutting the last ACK or FIN of a close.
+ */
+export async function settle(host: TunHost, maxMs = 2000): Promise<void> {
+  await host.driver.until(() => host.stack.tcbs().every((t) => t.state === 'TIME-WAIT' || t.state === 'CLOSED'), { timeout: maxMs * 1000 });
+}
+
+/**
+ * Close the host on process exit and on SIGINT/SIGTERM/SIGHUP (then exit 128+signal).
+ * `onSignal` runs first, e.g. to print a summary. Returns a function that removes the handlers.
+ */
+export function closeOnExit(host: TunHost, onSignal?: (sig: NodeJS.Signals) => void): () => void {
+  const onExit = (): void => host.close();
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const [sig, num] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+    const h = (): void => {
+      try { onSignal?.(sig); } finally {
+        host.close();
+        process.exit(128 + num);
+      }
+    };
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  process.on('exit', onExit);
+  return () => {
+    process.off('exit', onExit);
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
+}
+
+/** A one-line, human explanation of a startup failure (TunError or usage). */
+export function describeStartError(e: unknown): string {
+  if (e instanceof TunError || e instanceof UsageError) return e.message;
+  return (e as Error)?.message ?? String(e);
+}
+
+// ------------------------------------------------------------------ connection table
+
+/** The connection table (src/stack/table.ts), as `ss -tan` shows it. */
+export function hostTable(host: TunHost): ConnRow[] {
+  return connectionTable(host.stack);
+}
+
+export function renderHostTable(host: TunHost, opts: { info?: boolean } = {}): string {
+  return renderConnectionTable(hostTable(host), { info: opts.info ?? false });
+}
+
+/** Everything a status dump shows: table, counters, link and fault statistics, CPU. */
+export function hostStats(host: TunHost): Record<string, unknown> {
+  const cpu = process.cpuUsage();
+  const drops: Record<string, number> = {};
+  for (const [k, v] of host.stack.drops.entries()) drops[k] = v;
+  return {
+    counters: { ...host.stack.counters },
+    drops,
+    tun: { ...host.tun.stats },
+    faultsOut: host.faultOut ? { ...host.faultOut.stats } : null,
+    faultsIn: host.faultIn ? { ...host.faultIn.stats } : null,
+    cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
+    uptimeMs: host.driver.now() / 1000,
+  };
+}
+
+// ------------------------------------------------------------------ test pattern
+
+/**
+ * The deterministic pseudo-random byte stream served by GET /bytes/N and sent by the test
+ * tools: xorshift128 (Marsaglia 2003) from a fixed seed, each 32-bit word little-endian.
+ * Byte i of the stream is the same whatever sizes it is read in.
+ */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export class PatternStream {
+  // xorshift128 state as int32 (the same bits as uint32; keeps V8 on small integers).
+  private x = 123456789; private y = 362436069; private z = 521288629; private w = 88675123;
+  private spare = new Uint8Array(4);
+  private spareOff = 4;
+
+  /** The next n bytes of the stream (a fresh array). */
+  next(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let i = 0;
+    while (i < n && this.spareOff < 4) out[i++] = this.spare[this.spareOff++]!;
+    const words = (n - i) >>> 2;
+    let x = this.x, y = this.y, z = this.z, w = this.w;
+    if (LITTLE_ENDIAN && i === 0) {
+      // Fast path: whole words straight into an Int32Array view (out starts 4-aligned).
+      const v = new Int32Array(out.buffer, 0, words);
+      for (let k = 0; k < words; k++) {
+        const t = x ^ (x << 11);
+        x = y; y = z; z = w;
+        w = w ^ (w >>> 19) ^ t ^ (t >>> 8);
+        v[k] = w;
+      }
+    } else {
+      const dv = new DataView(out.buffer, i, words * 4);
+      for (let k = 0; k < words; k++) {
+        const t = x ^ (x << 11);
+        x = y; y = z; z = w;
+        w = w ^ (w >>> 19) ^ t ^ (t >>> 8);
+        dv.setInt32(k * 4, w, true);
+      }
+    }
+    i += words * 4;
+    if (i < n) {
+      const t = x ^ (x << 11);
+      x = y; y = z; z = w;
+      w = w ^ (w >>> 19) ^ t ^ (t >>> 8);
+      new DataView(this.spare.buffer).setInt32(0, w, true);
+      this.spareOff = 0;
+      while (i < n) out[i++] = this.spare[this.spareOff++]!;
+    }
+    this.x = x; this.y = y; this.z = z; this.w = w;
+    return out;
+  }
+}
+
+/** The first n bytes of the pattern stream. */
+export function patternBytes(n: number): Uint8Array {
+  return new PatternStream().next(n);
+}

@@ -1,0 +1,290 @@
+// The Linux TUN link (Node only): a LinkEnd whose packets are the IP datagrams of a TUN
+// device (IFF_TUN | IFF_NO_PI), read and written by a small N-API addon (native/tun.c).
+//
+// The addon is loaded lazily, on the first TunLink.open(): importing this module costs
+// nothing and never fails, so synack works where the addon is absent (browsers, machines
+// without a compiler). When it is missing, or the device cannot be opened, TunError says
+// what and why (EPERM: needs CAP_NET_ADMIN; no /dev/net/tun; name busy; …).
+//
+// Reading: the addon drains the non-blocking fd until EAGAIN on each libuv poll wake-up
+// and calls JavaScript once per batch. Writing: send() copies the packet into a staging
+// buffer and a microtask flushes everything staged in one native call, so the ACKs for a
+// whole read batch leave in one go.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { LinkEnd, PacketHandler } from './types.js';
+import { formatIpv4Address, parseIpv4Address } from '../wire/ipv4addr.js';
+
+interface TunAddon {
+  open(name: string): { fd: number; name: string };
+  configure(name: string, addr: number, prefixLen: number, mtu: number): void;
+  close(fd: number): void;
+  startReading(fd: number, frame: number, maxBatch: number, cb: (err: NodeJS.ErrnoException | null, batch?: ArrayBuffer) => void): object;
+  stopReading(handle: object): void;
+  refReading(handle: object, on: boolean): void;
+  writeBatch(fd: number, bytes: Uint8Array, lengths: Uint32Array, count: number): number;
+  lastWriteErrno(): number;
+}
+
+/** An error opening or using a TUN device: `code` is the errno name (or ERR_TUN_ADDON). */
+export class TunError extends Error {
+  readonly code: string;
+  readonly errno: number | undefined;
+  readonly syscall: string | undefined;
+  constructor(message: string, code: string, cause?: { errno?: number; syscall?: string }) {
+    super(message);
+    this.name = 'TunError';
+    this.code = code;
+    this.errno = cause?.errno;
+    this.syscall = cause?.syscall;
+  }
+}
+
+const ADDON_FILE = 'synack_tun.node';
+let addon: TunAddon | null = null;
+let addonError: TunError | null = null;
+
+/** Where the built addon may be: native/build/Release under the package root, seen from src/link or dist/src/link. */
+function addonCandidates(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const out: string[] = [];
+  if (process.env.SYNACK_TUN_ADDON) out.push(process.env.SYNACK_TUN_ADDON);
+  for (const up of ['../..', '../../..']) {
+    out.push(join(here, up, 'native', 'build', 'Release', ADDON_FILE));
+    out.push(join(here, up, 'native', 'build', 'Debug', ADDON_FILE));
+  }
+  return out;
+}
+
+/** Load the addon (once). Throws TunError ERR_TUN_ADDON saying why it is unavailable. */
+export function loadTunAddon(): TunAddon {
+  if (addon !== null) return addon;
+  if (addonError !== null) throw addonError;
+  if (process.platform !== 'linux') {
+    addonError = new TunError(`TUN links need Linux (this is ${process.platform})`, 'ERR_TUN_UNSUPPORTED');
+    throw addonError;
+  }
+  const candidates = addonCandidates();
+  const path = candidates.find((p) => existsSync(p));
+  if (path === undefined) {
+    addonError = new TunError(
+      'the TUN addon is not built (native/build/Release/synack_tun.node is missing): it needs a C compiler, make and python3; ' +
+        'build it with `node scripts/build-addon.mjs --verbose`',
+      'ERR_TUN_ADDON',
+    );
+    throw addonError;
+  }
+  try {
+    addon = createRequire(import.meta.url)(path) as TunAddon;
+    return addon;
+  } catch (e) {
+    addonError = new TunError(`the TUN addon ${path} failed to load: ${(e as Error).message}; rebuild it with \`node scripts/build-addon.mjs --verbose\``, 'ERR_TUN_ADDON');
+    throw addonError;
+  }
+}
+
+/** Whether TUN links can be used here, without throwing: `{ ok: false, reason }` explains why not. */
+export function tunSupport(): { ok: true } | { ok: false; reason: string; code: string } {
+  try {
+    loadTunAddon();
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message, code: (e as TunError).code };
+  }
+  if (!existsSync('/dev/net/tun')) return { ok: false, reason: 'no /dev/net/tun (load the tun module, or pass the device into the container)', code: 'ENOENT' };
+  return { ok: true };
+}
+
+/** Turn an errno error from the addon into a TunError that says what to do about it. */
+function explain(e: NodeJS.ErrnoException, what: string, name: string): TunError {
+  const code = e.code ?? 'EUNKNOWN';
+  const sc = e.syscall ?? '';
+  let why: string;
+  if (sc === 'open' && code === 'ENOENT') why = 'there is no /dev/net/tun: the kernel lacks TUN support (modprobe tun) or the container does not expose the device';
+  else if (sc === 'open' && (code === 'EACCES' || code === 'EPERM')) why = 'no permission to open /dev/net/tun: run as root, or grant CAP_NET_ADMIN';
+  else if (code === 'EPERM' || code === 'EACCES') why = `creating or configuring a network device needs CAP_NET_ADMIN: run as root (sudo), inside a network namespace you own (\`unshare -rn\`), or give node the capability`;
+  else if (code === 'EBUSY') why = `the device ${name} is already open in another process`;
+  else if (code === 'EINVAL' && sc.includes('TUNSETIFF')) why = `${name} exists but is not a TUN device (a TAP device or another kind of link)`;
+  else if (code === 'ENODEV') why = `there is no device named ${name}`;
+  else if (code === 'EADDRNOTAVAIL' || code === 'EEXIST') why = 'the address is not usable on this device (already in use?)';
+  else why = e.message;
+  return new TunError(`cannot ${what} TUN device ${name}: ${why} [${code}${sc ? ' in ' + sc : ''}]`, code, e);
+}
+
+export interface TunOpenOptions {
+  /** Interface name (at most 15 bytes); `%d` lets the kernel number it (e.g. `synack%d`). */
+  name: string;
+  /** The kernel's address on the device, with prefixLen: the kernel then routes the prefix through it. Omit to leave the device unconfigured. */
+  hostAddr?: string | number;
+  prefixLen?: number;
+  /** Device MTU (default 1500). */
+  mtu?: number;
+  /** Packets read per wake-up before other I/O gets a turn (default 256). */
+  readBatch?: number;
+}
+
+export interface TunStats {
+  rxPackets: number; rxBytes: number; rxBatches: number;
+  txPackets: number; txBytes: number; txBatches: number;
+  /** Packets the kernel refused (device down, buffer full): the link drops them, like a wire. */
+  txErrors: number;
+  lastTxErrno: number;
+}
+
+const STAGE_BYTES = 1 << 20;
+const STAGE_PACKETS = 1024;
+
+export class TunLink implements LinkEnd {
+  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxBatches: 0, txPackets: 0, txBytes: 0, txBatches: 0, txErrors: 0, lastTxErrno: 0 };
+  /** Called with a read error (the device went away); the link stops reading. */
+  onError: ((err: Error) => void) | null = null;
+  private handler: PacketHandler | null = null;
+  private reader: object | null = null;
+  private closed = false;
+  private readonly stage = new Uint8Array(STAGE_BYTES);
+  private readonly lens = new Uint32Array(STAGE_PACKETS);
+  private count = 0;
+  private bytes = 0;
+  private flushQueued = false;
+  private readonly flushFn = (): void => { this.flushQueued = false; this.flush(); };
+
+  private constructor(
+    private readonly lib: TunAddon,
+    readonly fd: number,
+    readonly name: string,
+    readonly mtu: number,
+    private readonly readBatch: number,
+  ) {}
+
+  /** Open (create) the device; with hostAddr, give the kernel its address and MTU and bring it up. */
+  static open(o: TunOpenOptions): TunLink {
+    const lib = loadTunAddon();
+    const mtu = o.mtu ?? 1500;
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new TunError(`invalid MTU ${mtu} (68..65535)`, 'ERR_OUT_OF_RANGE');
+    let dev: { fd: number; name: string };
+    try {
+      dev = lib.open(o.name);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE') throw new TunError(`invalid TUN device name '${o.name}' (1 to 15 bytes)`, 'ERR_INVALID_ARG_VALUE');
+      throw explain(e as NodeJS.ErrnoException, 'open', o.name);
+    }
+    try {
+      let addr = 0;
+      if (o.hostAddr !== undefined) {
+        const a = typeof o.hostAddr === 'number' ? o.hostAddr >>> 0 : parseIpv4Address(o.hostAddr);
+        if (a === null) throw new TunError(`invalid IPv4 address '${String(o.hostAddr)}'`, 'ERR_INVALID_IP_ADDRESS');
+        addr = a;
+      }
+      const prefixLen = o.prefixLen ?? 24;
+      if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32) throw new TunError(`invalid prefix length ${prefixLen}`, 'ERR_OUT_OF_RANGE');
+      try {
+        lib.configure(dev.name, addr, prefixLen, mtu);
+      } catch (e) {
+        if (e instanceof TunError) throw e;
+        throw explain(e as NodeJS.ErrnoException, addr ? `assign ${formatIpv4Address(addr)}/${prefixLen} to` : 'bring up', dev.name);
+      }
+    } catch (e) {
+      lib.close(dev.fd);
+      throw e;
+    }
+    return new TunLink(lib, dev.fd, dev.name, mtu, o.readBatch ?? 256);
+  }
+
+  get isClosed(): boolean { return this.closed; }
+
+  setReceiver(handler: PacketHandler | null): void {
+    this.handler = handler;
+    if (handler !== null && this.reader === null && !this.closed) {
+      // Frames as large as the MTU (at least a full Ethernet frame, in case the MTU is raised later).
+      const frame = Math.max(this.mtu, 1500);
+      this.reader = this.lib.startReading(this.fd, frame, this.readBatch, (err, batch) => this.onBatch(err, batch));
+    }
+  }
+
+  private onBatch(err: NodeJS.ErrnoException | null, batch: ArrayBuffer | undefined): void {
+    if (err !== null) {
+      this.stopReading();
+      const e = explain(err, 'read from', this.name);
+      if (this.onError) this.onError(e);
+      return;
+    }
+    if (batch === undefined) return;
+    const head = new Uint32Array(batch, 0, 1);
+    const n = head[0]!;
+    const lens = new Uint32Array(batch, 4, n);
+    let off = ((1 + n) * 4 + 7) & ~7;
+    const s = this.stats;
+    s.rxBatches++;
+    for (let i = 0; i < n; i++) {
+      const len = lens[i]!;
+      const pkt = new Uint8Array(batch, off, len);
+      off += (len + 3) & ~3;
+      s.rxPackets++;
+      s.rxBytes += len;
+      // The handler may close the link.
+      if (this.handler !== null) this.handler(pkt);
+    }
+  }
+
+  /** Queue one IP packet for the device; it is written (with the others of this turn) at the next microtask. */
+  send(packet: Uint8Array): void {
+    if (this.closed) return;
+    const len = packet.length;
+    if (len > this.mtu || len === 0) { this.stats.txErrors++; return; }
+    if (this.count === STAGE_PACKETS || this.bytes + len > STAGE_BYTES) this.flush();
+    this.stage.set(packet, this.bytes);
+    this.lens[this.count++] = len;
+    this.bytes += len;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushFn);
+    }
+  }
+
+  /** Write everything staged now. */
+  flush(): void {
+    const n = this.count;
+    if (n === 0 || this.closed) { this.count = 0; this.bytes = 0; return; }
+    let done = 0, off = 0;
+    const s = this.stats;
+    s.txBatches++;
+    while (done < n) {
+      const w = this.lib.writeBatch(this.fd, done === 0 ? this.stage : this.stage.subarray(off), done === 0 ? this.lens : this.lens.subarray(done), n - done);
+      for (let i = done; i < done + w; i++) { s.txBytes += this.lens[i]!; off += this.lens[i]!; }
+      s.txPackets += w;
+      done += w;
+      if (done < n) {
+        // The kernel refused this packet (e.g. EIO while the device is down): drop it, as a wire would.
+        s.txErrors++;
+        s.lastTxErrno = this.lib.lastWriteErrno();
+        off += this.lens[done]!;
+        done++;
+      }
+    }
+    this.count = 0;
+    this.bytes = 0;
+  }
+
+  /** Let (false) or stop letting (true) the open device keep the Node process alive. */
+  ref(on = true): void {
+    if (this.reader !== null) this.lib.refReading(this.reader, on);
+  }
+
+  private stopReading(): void {
+    if (this.reader !== null) {
+      this.lib.stopReading(this.reader);
+      this.reader = null;
+    }
+  }
+
+  /** Flush, stop reading and close the fd: the (non-persistent) device disappears with it. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    try { this.flush(); } catch { /* closing anyway */ }
+    this.closed = true;
+    this.stopReading();
+    this.handler = null;
+    try { this.lib.close(this.fd); } catch { /* already gone */ }
+  }
+}

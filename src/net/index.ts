@@ -1,0 +1,118 @@
+// The Node `net`-compatible surface of a stack (SPEC "stack.net").
+//
+// The core (src/stack) stays browser-clean, so `stack.net` is not a getter in Stack: it is
+// a property that attachNet() defines. After
+//     attachNet(stack, sim)            // virtual time (a Simulation), or
+//     attachNet(stack, realtimeDriver) // the real event loop (RealtimeNetDriver)
+// `stack.net` is a module with createServer / connect / createConnection / Socket / Server,
+// shaped like `require('node:net')`, so code written against Node's net runs by swapping it.
+import { isIP, isIPv4, isIPv6 } from 'node:net';
+import type { Stack } from '../stack/stack.js';
+import type { Simulation } from '../sim/simulation.js';
+import { Socket, normalizeArgs, type NetContext, type SocketConstructorOpts, type TcpSocketConnectOpts } from './socket.js';
+import { Server, type ServerOpts } from './server.js';
+import { toDriver, type NetDriver } from './driver.js';
+import { ERR_INVALID_ARG_TYPE } from './errors.js';
+
+export interface NetModule {
+  readonly stack: Stack;
+  readonly driver: NetDriver;
+  /** `new net.Socket(options)` bound to this stack. */
+  readonly Socket: new (options?: SocketConstructorOpts) => Socket;
+  /** `new net.Server(options, listener)` bound to this stack. */
+  readonly Server: new (options?: ServerOpts | ((s: Socket) => void), listener?: (s: Socket) => void) => Server;
+  createServer(listener?: (socket: Socket) => void): Server;
+  createServer(options?: ServerOpts, listener?: (socket: Socket) => void): Server;
+  connect(options: TcpSocketConnectOpts, connectListener?: () => void): Socket;
+  connect(port: number | string, host?: string, connectListener?: () => void): Socket;
+  connect(port: number | string, connectListener?: () => void): Socket;
+  createConnection: NetModule['connect'];
+  /** Names the default lookup resolves (host name → IPv4), like /etc/hosts. */
+  readonly hosts: Map<string, string>;
+  isIP: typeof isIP;
+  isIPv4: typeof isIPv4;
+  isIPv6: typeof isIPv6;
+}
+
+export interface AttachNetOptions {
+  /** Host names the default lookup resolves, e.g. { 'server.test': '198.18.0.2' }. */
+  hosts?: Record<string, string>;
+}
+
+declare module '../stack/stack.js' {
+  interface Stack {
+    /** Node's `net` API over this stack; defined by attachNet(stack, driver). */
+    readonly net: NetModule;
+  }
+}
+
+/** Build the net module for `stack` without touching the stack object. */
+export function createNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: AttachNetOptions = {}): NetModule {
+  const driver = toDriver(driverOrSim);
+  driver.addStack(stack);
+  const hosts = new Map<string, string>(Object.entries(opts.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const ctx: NetContext = { stack, driver, hosts };
+
+  class BoundSocket extends Socket {
+    constructor(options?: SocketConstructorOpts) { super(options ?? {}, ctx); }
+  }
+  Object.defineProperty(BoundSocket, 'name', { value: 'Socket' });
+
+  class BoundServer extends Server {
+    constructor(options?: ServerOpts | ((s: Socket) => void), listener?: (s: Socket) => void) {
+      if (typeof options === 'function') { listener = options; options = {}; }
+      else if (options === undefined || options === null) options = {};
+      else if (typeof options !== 'object') throw ERR_INVALID_ARG_TYPE('options', 'object', options);
+      super(ctx, BoundSocket, options, listener);
+    }
+  }
+  Object.defineProperty(BoundServer, 'name', { value: 'Server' });
+
+  function createServer(options?: ServerOpts | ((s: Socket) => void), listener?: (s: Socket) => void): Server {
+    return new BoundServer(options, listener);
+  }
+
+  function connect(...args: unknown[]): Socket {
+    const normalized = normalizeArgs(args);
+    const options = normalized[0];
+    const socket = new BoundSocket(options as SocketConstructorOpts);
+    if (options.timeout) socket.setTimeout(options.timeout as number);
+    return socket.connect(normalized as unknown as TcpSocketConnectOpts);
+  }
+
+  return {
+    stack, driver, hosts,
+    Socket: BoundSocket,
+    Server: BoundServer,
+    createServer: createServer as NetModule['createServer'],
+    connect: connect as NetModule['connect'],
+    createConnection: connect as NetModule['connect'],
+    isIP, isIPv4, isIPv6,
+  };
+}
+
+/**
+ * Give `stack` its `stack.net` (idempotent: a second call returns the same module). The
+ * driver polls the stack: a Simulation (virtual time) or a RealtimeNetDriver (event loop).
+ */
+export function attachNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: AttachNetOptions = {}): NetModule {
+  const existing = Object.getOwnPropertyDescriptor(stack, 'net');
+  if (existing !== undefined) {
+    const m = existing.value as NetModule;
+    for (const [k, v] of Object.entries(opts.hosts ?? {})) m.hosts.set(k.toLowerCase(), v);
+    return m;
+  }
+  const m = createNet(stack, driverOrSim, opts);
+  Object.defineProperty(stack, 'net', { value: m, enumerable: false, configurable: true, writable: false });
+  return m;
+}
+
+export { Socket, Server };
+export type { SocketConstructorOpts, TcpSocketConnectOpts, ServerOpts };
+export type { AddressInfo, LookupFunction, NetContext } from './socket.js';
+export type { ListenOptions } from './server.js';
+export {
+  SimulationDriver, RealtimeNetDriver, simulationDriver, realtimeTwoHosts, toDriver,
+  type NetDriver, type DriverTimer, type UntilOptions, type RealtimeNetDriverOptions, type RealtimeHostsOptions,
+} from './driver.js';
+export type { SystemError } from './errors.js';
