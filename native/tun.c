@@ -8,8 +8,9 @@
 //
 // Exports (all synchronous; errors are thrown as Error with .code/.errno/.syscall):
 //   open(name)                              -> { fd, name }      IFF_TUN | IFF_NO_PI
-//   configure(name, addr, prefixLen, mtu)   -> undefined        address (host order u32,
-//                                                                0 = leave), MTU, IFF_UP
+//   configure(name, addr, prefixLen, mtu, txqlen) -> undefined  address (host order u32,
+//                                                                0 = leave), MTU, transmit
+//                                                                queue length (0 = leave), IFF_UP
 //   startReading(fd, frame, maxBatch, cb)   -> handle           cb(err | null, batch)
 //   stopReading(handle)                     -> undefined
 //   writeBatch(fd, bytes, lengths, count)   -> packets written  (stops at the first error)
@@ -156,16 +157,16 @@ static int set_in_addr(struct ifreq *ifr, uint32_t host_order) {
   return 0;
 }
 
-/** The kernel's side of the device: address/prefix (so it routes the prefix here), MTU, up. */
+/** The kernel's side of the device: address/prefix (so it routes the prefix here), MTU, queue, up. */
 static napi_value tun_configure(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
+  napi_value argv[5];
   char name[IFNAMSIZ];
-  int32_t prefix = 0, mtu = 0;
+  int32_t prefix = 0, mtu = 0, txqlen = 0;
   uint32_t addr = 0;
-  if (!get_args(env, info, 4, argv) || !get_ifname(env, argv[0], name) ||
+  if (!get_args(env, info, 5, argv) || !get_ifname(env, argv[0], name) ||
       napi_get_value_uint32(env, argv[1], &addr) != napi_ok || !get_i32(env, argv[2], &prefix) ||
-      !get_i32(env, argv[3], &mtu) || prefix < 0 || prefix > 32)
-    return throw_type(env, "configure(name, addr, prefixLen, mtu): bad arguments");
+      !get_i32(env, argv[3], &mtu) || !get_i32(env, argv[4], &txqlen) || prefix < 0 || prefix > 32 || txqlen < 0)
+    return throw_type(env, "configure(name, addr, prefixLen, mtu, txqlen): bad arguments");
 
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return throw_errno(env, errno, "socket", NULL);
@@ -177,6 +178,14 @@ static napi_value tun_configure(napi_env env, napi_callback_info info) {
     memcpy(ifr.ifr_name, name, IFNAMSIZ);
     ifr.ifr_mtu = mtu;
     if (ioctl(s, SIOCSIFMTU, &ifr) < 0) { step = "ioctl(SIOCSIFMTU)"; goto fail; }
+  }
+  if (txqlen > 0) {
+    // The queue in front of the device (kernel → synack): packets wait here while synack's
+    // event loop is busy; when it overflows the kernel drops them (TX dropped in ip -s link).
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, name, IFNAMSIZ);
+    ifr.ifr_qlen = txqlen;
+    if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0) { step = "ioctl(SIOCSIFTXQLEN)"; goto fail; }
   }
   if (addr != 0) {
     memset(&ifr, 0, sizeof ifr);

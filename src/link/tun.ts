@@ -19,7 +19,7 @@ import { formatIpv4Address, parseIpv4Address } from '../wire/ipv4addr.js';
 
 interface TunAddon {
   open(name: string): { fd: number; name: string };
-  configure(name: string, addr: number, prefixLen: number, mtu: number): void;
+  configure(name: string, addr: number, prefixLen: number, mtu: number, txQueueLen: number): void;
   close(fd: number): void;
   startReading(fd: number, frame: number, maxBatch: number, cb: (err: NodeJS.ErrnoException | null, batch?: ArrayBuffer) => void): object;
   stopReading(handle: object): void;
@@ -122,6 +122,12 @@ export interface TunOpenOptions {
   mtu?: number;
   /** Packets read per wake-up before other I/O gets a turn (default 256). */
   readBatch?: number;
+  /**
+   * The kernel's transmit queue in front of the device (kernel → synack), in packets.
+   * Linux gives TUN devices 500; synack asks for 4096 so that a pause of its event loop
+   * (a GC, a burst of work) does not overflow it at full speed. 0 keeps the kernel's.
+   */
+  txQueueLen?: number;
 }
 
 export interface TunStats {
@@ -179,7 +185,7 @@ export class TunLink implements LinkEnd {
       const prefixLen = o.prefixLen ?? 24;
       if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32) throw new TunError(`invalid prefix length ${prefixLen}`, 'ERR_OUT_OF_RANGE');
       try {
-        lib.configure(dev.name, addr, prefixLen, mtu);
+        lib.configure(dev.name, addr, prefixLen, mtu, o.txQueueLen ?? 4096);
       } catch (e) {
         if (e instanceof TunError) throw e;
         throw explain(e as NodeJS.ErrnoException, addr ? `assign ${formatIpv4Address(addr)}/${prefixLen} to` : 'bring up', dev.name);

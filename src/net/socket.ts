@@ -431,7 +431,10 @@ export class Socket extends Duplex {
     }
     cb(err);
     const hadError = err != null;
-    process.nextTick(() => this.emit('close', hadError));
+    // Node emits 'close' from the handle's close callback, which libuv runs after the
+    // immediates of the current loop turn; JSStreamSocket (TLS over a JS stream) relies on
+    // that to finish writes it completes with setImmediate before the stream goes away.
+    setImmediate(() => this.emit('close', hadError));
     const owner = this.server;
     if (owner !== null) owner[kServerSocketClosed](this);
   }

@@ -40,12 +40,14 @@ async function until(sim: Simulation, cond: () => boolean, maxTime = 600_000_000
 async function tlsEcho(faults: FaultOptions | undefined, payload: Buffer) {
   const { sim, netA, netB, a, b } = pair({ delay: 3000, faults, seed: 3 });
   let serverErr: Error | null = null;
-  netB.createServer((raw: Socket) => {
+  // TLS decides when the byte stream ends (close_notify, then FIN): the raw sockets are
+  // half-open capable, as Node's own TLS over a kernel socket effectively is.
+  netB.createServer({ allowHalfOpen: true }, (raw: Socket) => {
     const s = new tls.TLSSocket(raw as unknown as import('node:net').Socket, { isServer: true, key, cert });
     s.on('error', (e) => { serverErr = e; });
     s.pipe(s);
   }).listen(443);
-  const raw = netA.connect(443, B);
+  const raw = netA.connect({ port: 443, host: B, allowHalfOpen: true });
   const c = tls.connect({ socket: raw as unknown as import('node:net').Socket, servername: 'synack.test', ca: cert });
   let secure = false;
   c.on('secureConnect', () => { secure = true; c.end(payload); });
@@ -114,7 +116,7 @@ describe('https over synack', () => {
     netB.createServer({ allowHalfOpen: true, noDelay: true }, (s: Socket) => server.emit('connection', s)).listen(443);
     const agent = new https.Agent({ keepAlive: true, ca: cert, servername: 'synack.test' });
     (agent as unknown as { createConnection: unknown }).createConnection = (o: tls.ConnectionOptions) =>
-      tls.connect({ ...o, socket: netA.connect(443, B) as unknown as import('node:net').Socket });
+      tls.connect({ ...o, socket: netA.connect({ port: 443, host: B, allowHalfOpen: true }) as unknown as import('node:net').Socket });
     const results: Array<{ status: number; path: string; body: Buffer; proto: string }> = [];
     let error: Error | null = null;
     const get = (path: string) => new Promise<void>((resolve, reject) => {

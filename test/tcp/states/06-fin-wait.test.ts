@@ -105,7 +105,7 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
     h.expectState('FIN-WAIT-1');
   });
 
-  test('RFC 1122 §4.2.2.13: new data after CLOSE (nobody will read it) → RST <SEQ=SND.NXT>, CLOSED', { todo: 'not implemented: an orphan still takes data (test/tcp/e2e-basic reads after close()); see the report' }, () => {
+  test('RFC 1122 §4.2.2.13: new data after CLOSE (nobody will read it) → RST <SEQ=SND.NXT>, CLOSED', () => {
     const h = fixture('FIN-WAIT-1');
     h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 'late' });
     h.expectOne({ flags: 'RA', seq: h.L + 1 });
@@ -193,7 +193,7 @@ describe('FIN-WAIT-2 (RFC 9293 §3.10.7.4)', () => {
     assert.deepEqual(snapshot(h.c), snapshot(fixture('TIME-WAIT').c));
   });
 
-  test('RFC 1122 §4.2.2.13: data for an orphan (closed by the user) → RST, CLOSED', { todo: 'not implemented: an orphan still takes data (test/tcp/e2e-basic reads after close()); see the report' }, () => {
+  test('RFC 1122 §4.2.2.13: data for an orphan (closed by the user) → RST, CLOSED', () => {
     const h = fixture('FIN-WAIT-2');
     h.send({ flags: 'PA', seq: h.R, ack: h.L + 1, payload: 3 });
     h.expectOne({ flags: 'RA', seq: h.L + 1 });
