@@ -374,6 +374,8 @@ export function hostStats(host: TunHost): Record<string, unknown> {
     faultsOut: host.faultOut ? { ...host.faultOut.stats } : null,
     faultsIn: host.faultIn ? { ...host.faultIn.stats } : null,
     cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
+    // Event-loop time busy vs idle (ms, cumulative): busy ≈ the stack, http, the device syscalls.
+    loop: (({ idle, active }) => ({ idleMs: idle, activeMs: active }))(performance.eventLoopUtilization()),
     uptimeMs: host.driver.now() / 1000,
   };
 }
