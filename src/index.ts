@@ -1,2 +1,13 @@
-// The public entry point: `import { … } from 'synack'`.
-export {};
+// The public entry point: `import { … } from 'synack'` (Node). Everything browser-clean
+// comes from ./core.js; this adds Node's `net` API over synack (src/net, which needs
+// node:stream and node:events).
+export * from './core.js';
+
+export {
+  attachNet, createNet, Socket, Server,
+  SimulationDriver, RealtimeNetDriver, simulationDriver, realtimeTwoHosts, toDriver,
+} from './net/index.js';
+export type {
+  NetModule, AttachNetOptions, NetDriver, DriverTimer, UntilOptions, RealtimeNetDriverOptions, RealtimeHostsOptions,
+  SocketConstructorOpts, TcpSocketConnectOpts, ServerOpts, ListenOptions, AddressInfo, LookupFunction, SystemError,
+} from './net/index.js';

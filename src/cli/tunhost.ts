@@ -2,6 +2,7 @@
 // device, the realtime driver, fault injection on synack's side of the link, pcap capture,
 // clean shutdown on exit and signals, and the connection table (like `ss -tan`).
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import type { ParseArgsConfig } from 'node:util';
 import { Stack } from '../stack/stack.js';
 import { DEFAULT_STACK_OPTIONS, type StackOptions } from '../stack/options.js';
@@ -180,6 +181,8 @@ export class PcapFile {
   private buf = new Uint8Array(1 << 16);
   private view = new DataView(this.buf.buffer);
   private pos = 0;
+  /** Wall-clock µs at performance.now() = 0: timestamps are wall time, monotonic within the file. */
+  private readonly base = Date.now() * 1000 - Math.round(performance.now() * 1000);
   packets = 0;
 
   constructor(readonly path: string, snaplen = 65535) {
@@ -196,7 +199,7 @@ export class PcapFile {
   write(packet: Uint8Array): void {
     if (this.pos + 16 + packet.length > this.buf.length) this.flush();
     if (16 + packet.length > this.buf.length) { this.buf = new Uint8Array(16 + packet.length); this.view = new DataView(this.buf.buffer); }
-    const us = Date.now() * 1000 + Math.floor((performance.now() % 1) * 1000);
+    const us = this.base + Math.round(performance.now() * 1000);
     const v = this.view, p = this.pos;
     v.setUint32(p, Math.floor(us / 1e6), true);
     v.setUint32(p + 4, us % 1e6, true);
@@ -375,7 +378,7 @@ export function hostStats(host: TunHost): Record<string, unknown> {
     faultsIn: host.faultIn ? { ...host.faultIn.stats } : null,
     cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
     // Event-loop time busy vs idle (ms, cumulative): busy ≈ the stack, http, the device syscalls.
-    loop: (({ idle, active }) => ({ idleMs: idle, activeMs: active }))(performance.eventLoopUtilization()),
+    loop: (({ idle, active }) => ({ idleMs: idle, activeMs: active }))(nodePerformance.eventLoopUtilization()),
     uptimeMs: host.driver.now() / 1000,
   };
 }

@@ -11,7 +11,7 @@
 // buffer and a microtask flushes everything staged in one native call, so the ACKs for a
 // whole read batch leave in one go.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { LinkEnd, PacketHandler } from './types.js';
@@ -49,8 +49,9 @@ let addonError: TunError | null = null;
 /** Where the built addon may be: native/build/Release under the package root, seen from src/link or dist/src/link. */
 function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
+  // SYNACK_TUN_ADDON names the addon file explicitly (and alone).
+  if (process.env.SYNACK_TUN_ADDON) return [process.env.SYNACK_TUN_ADDON];
   const out: string[] = [];
-  if (process.env.SYNACK_TUN_ADDON) out.push(process.env.SYNACK_TUN_ADDON);
   for (const up of ['../..', '../../..']) {
     out.push(join(here, up, 'native', 'build', 'Release', ADDON_FILE));
     out.push(join(here, up, 'native', 'build', 'Debug', ADDON_FILE));
@@ -194,6 +195,9 @@ export class TunLink implements LinkEnd {
       lib.close(dev.fd);
       throw e;
     }
+    // synack speaks IPv4 only: keep the kernel's IPv6 chatter (router solicitations, MLD)
+    // off the device. Best effort (no IPv6 in the kernel, read-only /proc: nothing to do).
+    try { writeFileSync(`/proc/sys/net/ipv6/conf/${dev.name}/disable_ipv6`, '1'); } catch { /* ignore */ }
     return new TunLink(lib, dev.fd, dev.name, mtu, o.readBatch ?? 256);
   }
 

@@ -44,6 +44,12 @@ export interface NetDriver {
    * went idle) or the timeout passed. In a simulation this is what moves virtual time.
    */
   until(cond: () => boolean, opts?: UntilOptions): Promise<boolean>;
+  /**
+   * An active handle (a connecting or open socket, a listening server) appeared (+1) or
+   * went away (-1). In real time the event loop stays alive while any exists, as with Node's
+   * own sockets; TIME-WAIT and other orphaned connections do not keep it alive.
+   */
+  hold(delta: 1 | -1): void;
 }
 
 // ------------------------------------------------------------------ virtual time
@@ -56,6 +62,7 @@ export class SimulationDriver implements NetDriver {
   clearTimer(t: DriverTimer): void { if (typeof t === 'number') this.sim.cancel(t); }
   kick(): void { /* the simulation asks every stack for its deadline before each step */ }
   addStack(stack: Stack): void { this.sim.add(stack); }
+  hold(_delta: 1 | -1): void { /* virtual time: nothing to keep alive */ }
   until(cond: () => boolean, opts: UntilOptions = {}): Promise<boolean> {
     return this.sim.runUntilAsync(cond, opts.timeout === undefined ? {} : { maxTime: opts.timeout });
   }
@@ -85,6 +92,7 @@ export class RealtimeNetDriver implements NetDriver, Scheduler {
   /** Link deliveries and other scheduled callbacks, polled by the same host timer as the stacks. */
   private readonly events = new TimerQueue<() => void>();
   private readonly stacks = new Set<Stack>();
+  private handles = 0;
 
   constructor(opts: RealtimeNetDriverOptions = {}) {
     this.clock = opts.clock ?? new RealtimeClock();
@@ -94,7 +102,18 @@ export class RealtimeNetDriver implements NetDriver, Scheduler {
       nextDeadline: () => events.nextDeadline(),
       poll: (now) => { events.popExpired(now, (fn) => fn()); },
     });
+    // Until a socket or server holds it, the host timer does not keep the process alive.
+    this.driver.unref();
   }
+
+  hold(delta: 1 | -1): void {
+    this.handles += delta;
+    if (this.handles > 0) this.driver.ref();
+    else this.driver.unref();
+  }
+
+  /** Active handles (sockets and servers) keeping the event loop alive. */
+  get activeHandles(): number { return this.handles; }
 
   now(): Instant { return this.clock.now(); }
 

@@ -49,6 +49,8 @@ export class Server extends EventEmitter {
   #acceptQueued = false;
   #listening = false;
   readonly #sockets = new Set<Socket>();
+  #held = false;
+  #refed = true;
 
   constructor(ctx: NetContext, SocketClass: SocketFactory, options: ServerOpts = {}, listener?: (s: Socket) => void) {
     super();
@@ -113,6 +115,7 @@ export class Server extends EventEmitter {
     }
     this.#listener = l;
     this.#listening = true;
+    this.#updateHold();
     l.onAcceptable = () => {
       // Called from inside segment processing: accept on the next tick, outside the engine.
       if (this.#acceptQueued) return;
@@ -173,6 +176,7 @@ export class Server extends EventEmitter {
     if (l !== null) {
       this.#listener = null;
       this.#listening = false;
+      this.#updateHold();
       // Linux inet_csk_listen_stop: connections not yet accepted are reset.
       this.#ctx.stack.closeListener(l);
     }
@@ -192,9 +196,16 @@ export class Server extends EventEmitter {
     return this;
   }
 
-  /** Nothing on the host keeps the process alive for a listener; kept for API compatibility. */
-  ref(): this { return this; }
-  unref(): this { return this; }
+  /** In real time a listening server keeps the event loop alive unless unref()'d (as in Node). */
+  ref(): this { this.#refed = true; this.#updateHold(); return this; }
+  unref(): this { this.#refed = false; this.#updateHold(); return this; }
+
+  #updateHold(): void {
+    const want = this.#refed && this.#listener !== null;
+    if (want === this.#held) return;
+    this.#held = want;
+    this.#ctx.driver.hold(want ? 1 : -1);
+  }
 
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#listener === null) return;

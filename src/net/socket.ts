@@ -128,6 +128,9 @@ export class Socket extends Duplex {
   #peer: AddressInfo | null = null;
   #local: AddressInfo | null = null;
   #remoteTarget: { address: string; port: number } | null = null;
+  /** Counted as an active handle by the driver (keeps a realtime event loop alive). */
+  #held = false;
+  #refed = true;
   readonly #service = (): void => this.#runService();
 
   constructor(options: SocketConstructorOpts = {}, ctx?: NetContext) {
@@ -195,6 +198,7 @@ export class Socket extends Duplex {
     if (options.lookup != null) validateFunction(options.lookup, 'options.lookup');
     const lookup = (options.lookup as LookupFunction | undefined) ?? this.#defaultLookup;
     this.connecting = true;
+    this.#updateHold();
     this.#activity();
     process.nextTick(() => {
       if (!this.connecting) return;
@@ -245,6 +249,7 @@ export class Socket extends Duplex {
   #attachTcb(tcb: Tcb): void {
     this.#tcb = tcb;
     tcb.handle = this;
+    this.#updateHold();
     const schedule = (): void => this.#schedule();
     tcb.user = {
       onEstablished: schedule,
@@ -308,9 +313,10 @@ export class Socket extends Duplex {
       return;
     }
     if (this.#established) this.#pull();
-    // Closed cleanly (both FINs) while the stream is still draining: autoDestroy finishes it.
-    if (this.#endPushed && this.writableEnded && cause !== 'reset') return;
-    this.destroy(cause === 'reset' && !this.#endPushed ? errnoException('ECONNRESET', 'read') : undefined);
+    // Both FINs exchanged (LAST-ACK or TIME-WAIT ended): bytes a paused reader has not taken
+    // yet stay readable from the closed TCB; 'end' and autoDestroy finish the socket.
+    if (t.finReceived && this.writableEnded) return;
+    this.destroy(cause === 'reset' ? errnoException('ECONNRESET', 'read') : undefined);
   }
 
   // ---------------------------------------------------------------- reading
@@ -429,12 +435,10 @@ export class Socket extends Duplex {
       this.#write = null;
       if (w !== null) w.cb(ERR_SOCKET_CLOSED());
     }
+    this.#updateHold();
     cb(err);
     const hadError = err != null;
-    // Node emits 'close' from the handle's close callback, which libuv runs after the
-    // immediates of the current loop turn; JSStreamSocket (TLS over a JS stream) relies on
-    // that to finish writes it completes with setImmediate before the stream goes away.
-    setImmediate(() => this.emit('close', hadError));
+    process.nextTick(() => this.emit('close', hadError));
     const owner = this.server;
     if (owner !== null) owner[kServerSocketClosed](this);
   }
@@ -519,9 +523,16 @@ export class Socket extends Duplex {
     if (this.#timer !== null) { this.#ctx.driver.clearTimer(this.#timer); this.#timer = null; }
   }
 
-  /** No host handle to (un)reference: driver timers never keep the process alive. */
-  ref(): this { return this; }
-  unref(): this { return this; }
+  /** In real time an open socket keeps the event loop alive unless unref()'d (as in Node). */
+  ref(): this { this.#refed = true; this.#updateHold(); return this; }
+  unref(): this { this.#refed = false; this.#updateHold(); return this; }
+
+  #updateHold(): void {
+    const want = this.#refed && !this.destroyed && (this.connecting || this.#tcb !== null);
+    if (want === this.#held) return;
+    this.#held = want;
+    this.#ctx.driver.hold(want ? 1 : -1);
+  }
 }
 
 /** Node's writeAfterFIN: after the peer's FIN (without allowHalfOpen) a write is EPIPE. */

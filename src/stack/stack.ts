@@ -443,16 +443,23 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private allocateEphemeral(local: number, remote: number, remotePort: number): number {
     const [lo, hi] = this.options.ip_local_port_range;
     const span = hi - lo + 1;
+    const reuseOk = this.options.tcp_tw_reuse !== 0;
+    // Every port already leads to this remote endpoint: skip the search for a free one.
+    const full = this.conns.portsInUseTo(remote, remotePort) >= span;
     let reusable: Tcb | null = null;
     for (let i = 0; i < span; i++) {
       const port = lo + ((this.nextEphemeral - lo + i) % span);
       if (this.listenersByPort.has(port)) continue;
       const t = this.conns.find(local, port, remote, remotePort);
       if (t === undefined) { this.nextEphemeral = port + 1 > hi ? lo : port + 1; return port; }
-      if (reusable === null && t.state === 'TIME-WAIT' && this.options.tcp_tw_reuse && t.tsOk) reusable = t;
+      if (reusable === null && reuseOk && t.state === 'TIME-WAIT' && t.tsOk) {
+        reusable = t;
+        if (full) break;
+      }
     }
     if (reusable !== null) {
       const port = reusable.localPort;
+      this.nextEphemeral = port + 1 > hi ? lo : port + 1;
       this.pendingIss = seqAdd(reusable.sndNxt, 65537);
       this.counters.TcpExtTWRecycled++;
       reusable.closeTcb('reuse', null);

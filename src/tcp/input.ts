@@ -382,7 +382,9 @@ function processAck(tcb: Tcb, seg: SegmentIn): boolean {
   }
   let writable = false;
   if (seqGt(ack, tcb.sndUna)) {
-    const acked = seqDiff(ack, tcb.sndUna);
+    // RFC 5681 §3.1: the ACK of our SYN (SYN-ACK) "MUST NOT increase the size of the congestion
+    // window": its sequence number is not counted as acknowledged data.
+    const acked = seqDiff(ack, tcb.sndUna) - (tcb.sndUna === tcb.iss ? 1 : 0);
     const dataEnd = tcb.sndDataEnd;
     const ackData = seqGt(ack, dataEnd) ? dataEnd : ack;
     let freed = 0;

@@ -155,7 +155,7 @@ export function advertiseWindow(tcb: Tcb): number {
   // RFC 7323 §2.4: rounding up may promise space beyond the buffer. Each ACK would ratchet
   // rcvAdv a little further (rcvNxt moves by amounts that are not multiples of the unit), until
   // the peer sends data the buffer must trim — seen as loss, answered with spurious fast
-  // retransmits. Retract by less than one unit instead when the rounded edge does not fit.
+  // retransmits. Retract to what the buffer holds instead (by less than one unit, normally).
   if (keepOld && raw * unit > tcb.rcvWndAvail) raw = Math.min(raw, Math.floor(tcb.rcvWndAvail / unit));
   if (raw > 65535) raw = 65535;
   const edge = seqAdd(tcb.rcvNxt, raw * unit);

@@ -168,6 +168,8 @@ export class Tcb {
   rttStart: Instant = -1;
   cc: CongestionControl;
   dupAcks = 0;
+  /** Bytes sent by limited transmit (RFC 3042) in the current run of duplicate ACKs (left out of FlightSize, RFC 5681 §3.2 step 2). */
+  limitedTransmitBytes = 0;
   inRecovery = false;
   /** RFC 6582 "recover": highest sequence sent when fast recovery started. */
   recover: number;

@@ -60,7 +60,13 @@ function retransmitTimeout(tcb: Tcb): void {
   const name = tcb.state === 'SYN-SENT' ? 'syn' : tcb.state === 'SYN-RECEIVED' ? 'synack' : 'rto';
   tcb.traceTimer(name, 'fire');
   if (userTimeoutExpired(tcb)) return;
-  if (tcb.retransmits >= tcb.retryLimit()) {
+  // RFC 9293 §3.8.6 MUST-35/MUST-37, SHLD-17: a window shrunk to zero under data in flight
+  // turns these retransmissions into zero-window probes; while the peer answers them the
+  // connection stays open. Only an orphan, or a peer silent for tcp_rto_max, is given up
+  // (Linux tcp_retransmit_timer, "receiver dastardly shrinks window").
+  const probing = tcb.sndWnd === 0 && !tcb.orphan && tcb.state !== 'SYN-SENT' && tcb.state !== 'SYN-RECEIVED'
+    && tcb.now - tcb.lastRecvAt <= tcb.host.options.tcp_rto_max * 1000;
+  if (tcb.retransmits >= tcb.retryLimit() && !probing) {
     giveUp(tcb);
     return;
   }

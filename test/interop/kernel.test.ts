@@ -38,7 +38,7 @@ interface Setup {
   big: number; post: number; echo: number; get: number; parallel: number;
 }
 
-describe('interop: kernel TCP ↔ synack over TUN', { skip: gate.skip, timeout: 280_000 }, () => {
+describe('interop: kernel TCP ↔ synack over TUN', { skip: gate.skip || (gate.fail !== null ? 'cannot run: see the failure above' : false), timeout: 280_000 }, () => {
   let ns: Netns;
   let work: string;
   let nextClient = 40;

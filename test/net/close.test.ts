@@ -37,6 +37,25 @@ describe('half-close', () => {
     assert.deepEqual(states(b), []);
   });
 
+  test('a paused reader loses nothing when the connection closes cleanly underneath it', async () => {
+    const { sim, netA, netB, a } = pair({ delay: 1000 });
+    netB.createServer((s) => s.end('x'.repeat(50_000))).listen(80);
+    const c = netA.connect({ port: 80, host: B, allowHalfOpen: true });
+    c.pause();
+    await sim.runUntilAsync(() => c.tcb !== null && c.tcb.finReceived);
+    c.end(); // CLOSE-WAIT → LAST-ACK → CLOSED while 50 kB sit unread
+    await sim.runUntilAsync(() => a.connectionCount === 0);
+    assert.equal(c.destroyed, false);
+    let got = 0;
+    const log = recordEvents(c, ['data', 'end', 'close', 'error']);
+    c.on('data', (d: Buffer) => { got += d.length; });
+    c.resume();
+    await sim.runUntilAsync(() => c.destroyed);
+    await sim.runUntilAsync(() => log.includes('close:false'));
+    assert.equal(got, 50_000);
+    assert.deepEqual(squash(log), ['data', 'end', 'close:false']);
+  });
+
   test('without allowHalfOpen: the peer\'s FIN ends our side too; a later write is EPIPE', async () => {
     const { sim, netA, netB } = pair();
     let server: Socket | null = null;

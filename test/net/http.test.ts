@@ -29,7 +29,7 @@ function agentFor(net: NetModule, opts: http.AgentOptions = {}): http.Agent {
 
 interface Res { status: number; headers: http.IncomingHttpHeaders; body: Buffer; localPort: number | undefined }
 
-function request(sim: Simulation, opts: http.RequestOptions, body?: Buffer | Buffer[]): Promise<Res> {
+function request(opts: http.RequestOptions, body?: Buffer | Buffer[]): Promise<Res> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: B, port: 80, ...opts }, (res) => {
       const localPort = (res.socket as unknown as Socket | null)?.localPort;
@@ -40,7 +40,7 @@ function request(sim: Simulation, opts: http.RequestOptions, body?: Buffer | Buf
     });
     req.on('error', reject);
     if (Array.isArray(body)) { for (const b of body) req.write(b); req.end(); } else req.end(body);
-  }).finally(() => { void sim; }) as Promise<Res>;
+  });
 }
 
 /** Run the simulation until the promise settles (virtual-time budget `maxTime`). */
@@ -86,7 +86,7 @@ describe('http over synack', () => {
     const agent = agentFor(netA, { maxSockets: 1 });
     const ports = new Set<number | undefined>();
     for (let i = 0; i < 5; i++) {
-      const r = await settle(sim, request(sim, { path: `/get?n=${1000 * (i + 1)}`, agent }));
+      const r = await settle(sim, request({ path: `/get?n=${1000 * (i + 1)}`, agent }));
       assert.equal(r.status, 200);
       assert.equal(r.body.length, 1000 * (i + 1));
       assert.equal(r.headers.connection, 'keep-alive');
@@ -102,7 +102,7 @@ describe('http over synack', () => {
     const { sim, netA, netB, a } = pair({ delay: 1000 });
     const { connections } = serve(netB, handler(new Map()));
     for (let i = 0; i < 3; i++) {
-      const r = await settle(sim, request(sim, { path: '/get?n=10', createConnection: ((o: object) => netA.createConnection(o as { port: number })) as never }));
+      const r = await settle(sim, request({ path: '/get?n=10', createConnection: ((o: object) => netA.createConnection(o as { port: number })) as never }));
       assert.equal(r.status, 200);
       assert.equal(r.body.length, 10);
     }
@@ -116,11 +116,11 @@ describe('http over synack', () => {
     const { sim, netA, netB } = pair({ delay: 1000 });
     serve(netB, handler(new Map()));
     const agent = agentFor(netA);
-    const down = await settle(sim, request(sim, { path: '/chunks', agent }));
+    const down = await settle(sim, request({ path: '/chunks', agent }));
     assert.equal(down.headers['transfer-encoding'], 'chunked');
     assert.equal(down.body.toString(), 'chunk 0;chunk 1;chunk 2;chunk 3;chunk 4;');
     const parts = [bytes(10_000, 1), bytes(70_000, 2), bytes(5, 3)];
-    const up = await settle(sim, request(sim, { method: 'POST', path: '/up', agent }, parts));
+    const up = await settle(sim, request({ method: 'POST', path: '/up', agent }, parts));
     const j = JSON.parse(up.body.toString()) as { bytes: number; sha256: string; te: string };
     assert.equal(j.te, 'chunked');
     assert.equal(j.bytes, 80_005);
@@ -137,12 +137,12 @@ describe('http over synack', () => {
     serve(netB, handler(payloads));
     const agent = agentFor(netA);
     let t0 = performance.now();
-    const down = await settle(sim, request(sim, { path: `/get?n=${SIZE}`, agent }));
+    const down = await settle(sim, request({ path: `/get?n=${SIZE}`, agent }));
     const downMs = performance.now() - t0;
     assert.equal(down.body.length, SIZE);
     assert.equal(sha(down.body), sha(big));
     t0 = performance.now();
-    const up = await settle(sim, request(sim, { method: 'POST', path: '/up', agent, headers: { 'content-length': SIZE } }, big));
+    const up = await settle(sim, request({ method: 'POST', path: '/up', agent, headers: { 'content-length': SIZE } }, big));
     const upMs = performance.now() - t0;
     const j = JSON.parse(up.body.toString()) as { bytes: number; sha256: string };
     assert.equal(j.bytes, SIZE);
@@ -164,12 +164,12 @@ describe('http over a faulty link', () => {
       serve(netB, handler(new Map()));
       const agent = agentFor(netA, { maxSockets: 1 });
       for (let i = 0; i < 4; i++) {
-        const r = await settle(sim, request(sim, { path: `/get?n=${200_000 + i}`, agent }));
+        const r = await settle(sim, request({ path: `/get?n=${200_000 + i}`, agent }));
         assert.equal(r.status, 200);
         assert.equal(sha(r.body), sha(bytes(200_000 + i, 200_000 + i)));
       }
       const body = bytes(1 << 20, 9);
-      const up = await settle(sim, request(sim, { method: 'POST', path: '/up', agent }, body));
+      const up = await settle(sim, request({ method: 'POST', path: '/up', agent }, body));
       assert.equal((JSON.parse(up.body.toString()) as { sha256: string }).sha256, sha(body));
       agent.destroy();
       await sim.runUntilIdleAsync();

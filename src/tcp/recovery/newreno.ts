@@ -12,6 +12,7 @@ export const DUP_THRESH = 3;
 /** A duplicate ACK arrived (RFC 5681 §2 definition, checked by the caller). */
 export function onDupAck(tcb: Tcb): void {
   tcb.dupAcks++;
+  if (tcb.dupAcks === 1) tcb.limitedTransmitBytes = 0;
   const mss = tcb.effMss;
   if (tcb.inRecovery) {
     // RFC 6582 §3.2 step 4: inflate by one SMSS per further duplicate ACK.
@@ -23,7 +24,8 @@ export function onDupAck(tcb: Tcb): void {
     // reduction for losses from the same window after an RTO).
     if (!seqGt(tcb.sndUna, tcb.recover)) return;
     tcb.recover = tcb.sndMax;
-    tcb.cc.onLossDetected(tcb.inFlight, tcb.now);
+    // RFC 5681 §3.2 step 2: "data sent in limited transmit MUST NOT be included in this calculation".
+    tcb.cc.onLossDetected(tcb.inFlight - tcb.limitedTransmitBytes, tcb.now);
     tcb.inRecovery = true;
     tcb.host.counters.TcpExtTCPFastRetrans++;
     tcb.host.counters.TcpExtTCPRenoRecovery++;
@@ -94,5 +96,7 @@ function limitedTransmit(tcb: Tcb): void {
   if (seqGt(seqAdd(tcb.sndNxt, len), rwndEdge)) return;
   if (tcb.inFlight + len > tcb.cc.cwnd + 2 * mss) return;
   if (len < mss && !tcb.noDelay) return;
-  sendData(tcb, tcb.sndNxt, len, false);
+  const before = tcb.sndNxt;
+  sendData(tcb, before, len, false);
+  tcb.limitedTransmitBytes += seqDiff(tcb.sndNxt, before);
 }

@@ -170,9 +170,10 @@ function randomOptions(r: Rng, bufs: boolean): Partial<StackOptions> {
     tcp_syn_retries: 12,
     tcp_synack_retries: 12,
     tcp_orphan_retries: 15,
-    // TIME-WAIT (2·MSL) must outlast the peer's backed-off FIN retransmissions (RFC 9293
-    // assumes MSL = 2 min); a few seconds would let 20% loss end runs in a legitimate RST.
-    tcp_msl: r.int(30, 121),
+    // TIME-WAIT (2·MSL) must outlast the peer's backed-off FIN retransmissions, up to
+    // tcp_rto_max = 120 s (RFC 9293 assumes MSL = 2 min, TIME-WAIT 4 min). Shorter, 20% loss
+    // can end a run in a legitimate RST: the peer's last FIN arrives after TIME-WAIT ended.
+    tcp_msl: r.int(60, 121),
   };
   if (r.chance(0.3)) o.tcp_syncookies = r.chance(0.5) ? 2 : 0;
   if (r.chance(0.3)) o.tcp_delack_min = r.int(1, 201);
