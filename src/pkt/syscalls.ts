@@ -248,7 +248,7 @@ export class SocketLayer {
     const t = this.host.now();
     if (fresh && o.maxseg > 0) tcb.mssOur = Math.min(tcb.mssOur, o.maxseg);
     if (o.rcvbuf > 0) tcb.rcvBuf.capacity = o.rcvbuf;
-    if (o.sndbuf > 0) tcb.sndBuf.capacity = o.sndbuf;
+    if (o.sndbuf > 0) { tcb.sndBuf.capacity = o.sndbuf; tcb.sndBufAuto = false; }
     tcb.noDelay = o.nodelay;
     tcb.userTimeout = o.userTimeout * 1000;
     if (o.keepalive || o.keepidle > 0 || o.keepintvl > 0 || o.keepcnt > 0) {
@@ -421,7 +421,7 @@ export class SocketLayer {
           return ok(0);
         case K.SO_SNDBUF:
           o.sndbuf = Math.max(Math.min(v, SOCK_BUF_MAX), 2304);
-          if (t !== null) t.sndBuf.capacity = o.sndbuf;
+          if (t !== null) { t.sndBuf.capacity = o.sndbuf; t.sndBufAuto = false; }
           return ok(0);
         case K.SO_KEEPALIVE:
           o.keepalive = v !== 0;

@@ -131,6 +131,8 @@ export class Tcb {
 
   // --- buffers ---
   readonly sndBuf: SendBuffer;
+  /** The send buffer grows with the windows unless the user fixed its size (SO_SNDBUF). */
+  sndBufAuto: boolean;
   readonly rcvBuf: ReceiveBuffer;
 
   // --- user-side status ---
@@ -215,6 +217,7 @@ export class Tcb {
     const rcv = cfg.rcvBufSize ?? o.tcp_rmem[1];
     this.rcvBuf = new ReceiveBuffer(rcv);
     this.sndBuf = new SendBuffer(cfg.sndBufSize ?? o.tcp_wmem[1]);
+    this.sndBufAuto = cfg.sndBufSize === undefined;
     // RFC 7323 §2.3: the shift is chosen from the largest buffer we may grow to (Linux: tcp_rmem[2]).
     this.rcvWscale = this.wantWs ? windowScaleFor(Math.max(rcv, o.tcp_rmem[2])) : 0;
     // rtoAfterSynTimeout: RFC 6298 §5.7, 3 s once data starts after a SYN/SYN-ACK timed out (Linux TCP_TIMEOUT_FALLBACK).
@@ -346,7 +349,8 @@ export class Tcb {
   send(data: Uint8Array, now: Instant, off = 0, len = data.length - off): number {
     this.now = now;
     if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT' || this.state === 'LISTEN') return -1;
-    const n = this.sndBuf.write(data, off, len);
+    let n = this.sndBuf.write(data, off, len);
+    if (n < len && this.sndBufAuto && this.growSendBuffer()) n += this.sndBuf.write(data, off + n, len - n);
     if (n > 0 && isSynchronizedOrEstablishing(this.state)) output(this);
     this.host.timersChanged(this);
     return n;
@@ -366,6 +370,19 @@ export class Tcb {
 
   /** Bytes ready to read. */
   get readable(): number { return this.rcvBuf.readable; }
+
+  /**
+   * Send-buffer autotuning (Linux tcp_sndbuf_expand): a writer blocked on a full buffer while
+   * the windows would allow more in flight gets a doubled buffer, up to tcp_wmem[2].
+   */
+  growSendBuffer(): boolean {
+    const sb = this.sndBuf;
+    const max = this.host.options.tcp_wmem[2];
+    if (sb.capacity >= max) return false;
+    if (Math.min(this.cc.cwnd, Math.max(this.sndWnd, this.mssOur)) * 2 <= sb.capacity) return false;
+    sb.capacity = Math.min(max, sb.capacity * 2);
+    return true;
+  }
 
   /**
    * A reader freed buffer space: send a window update when the window grows by at least

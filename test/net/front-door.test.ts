@@ -10,10 +10,10 @@ import { join } from 'node:path';
 // dist/test/net/front-door.test.js → the repository root.
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 
-test('docs/net.md: the js example runs as written and prints what the text says', () => {
-  const md = readFileSync(join(root, 'docs', 'net.md'), 'utf8');
+for (const doc of ['README.md', join('docs', 'net.md')]) test(`${doc}: the js example runs as written and prints what the text says`, () => {
+  const md = readFileSync(join(root, doc), 'utf8');
   const m = /```js\n([\s\S]*?)```/.exec(md);
-  assert.ok(m !== null, 'docs/net.md has a ```js block');
+  assert.ok(m !== null, `${doc} has a \`\`\`js block`);
   const code = m[1]!;
   assert.match(code, /from 'synack'/);
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', timeout: 60_000 });
