@@ -47,6 +47,24 @@ export function writeLinuxOptions(o: OutOptions, syn: boolean, b: Uint8Array, i:
   return i - start;
 }
 
+/**
+ * Packets are carved from 256 KiB slabs (as Node's Buffer pool does): a view costs a small
+ * object, a fresh ArrayBuffer per packet costs far more. Each packet starts 8-byte aligned so
+ * the TCP header (at +20) is 4-byte aligned for the 32-bit checksum. A slab is garbage once
+ * no packet view into it is alive.
+ */
+const SLAB = 256 * 1024;
+let slab = new ArrayBuffer(SLAB);
+let slabOff = 0;
+
+export function allocPacket(len: number): Uint8Array {
+  if (len > SLAB >>> 2) return new Uint8Array(len);
+  if (slabOff + len > SLAB) { slab = new ArrayBuffer(SLAB); slabOff = 0; }
+  const p = new Uint8Array(slab, slabOff, len);
+  slabOff = (slabOff + len + 7) & ~7;
+  return p;
+}
+
 /** Build the whole IPv4 packet for `seg` into a fresh buffer (ownership passes to the link). */
 export function serializeSegment(
   seg: SegmentOut, src: number, srcPort: number, dst: number, dstPort: number, ttl: number, ipId: number,
@@ -56,7 +74,7 @@ export function serializeSegment(
   const tcpHdr = 20 + optLen;
   const payloadLen = seg.payload === null ? 0 : seg.payload.length;
   const tcpLen = tcpHdr + payloadLen;
-  const pkt = new Uint8Array(20 + tcpLen);
+  const pkt = allocPacket(20 + tcpLen);
   emitIpv4Header({ ttl, protocol: IPPROTO_TCP, src, dst, dontFragment: true, identification: ipId }, tcpLen, pkt, 0);
   const t = 20;
   pkt[t] = srcPort >>> 8; pkt[t + 1] = srcPort & 255;

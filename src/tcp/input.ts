@@ -429,8 +429,11 @@ function processAck(tcb: Tcb, seg: SegmentIn): boolean {
 function sampleRtt(tcb: Tcb, seg: SegmentIn): number | null {
   let r = -1;
   if (tcb.tsOk && seg.opts.tsPresent && seg.opts.tsEcr !== 0) {
-    const ms = (tcb.tsNow() - seg.opts.tsEcr) | 0;
-    if (ms >= 0 && ms < 3_600_000) r = Math.max(ms * 1000, 1);
+    // Not from an echo older than our latest retransmission (Tcb.rtxTsVal, RFC 7323 §4.3 (C)).
+    if (tcb.rtxTsVal < 0 || !tsLt(seg.opts.tsEcr, tcb.rtxTsVal)) {
+      const ms = (tcb.tsNow() - seg.opts.tsEcr) | 0;
+      if (ms >= 0 && ms < 3_600_000) r = Math.max(ms * 1000, 1);
+    }
   } else if (tcb.rttStart >= 0 && seqGe(seg.ack, tcb.rttSeq)) {
     r = Math.max(tcb.now - tcb.rttStart, 1);
     tcb.rttStart = -1;

@@ -243,8 +243,10 @@ export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): 
 function noteRetransmit(tcb: Tcb): void {
   tcb.retransmittedSegs++;
   tcb.host.counters.TcpRetransSegs++;
-  // Karn's rule (RFC 6298 §3): never time a retransmitted segment.
+  // Karn's rule (RFC 6298 §3): never time a retransmitted segment; with timestamps, never
+  // take a sample from an echo older than this retransmission (see Tcb.rtxTsVal).
   if (!tcb.tsOk) tcb.rttStart = -1;
+  else tcb.rtxTsVal = tcb.tsNow();
 }
 
 export function armRto(tcb: Tcb): void {

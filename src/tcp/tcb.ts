@@ -168,6 +168,12 @@ export class Tcb {
   /** Karn timing without timestamps: the segment ending at rttSeq was sent at rttStart (−1: none timed). */
   rttSeq = 0;
   rttStart: Instant = -1;
+  /**
+   * TSval of our latest retransmission (−1: none). An ACK that echoes an older TSval answers
+   * an earlier transmission whose own ACK was lost: timing it would measure our backoff, not
+   * the path (RFC 7323 §4.3 (C)), and the RTO would feed on itself up to tcp_rto_max.
+   */
+  rtxTsVal = -1;
   cc: CongestionControl;
   dupAcks = 0;
   /** Bytes sent by limited transmit (RFC 3042) in the current run of duplicate ACKs (left out of FlightSize, RFC 5681 §3.2 step 2). */
@@ -366,6 +372,18 @@ export class Tcb {
       this.host.timersChanged(this);
     }
     return data;
+  }
+
+  /** RECEIVE into a caller's buffer (no allocation): like recv(2). Returns the bytes copied. */
+  receiveInto(dst: Uint8Array, dstOff: number, max: number, now: Instant): number {
+    this.now = now;
+    const before = this.rcvBuf.readable;
+    const n = this.rcvBuf.readInto(dst, dstOff, Math.min(max, dst.length - dstOff));
+    if (n > 0 && isSynchronized(this.state) && !this.finReceived) {
+      this.maybeWindowUpdate(before);
+      this.host.timersChanged(this);
+    }
+    return n;
   }
 
   /** Bytes ready to read. */
