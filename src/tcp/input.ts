@@ -8,6 +8,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, segmentAcceptable } from './seq.js';
 import { sendChallengeAck, sendRst, sendSyn } from './output.js';
 import { onDupAck, onNewAck } from './recovery/newreno.js';
+import { sackUpdate } from './recovery/sack.js';
 import { enterTimeWait } from './timers.js';
 
 /** RFC 7323 §5.3: timestamps compare mod 2^32 like sequence numbers. */
@@ -380,6 +381,9 @@ function processAck(tcb: Tcb, seg: SegmentIn): boolean {
     tcb.sndWl2 = ack;
     if (wnd > tcb.maxSndWnd) tcb.maxSndWnd = wnd;
   }
+  // RFC 6675 §5: every ACK's SACK blocks go into the scoreboard first. One that SACKs new
+  // octets is a duplicate acknowledgment (§2) even if it also moves SND.UNA or the window.
+  const newSack = tcb.sackOk && sackUpdate(tcb, seg.opts, ack);
   let writable = false;
   if (seqGt(ack, tcb.sndUna)) {
     // RFC 5681 §3.1: the ACK of our SYN (SYN-ACK) "MUST NOT increase the size of the congestion
@@ -400,7 +404,7 @@ function processAck(tcb: Tcb, seg: SegmentIn): boolean {
     tcb.rtt.resetBackoff();
     tcb.retransmits = 0;
     tcb.persistBackoff = 0;
-    onNewAck(tcb, acked, rttSample);
+    onNewAck(tcb, acked, rttSample, newSack);
     // RFC 6298 §5.2/§5.3: all data acknowledged → stop the timer; otherwise restart it.
     if (tcb.sndUna === tcb.sndMax) {
       tcb.rtoAt = Infinity;
@@ -414,8 +418,8 @@ function processAck(tcb: Tcb, seg: SegmentIn): boolean {
   } else if (ack === tcb.sndUna) {
     // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT": outstanding data, no data or SYN/FIN on the ACK,
     // same ACK number and the same advertised window.
-    if (seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqGt(tcb.sndMax, tcb.sndUna) && sameWindow) {
-      onDupAck(tcb);
+    if ((seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqGt(tcb.sndMax, tcb.sndUna) && sameWindow) || newSack) {
+      onDupAck(tcb, newSack);
     }
   }
   // Tell the user only now (after the window update above): a write from onWritable sends at

@@ -4,7 +4,7 @@
 import type { Tcb } from './tcb.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq.js';
-import { isSynchronized } from './types.js';
+import { sackTransmit } from './recovery/sack.js';
 
 /**
  * Send what the state and the windows allow: the SYN/SYN-ACK when not yet sent, queued
@@ -65,16 +65,14 @@ export function sendSyn(tcb: Tcb, withAck: boolean, retransmit = seqGt(tcb.sndMa
 }
 
 /**
- * A bare ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4), with the sequence
- * number chosen so the peer can accept it (Table 6: a zero-length segment must lie in its
- * window). After a go-back-N rewind SND.NXT is below what the peer already received: use
- * SND.MAX, as BSD tcp_output does for ACK-only segments. But never beyond the peer's window
- * (after a zero-window probe or a shrunk window SND.MAX is): then use its right edge
- * SND.UNA + SND.WND (Linux tcp_acceptable_seq). Otherwise each side drops the other's ACKs.
+ * A bare ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 §3.10.7.4), except that after a
+ * go-back-N rewind SND.NXT lies below what the peer already received, and a zero-length
+ * segment below RCV.NXT is unacceptable (§3.10.7.4 Table 6): each side then dropped the
+ * other's ACKs. Like BSD tcp_output ("use snd_max instead of snd_nxt" for ACK-only segments;
+ * Linux never rewinds snd_nxt), a bare ACK carries SND.MAX.
  */
 export function sendAck(tcb: Tcb): void {
-  const edge = seqAdd(tcb.sndUna, tcb.sndWnd);
-  prepare(tcb, isSynchronized(tcb.state) && seqGt(tcb.sndMax, edge) ? edge : tcb.sndMax, TCP_ACK);
+  prepare(tcb, tcb.sndMax, TCP_ACK);
   emit(tcb);
 }
 
@@ -169,21 +167,33 @@ export function advertiseWindow(tcb: Tcb): number {
  * any segment went out (it carried the ACK).
  */
 export function transmitData(tcb: Tcb): boolean {
+  // RFC 6675 §5 (C): in SACK-based loss recovery NextSeg() chooses what goes out, limited by pipe.
+  if (tcb.inRecovery && tcb.sackOk) return sackTransmit(tcb);
   let sent = false;
+  // SACKed ranges above SND.UNA (recovery/scoreboard.ts), when there are any.
+  const sb = tcb.sackOk && !tcb.scoreboard.empty ? tcb.scoreboard : null;
   const finState = tcb.state === 'FIN-WAIT-1' || tcb.state === 'CLOSING' || tcb.state === 'LAST-ACK';
   // RFC 5681 §4.1 restart after idle: nothing in flight and idle for more than an RTO.
   if (tcb.sndNxt === tcb.sndUna && tcb.unsentBytes > 0 && tcb.lastSendAt > 0 && tcb.now - tcb.lastSendAt > tcb.rtt.rto) {
     tcb.cc.onIdleRestart(tcb.now, tcb.rtt.rto, tcb.lastSendAt);
   }
   for (;;) {
+    // RFC 6675 §5.1: the go-back-N resend after an RTO (SND.NXT < SND.MAX) skips what the
+    // receiver has SACKed (the scoreboard is kept unless the receiver reneged).
+    if (sb !== null && seqLt(tcb.sndNxt, tcb.sndMax)) tcb.sndNxt = sb.skipSacked(tcb.sndNxt);
     const dataEnd = tcb.sndDataEnd;
     const avail = seqDiff(dataEnd, tcb.sndNxt);
     if (avail > 0) {
       const wnd = Math.min(tcb.sndWnd, tcb.cc.cwnd);
-      const usable = seqDiff(seqAdd(tcb.sndUna, wnd), tcb.sndNxt);
+      let usable = seqDiff(seqAdd(tcb.sndUna, wnd), tcb.sndNxt);
+      // RFC 6675 §5 step (3) and §5.1: SACKed octets have left the network, so cwnd is
+      // measured against the rest (pipe); the peer's window still counts them (it holds them).
+      if (sb !== null) usable = Math.min(seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt), tcb.cc.cwnd - tcb.inFlight + sb.sackedBetween(tcb.sndUna, tcb.sndNxt));
       let len = Math.min(avail, tcb.effMss, usable);
       if (len <= 0) break;
       const isRetransmit = seqLt(tcb.sndNxt, tcb.sndMax);
+      // A resend stops at the next SACKed range.
+      if (sb !== null && isRetransmit) len = Math.min(len, seqDiff(sb.holeEnd(tcb.sndNxt, tcb.sndMax), tcb.sndNxt));
       const carriesAll = len === avail;
       const withFin = carriesAll && tcb.finQueued && finState;
       if (!isRetransmit && len < tcb.effMss) {
@@ -197,7 +207,10 @@ export function transmitData(tcb: Tcb): boolean {
         }
       }
       if (len > avail) len = avail;
-      sendData(tcb, tcb.sndNxt, len, withFin);
+      const n = sendData(tcb, tcb.sndNxt, len, withFin);
+      // RFC 5681 §3.2 step 2 / RFC 6675 (4.2): data that only the SACKed octets let out
+      // (limited transmit, step (3)) is left out of the FlightSize that sets ssthresh.
+      if (sb !== null && tcb.dupAcks > 0 && !isRetransmit) tcb.limitedTransmitBytes += Math.min(n, Math.max(0, n - Math.max(0, seqDiff(seqAdd(tcb.sndUna, wnd), seqAdd(tcb.sndNxt, -n)))));
       sent = true;
       continue;
     }
@@ -211,8 +224,11 @@ export function transmitData(tcb: Tcb): boolean {
   return sent;
 }
 
-/** Emit one data segment [seq, seq+len) (+FIN) and advance SND.NXT/SND.MAX. */
-export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): void {
+/**
+ * Emit one data segment [seq, seq+len) (+FIN) and advance SND.NXT/SND.MAX. Returns the
+ * sequence space sent (less than asked when SACK blocks took room, see below).
+ */
+export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): number {
   const s = tcb.out;
   prepare(tcb, seq, TCP_ACK);
   // RFC 6691 §3: options count against the MSS. SACK blocks on this segment take their room
@@ -238,6 +254,7 @@ export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): 
   if (tcb.rtoAt === Infinity) armRto(tcb);
   tcb.persistAt = Infinity;
   emit(tcb);
+  return seqDiff(segEnd, seq);
 }
 
 function noteRetransmit(tcb: Tcb): void {

@@ -15,6 +15,7 @@ import { ReceiveBuffer } from './recvbuf.js';
 import { RttEstimator } from './rtt.js';
 import { createCongestionControl } from './cc/index.js';
 import { IntervalLimiter } from './ratelimit.js';
+import { Scoreboard } from './recovery/scoreboard.js';
 import { seqAdd, seqDiff, seqGt } from './seq.js';
 import { segmentArrives } from './input.js';
 import { output, sendRst } from './output.js';
@@ -179,8 +180,10 @@ export class Tcb {
   /** Bytes sent by limited transmit (RFC 3042) in the current run of duplicate ACKs (left out of FlightSize, RFC 5681 §3.2 step 2). */
   limitedTransmitBytes = 0;
   inRecovery = false;
-  /** RFC 6582 "recover": highest sequence sent when fast recovery started. */
+  /** RFC 6582 "recover": highest sequence sent when fast recovery started (RFC 6675 RecoveryPoint + 1). */
   recover: number;
+  /** SACKed ranges above SND.UNA and the RFC 6675 recovery variables (used when sackOk). */
+  readonly scoreboard = new Scoreboard();
   lastSendAt: Instant = 0;
   lastRecvAt: Instant = 0;
 

@@ -39,6 +39,12 @@ export interface Probe {
   /** Consecutive retransmission timeouts without progress (the backoff exponent). */
   backoff: number;
   inRecovery: boolean;
+  /** Loss recovery in use: RFC 6675 SACK-based when SACK was negotiated, else NewReno (RFC 6582). */
+  recovery: 'sack' | 'newreno';
+  /** Octets the peer has SACKed above SND.UNA (the scoreboard, RFC 6675 §3). */
+  sacked: number;
+  /** RFC 6675 pipe: the sender's estimate of octets in the network (meaningful in SACK recovery). */
+  pipe: number;
   dupAcks: number;
   /** Bytes the user has not read yet / written and not yet acknowledged. */
   recvQ: number;
@@ -60,6 +66,9 @@ export function probe(tcb: Tcb): Probe {
     retransmissions: tcb.retransmittedSegs,
     backoff: tcb.retransmits,
     inRecovery: tcb.inRecovery,
+    recovery: tcb.sackOk ? 'sack' : 'newreno',
+    sacked: tcb.scoreboard.sackedBytes,
+    pipe: tcb.sackOk && tcb.inRecovery ? tcb.scoreboard.pipe : tcb.inFlight,
     dupAcks: tcb.dupAcks,
     recvQ: tcb.rcvBuf.readable,
     sendQ: tcb.sndBuf.length,

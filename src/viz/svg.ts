@@ -5,12 +5,22 @@
 // italic notes; a segment lost on the link stops short in a red ×; long idle stretches are
 // folded into a break marked with their length.
 //
-// Vertical scale: the distinct instants of the trace are spaced by their time difference
-// (scaled so a typical one-way delay is ~40 px), clamped between a minimum that keeps labels
-// apart and a maximum, so both a 5 ms handshake and a 60 s TIME-WAIT fit one figure.
+// Vertical scale: time maps to y the same way on both lifelines — events of one instant are
+// level, so two FINs sent at once cross in a symmetric X. The distinct instants are spaced
+// by their time difference (scaled so a typical one-way delay is ~66 px), clamped between
+// a minimum that keeps labels apart and a maximum, so both a 5 ms handshake and a 60 s
+// TIME-WAIT fit one figure; an instant with several rows on one lifeline (a note above a
+// state change, a burst) pushes both lifelines down.
+//
+// Labels: each goes near its sender's end of the arrow, before any arrow it crosses; the
+// layout tries positions along the shaft and above/below it and keeps the one that runs
+// across the fewest other arrows and labels. The window is shown when it changes.
 //
 // Elements carry classes for tests and styling: g.segment (+ .lost, .retransmit) holding
-// line.arrow and text.label; g.state holding text.state; text.note; text.time; g.fold.
+// line.arrow; g.labels holding text.label and text.options (drawn above every arrow, each
+// with data-seg naming its g.segment); g.state holding text.state; text.note; text.time;
+// g.fold. Virtual times (µs) ride along for tools: data-t on states, notes and times,
+// data-t-send / data-t-arrive on segments.
 import type { ConnId, TraceEvent } from '../trace/events.js';
 import { buildDiagram, formatTime, type DiagramItem, type SegmentItem, type SideIndex } from '../trace/diagram.js';
 
@@ -27,6 +37,9 @@ export interface SvgOptions {
   drops?: boolean;
   /** Fold idle stretches at least this long (µs, default 500 ms; 0 = never). */
   foldGap?: number;
+  /** 'changed' (default): a label shows win= only when the window differs from the
+   *  sender's previous segment on that connection; 'all': on every segment. */
+  windows?: 'changed' | 'all';
 }
 
 const FONT = "'Helvetica Neue', Helvetica, Arial, sans-serif";
@@ -40,16 +53,28 @@ const LOST = '#c0392b';
 const STATE_FILL = '#f1f5f9';
 const STATE_STROKE = '#64748b';
 
-const SAME_INSTANT = 17;
-const ARRIVE_SAME_INSTANT = 17; // as departures, so the arrows of a burst stay parallel
+/** Rows of one instant on one lifeline (a burst, a note above a state change). */
+const ROW = 17;
+/** However crowded, an arrow lands at least this far below where it left. */
+const MIN_SLANT = 17;
 const MIN_STEP = 22;
-const MAX_STEP = 70;
+const MAX_STEP = 90;
 const FOLD_STEP = 46;
-const TYPICAL_DELAY_PX = 44;
+const TYPICAL_DELAY_PX = 66;
 /** Arrows steeper than this (degrees) get level labels. */
 const STEEP = 14;
 
 interface Slot { item: DiagramItem; y: number }
+
+/**
+ * One row on one lifeline: at most one thing outside the lifelines (a state box or a note)
+ * and one arrow end inside (a segment leaving or arriving) — they do not collide, so a
+ * state change sits level with the segment that caused it or that it sends.
+ */
+interface Row { side: SideIndex; out: DiagramItem | null; end: DiagramItem | null; off: number; y: number; initial?: boolean }
+/** The items of one instant: both lifelines' rows hang from the same y. */
+interface Group { t: number; items: DiagramItem[]; rows: [Row[], Row[]]; y: number }
+interface Layout { rowOf: Map<DiagramItem, Row>; groups: Group[]; folds: Array<{ y0: number; y1: number; dt: number }>; end: number }
 
 export function renderSvg(events: ReadonlyArray<TraceEvent & { lost?: boolean }>, opts: SvgOptions = {}): string {
   const d = buildDiagram(events, opts);
@@ -94,54 +119,36 @@ export function renderSvg(events: ReadonlyArray<TraceEvent & { lost?: boolean }>
   const titleH = opts.title ? 34 : 0;
   const headTop = 16 + titleH;
   const headH = 44;
-  let y = headTop + headH + 22;
-  const top = y;
-  const slots: Slot[] = [];
-  const folds: Array<{ y0: number; y1: number; dt: number }> = [];
-  const initialY = y;
+  const top = headTop + headH + 22;
+  const initialY = top;
   const hasInitial = d.sides.some((s) => s.initial !== null);
-  y += hasInitial ? 26 : 14;
   // A segment with no arrival (lost, or the receiver not traced) drops by this much:
   // where a typical segment would have been by then.
   const drop = typical > 0 ? TYPICAL_DELAY_PX : 30;
-  let clearUntil = 0; // keep open-ended arrows out of folds and off the bottom
-  let prev: DiagramItem | null = null;
-  for (const it of items) {
-    if (prev !== null) {
-      const dt = it.t - prev.t;
-      if (dt === 0) y += it.kind === 'arrive' ? ARRIVE_SAME_INSTANT : SAME_INSTANT;
-      else if (foldGap > 0 && dt >= foldGap) {
-        y = Math.max(y, clearUntil);
-        folds.push({ y0: y + 8, y1: y + FOLD_STEP - 8, dt });
-        y += FOLD_STEP;
-      } else y += Math.min(MAX_STEP, Math.max(MIN_STEP, k * dt));
-    }
-    slots.push({ item: it, y });
-    if (it.kind === 'segment' && (it.lost || it.tArrive === null)) clearUntil = Math.max(clearUntil, y + drop + 10);
-    prev = it;
-  }
-  y = Math.max(y, clearUntil);
-  const bottom = y + 34;
+  const lay = layoutRows(items, k, foldGap, drop, initialY, [d.sides[0].initial !== null, d.sides[1].initial !== null]);
+  const { folds, groups } = lay;
+  const bottom = lay.end + 34;
   const H = bottom + 30;
 
   // Where each segment leaves and lands.
   const sendY = new Map<SegmentItem, number>();
   const arriveY = new Map<SegmentItem, number>();
-  for (const s of slots) {
-    if (s.item.kind === 'segment') sendY.set(s.item, s.y);
-    else if (s.item.kind === 'arrive') arriveY.set(s.item.seg, s.y);
+  for (const [it, r] of lay.rowOf) {
+    if (it.kind === 'segment') sendY.set(it, r.y);
+    else if (it.kind === 'arrive') arriveY.set(it.seg, r.y);
   }
+  const slots: Slot[] = items.map((it) => ({ item: it, y: lay.rowOf.get(it)?.y ?? NaN }));
 
-  // Segments sent in the same instant from the same side as another one: a burst.
-  const burst = new Set<SegmentItem>();
-  for (let i = 0; i < slots.length; i++) {
-    const a = slots[i]!.item;
-    if (a.kind !== 'segment') continue;
-    for (let j = i + 1; j < slots.length && slots[j]!.item.t === a.t; j++) {
-      const b = slots[j]!.item;
-      if (b.kind === 'segment' && b.from === a.from) { burst.add(a); burst.add(b); }
-    }
+  // ---- arrows, then their labels (placed knowing every arrow)
+  const arrows: Arrow[] = [];
+  const shown = labelTokens(items, opts.windows === 'all');
+  for (const it of items) {
+    if (it.kind !== 'segment') continue;
+    const tokens = shown.get(it) ?? it.tokens;
+    arrows.push(arrowOf(arrows.length, it, sendY.get(it) ?? null, arriveY.get(it) ?? null, xs, drop, multi ? [it.conn.tag, ...tokens] : tokens));
   }
+  markLevel(arrows);
+  const labels = placeLabels(arrows);
 
   const o: string[] = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.ceil(H)}" viewBox="0 0 ${width} ${Math.ceil(H)}" font-family="${esc(FONT)}">`);
@@ -188,81 +195,372 @@ export function renderSvg(events: ReadonlyArray<TraceEvent & { lost?: boolean }>
   if (hasInitial) for (const s of d.sides) if (s.initial !== null) o.push(stateBox(s.initial, xs[s.index], s.index, initialY));
 
   // ---- items
-  let lastTime: number | null = null;
+  // One time per instant, level with the row where both lifelines' events of that instant
+  // line up.
+  for (const g of groups) {
+    o.push(`<text class="time" data-t="${g.t}" x="${timeX}" y="${f(g.y + 4)}" text-anchor="end" font-size="11" font-family="${esc(MONO)}" fill="${MUTED}">${esc(formatTime(g.t))}</text>`);
+  }
   for (const s of slots) {
     const it = s.item;
-    if (it.kind !== 'arrive' && it.t !== lastTime) {
-      o.push(`<text class="time" x="${timeX}" y="${f(s.y + 4)}" text-anchor="end" font-size="11" font-family="${esc(MONO)}" fill="${MUTED}">${esc(formatTime(it.t))}</text>`);
-      lastTime = it.t;
-    }
     if (it.kind === 'state') {
-      o.push(stateBox(multi ? `${it.to} ${it.conn.tag}` : it.to, xs[it.side], it.side, s.y));
+      o.push(stateBox(multi ? `${it.to} ${it.conn.tag}` : it.to, xs[it.side], it.side, s.y, it.t));
     } else if (it.kind === 'note') {
       // Outside the lifelines, where no arrow runs.
       const x = it.side === 0 ? xL - 12 : xR + 12;
       const text = multi ? `${it.conn.tag} ${it.text}` : it.text;
-      o.push(`<text class="note ${it.what}" x="${x}" y="${f(s.y + 4)}" text-anchor="${it.side === 0 ? 'end' : 'start'}" font-size="11" font-style="italic" fill="${MUTED}">${esc(text)}</text>`);
-    } else if (it.kind === 'segment') {
-      o.push(segment(it, sendY.get(it) ?? null, arriveY.get(it) ?? null, xs, multi, drop, burst.has(it)));
+      o.push(`<text class="note ${it.what}" data-t="${it.t}" x="${x}" y="${f(s.y + 4)}" text-anchor="${it.side === 0 ? 'end' : 'start'}" font-size="11" font-style="italic" fill="${MUTED}">${esc(text)}</text>`);
     }
   }
+  for (const a of arrows) o.push(arrowSvg(a));
+  o.push('<g class="labels">');
+  for (const l of labels) o.push(l);
+  o.push('</g>');
   o.push('</svg>');
   return o.join('\n') + '\n';
 }
 
-function segment(seg: SegmentItem, y0: number | null, y1: number | null, xs: [number, number], multi: boolean, drop: number, steepAround: boolean): string {
+/** Which lifeline an item is drawn on, and whether beside it (state, note) or at an arrow end. */
+function rowSlot(it: DiagramItem): { side: SideIndex; out: boolean } | null {
+  switch (it.kind) {
+    case 'state': case 'note': return { side: it.side, out: true };
+    case 'segment': return it.tSend === null ? null : { side: it.from, out: false }; // sender not traced
+    case 'arrive': return { side: it.seg.to, out: false };
+  }
+}
+
+/** Distance between two consecutive rows on one lifeline: state boxes need more than text. */
+function rowStep(a: Row | null, b: Row): number {
+  if (a === null) return 12;
+  if (a.initial === true) return 26;
+  if (a.out?.kind === 'state' && b.out?.kind === 'state') return 23;
+  if (a.out?.kind === 'state' && b.out !== null) return 20;
+  return ROW;
+}
+
+/**
+ * Time runs down the same way on both lifelines: the items of one instant form a group whose
+ * rows on each lifeline hang from one y (the group's), so events at equal times are level —
+ * two FINs sent at once leave at the same height and cross in an X. Within a group each
+ * lifeline stacks its own rows (a note above the state change it causes, a burst of
+ * segments); the anchor row, level with the instant, is the first that is not only a note.
+ * Between groups y advances with time (clamped), and further when a lifeline's rows of an
+ * earlier instant or an arrow's slant need the room — always for both lifelines at once.
+ */
+function layoutRows(items: DiagramItem[], k: number, foldGap: number, drop: number, initialY: number, initial: [boolean, boolean]): Layout {
+  const groups: Group[] = [];
+  for (const it of items) {
+    const g = groups[groups.length - 1];
+    if (g !== undefined && g.t === it.t) g.items.push(it);
+    else groups.push({ t: it.t, items: [it], rows: [[], []], y: 0 });
+  }
+  const rowOf = new Map<DiagramItem, Row>();
+  const folds: Layout['folds'] = [];
+  // The last row drawn on each lifeline (the initial state counts as one).
+  const pseudo = (side: SideIndex): Row => ({ side, out: null, end: null, off: 0, y: initialY, initial: true });
+  const last: [Row | null, Row | null] = [initial[0] ? pseudo(0) : null, initial[1] ? pseudo(1) : null];
+  const lastY: [number, number] = [initialY - 4, initialY - 4];
+  let low = initialY;
+  let clearUntil = 0; // keep open-ended arrows out of folds and off the bottom
+  let prev: Group | null = null;
+  for (const g of groups) {
+    // Pack each lifeline's rows: an item shares the previous row when its place there is
+    // free. A state change or a drop belongs to what came before it (the arrival that caused
+    // it), a user call or a timer to what comes after (the segment it sends): those start a
+    // row of their own.
+    for (const it of g.items) {
+      const slot = rowSlot(it);
+      if (slot === null) continue;
+      const rows = g.rows[slot.side];
+      let r = rows[rows.length - 1];
+      const leads = it.kind === 'note' && it.what !== 'drop';
+      if (r === undefined || (slot.out ? r.out !== null || (leads && r.end !== null) : r.end !== null)) {
+        r = { side: slot.side, out: null, end: null, off: 0, y: 0 };
+        rows.push(r);
+      }
+      if (slot.out) r.out = it; else r.end = it;
+      rowOf.set(it, r);
+    }
+    for (const rows of g.rows) {
+      if (rows.length === 0) continue;
+      let a = rows.findIndex((r) => r.end !== null || r.out?.kind === 'state');
+      if (a < 0) a = 0;
+      for (let i = a + 1; i < rows.length; i++) rows[i]!.off = rows[i - 1]!.off + rowStep(rows[i - 1]!, rows[i]!);
+      for (let i = a - 1; i >= 0; i--) rows[i]!.off = rows[i + 1]!.off - rowStep(rows[i]!, rows[i + 1]!);
+    }
+    // A segment that arrives in the instant it left (no link delay) still slants down.
+    for (const it of g.items) {
+      if (it.kind !== 'arrive' || it.seg.tSend !== g.t) continue;
+      const dep = rowOf.get(it.seg), arr = rowOf.get(it);
+      if (dep === undefined || arr === undefined) continue;
+      const need = dep.off + MIN_SLANT - arr.off;
+      if (need <= 0) continue;
+      const rows = g.rows[arr.side];
+      for (let i = rows.indexOf(arr); i < rows.length; i++) rows[i]!.off += need;
+    }
+
+    let y = -Infinity;
+    if (prev !== null) {
+      const dt = g.t - prev.t;
+      if (foldGap > 0 && dt >= foldGap) {
+        const y0 = Math.max(low, clearUntil);
+        folds.push({ y0: y0 + 8, y1: y0 + FOLD_STEP - 8, dt });
+        last[0] = last[1] = null;
+        lastY[0] = lastY[1] = y0 + FOLD_STEP - 8;
+      } else y = prev.y + Math.min(MAX_STEP, Math.max(MIN_STEP, k * dt));
+    }
+    for (const rows of g.rows) {
+      const r0 = rows[0];
+      if (r0 === undefined) continue;
+      // Below this lifeline's last row, and below every row of earlier instants on either
+      // lifeline: a y is one time on both.
+      y = Math.max(y, lastY[r0.side] + rowStep(last[r0.side], r0) - r0.off, low + ROW - r0.off);
+    }
+    for (const it of g.items) {
+      if (it.kind !== 'arrive' || it.seg.tSend === g.t) continue;
+      const dep = rowOf.get(it.seg), arr = rowOf.get(it);
+      if (dep !== undefined && arr !== undefined) y = Math.max(y, dep.y + MIN_SLANT - arr.off);
+    }
+    if (y === -Infinity) y = low + MIN_STEP;
+    g.y = y;
+    for (const rows of g.rows) {
+      for (const r of rows) r.y = y + r.off;
+      const rl = rows[rows.length - 1];
+      if (rl !== undefined) { last[rl.side] = rl; lastY[rl.side] = rl.y; low = Math.max(low, rl.y); }
+    }
+    for (const it of g.items) {
+      const r = rowOf.get(it);
+      if (it.kind === 'segment' && r !== undefined && (it.lost || it.tArrive === null)) clearUntil = Math.max(clearUntil, r.y + drop + 10);
+    }
+    prev = g;
+  }
+  return { rowOf, groups, folds, end: Math.max(low, clearUntil) };
+}
+
+/** A segment's arrow as drawn: from (xa, ya) at the sender to (xe, ye) (the × if lost). */
+interface Arrow {
+  seg: SegmentItem;
+  id: number;
+  xa: number; ya: number; xe: number; ye: number;
+  /** Header fields (flags first), and the options line or null. */
+  main: string;
+  opt: string | null;
+  /** Labels level in the row where it leaves (steep arrows, bursts), not along the shaft. */
+  level: boolean;
+}
+
+/** The label words without win= where the sender's window did not change (except SYNs). */
+function labelTokens(items: DiagramItem[], all: boolean): Map<SegmentItem, string[]> {
+  const out = new Map<SegmentItem, string[]>();
+  const lastWin = new Map<string, number>();
+  for (const it of items) {
+    if (it.kind !== 'segment') continue;
+    const key = `${it.conn.key}|${it.from}`;
+    const prev = lastWin.get(key);
+    lastWin.set(key, it.win);
+    if (all || prev !== it.win || it.flags.includes('S')) continue;
+    out.set(it, it.tokens.filter((t) => !t.startsWith('win=')));
+  }
+  return out;
+}
+
+function arrowOf(id: number, seg: SegmentItem, y0: number | null, y1: number | null, xs: [number, number], drop: number, tokens: string[]): Arrow {
   const xa = xs[seg.from], xb = xs[seg.to];
   // An end that was not seen (sender or receiver not traced) gets the typical slant.
   const ya = y0 ?? (y1 ?? 0) - drop;
-  let yb = y1 ?? ya + drop;
-  if (yb < ya) yb = ya;
-  let xEnd = xb;
+  let ye = y1 ?? ya + drop;
+  if (ye < ya) ye = ya;
+  let xe = xb;
   if (seg.lost) {
     // Dropped on the link: the arrow stops two thirds of the way, in a ×.
-    xEnd = xa + (xb - xa) * 0.66;
-    yb = ya + drop * 0.66;
+    xe = xa + (xb - xa) * 0.66;
+    ye = ya + drop * 0.66;
   }
+  const main = tokens.filter((t) => t !== seg.options).join(' ');
+  return { seg, id, xa, ya, xe, ye, main, opt: seg.options, level: false };
+}
+
+const steepness = (a: Arrow) => (Math.atan2(Math.abs(a.ye - a.ya), Math.abs(a.xe - a.xa)) * 180) / Math.PI;
+
+/**
+ * Steep arrows get level labels in the row where they leave: rotated text at a steep angle
+ * is hard to read. A burst (segments sent in one instant from one side) is labelled one way
+ * throughout, like a table of the burst, when any of its arrows is steep or it has three or
+ * more: their rows are too close for labels along the shafts.
+ */
+function markLevel(arrows: Arrow[]): void {
+  for (let i = 0; i < arrows.length;) {
+    const a = arrows[i]!;
+    let j = i + 1;
+    while (j < arrows.length && arrows[j]!.seg.t === a.seg.t) j++;
+    for (const from of [0, 1] as const) {
+      const burst = arrows.slice(i, j).filter((b) => b.seg.from === from && b.seg.tSend !== null);
+      const steep = burst.length >= 3 || burst.some((b) => steepness(b) > STEEP);
+      for (const b of burst) b.level = steep;
+    }
+    for (const b of arrows.slice(i, j)) if (steepness(b) > STEEP) b.level = true;
+    i = j;
+  }
+}
+
+function arrowSvg(a: Arrow): string {
+  const seg = a.seg;
   const color = seg.lost ? LOST : seg.from === 0 ? RIGHTWARD : LEFTWARD;
   const cls = ['segment', seg.lost ? 'lost' : '', seg.retransmit ? 'retransmit' : ''].filter(Boolean).join(' ');
-  const out: string[] = [`<g class="${cls}">`];
   const dash = seg.retransmit ? ' stroke-dasharray="6 3"' : '';
   const marker = seg.lost ? '' : ` marker-end="url(#${seg.from === 0 ? 'head-r' : 'head-l'})"`;
-  out.push(`<line class="arrow" x1="${f(xa)}" y1="${f(ya)}" x2="${f(xEnd)}" y2="${f(yb)}" stroke="${color}" stroke-width="1.5"${dash}${marker}/>`);
+  const times = (seg.tSend !== null ? ` data-t-send="${seg.tSend}"` : '') + (seg.tArrive !== null ? ` data-t-arrive="${seg.tArrive}"` : '');
+  let s = `<g class="${cls}" data-seg="${a.id}"${times}><line class="arrow" x1="${f(a.xa)}" y1="${f(a.ya)}" x2="${f(a.xe)}" y2="${f(a.ye)}" stroke="${color}" stroke-width="1.5"${dash}${marker}/>`;
   if (seg.lost) {
-    out.push(`<path class="cross" d="M${f(xEnd - 6)},${f(yb - 6)} L${f(xEnd + 6)},${f(yb + 6)} M${f(xEnd - 6)},${f(yb + 6)} L${f(xEnd + 6)},${f(yb - 6)}" stroke="${LOST}" stroke-width="2.2" stroke-linecap="round"/>`);
+    const x = a.xe, y = a.ye;
+    s += `<path class="cross" d="M${f(x - 6)},${f(y - 6)} L${f(x + 6)},${f(y + 6)} M${f(x - 6)},${f(y + 6)} L${f(x + 6)},${f(y - 6)}" stroke="${LOST}" stroke-width="2.2" stroke-linecap="round"/>`;
   }
-  // The label rides on the shaft, reading left to right, starting near the sender: the
-  // header fields above the shaft, the options (if any) in smaller type below it. Two arrows
-  // that cross (a SYN each way, data against an ACK) so keep their labels apart, each at
-  // the end where its own arrow is. A white halo keeps a crossing line off the letters.
-  const [lx0, ly0, lx1, ly1] = xa < xEnd ? [xa, ya, xEnd, yb] : [xEnd, yb, xa, ya];
-  const angle = (Math.atan2(ly1 - ly0, lx1 - lx0) * 180) / Math.PI;
-  const tokens = multi ? [seg.conn.tag, ...seg.tokens] : seg.tokens;
-  const main = tokens.filter((t) => t !== seg.options).join(' ');
-  const span = Math.hypot(lx1 - lx0, ly1 - ly0);
-  const fit = (text: string, fs: number) => Math.min(fs, (fs * (span - 28)) / Math.max(1, textW(text, fs, false, true)));
-  const halo = 'stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"';
-  const place = (text: string, fs: number, dy: number, cls: string, fill: string, spans: string) => {
-    const size = fit(text, fs);
-    const tw = textW(text, size, false, true);
-    // Centred on the shaft when it is short (lost), else 16 px in from the sender.
-    const along = seg.lost ? span / 2 : Math.min(span / 2, 16 + tw / 2);
-    const u = span > 0 ? along / span : 0;
-    const mx = xa + (xEnd - xa) * u, my = ya + (yb - ya) * u;
-    if (Math.abs(angle) <= STEEP && !(seg.lost && steepAround)) {
-      out.push(`<text class="${cls}" x="${f(mx)}" y="${f(my + dy)}" transform="rotate(${f(angle)} ${f(mx)} ${f(my)})" text-anchor="middle" font-size="${f(size)}" font-family="${esc(MONO)}" fill="${fill}" ${halo}>${spans}</text>`);
-    } else {
-      // A steep arrow (a burst: many segments in flight at once) keeps its label level, in
-      // the row where it leaves, like a table of the burst; rotated labels would collide.
-      // A segment lost inside a burst does the same.
-      const x = seg.from === 0 ? xa + 12 : xa - 12;
-      out.push(`<text class="${cls}" x="${f(x)}" y="${f(ya + (dy < 0 ? -4 : 11))}" text-anchor="${seg.from === 0 ? 'start' : 'end'}" font-size="${f(Math.min(size, fs - 1))}" font-family="${esc(MONO)}" fill="${fill}" ${halo}>${spans}</text>`);
+  return s + '</g>';
+}
+
+// ---- label placement
+
+type Pt = readonly [number, number];
+type Poly = Pt[];
+interface Candidate { texts: string[]; boxes: Poly[]; penalty: number }
+
+// Costs of a label position: crossing another arrow (labels are drawn above the arrows in a
+// white halo, so a crossed label stays readable, but it is not clean), overlapping another
+// label (never readable), each step away from the sender's end. In a burst's table the
+// rows are too close for any position to avoid every arrow: there crossing costs little,
+// so the table stays aligned.
+const LINE_COST = 10;
+const TABLE_LINE_COST = 3;
+const LABEL_COST = 40;
+const STEP_COST = 0.8;
+const MAIN_FS = 11.5;
+const OPT_FS = 10;
+const HALO = 'stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"';
+/** Where a label may start, measured along the shaft from the sender's end. */
+const ALONG = [16, 34, 56, 84, 120, 160, 210, 270, 340, 420];
+/** Baselines across the shaft (negative: above) for the main line and the options line. */
+const SIDES: Array<{ main: number; opt: number; penalty: number }> = [
+  { main: -5, opt: 12, penalty: 0 }, // fields above, options below: the usual
+  { main: -5, opt: -17, penalty: 2.5 }, // both above
+  { main: 14, opt: 26, penalty: 4 }, // both below
+];
+
+/**
+ * Places every label greedily in time order: of its candidates (positions along the shaft,
+ * sides of it; level rows for steep arrows), the first one that runs across no other arrow
+ * and no label already placed, else the one that crosses the fewest.
+ */
+function placeLabels(arrows: Arrow[]): string[] {
+  const obstacles: Array<{ id: number; poly: Poly }> = [];
+  for (const a of arrows) {
+    obstacles.push({ id: a.id, poly: [[a.xa, a.ya], [a.xe, a.ye]] });
+    if (a.seg.lost) obstacles.push({ id: a.id, poly: rect(a.xe - 7, a.ye - 7, a.xe + 7, a.ye + 7) });
+  }
+  const placed: Poly[] = [];
+  const out: string[] = [];
+  for (const a of arrows) {
+    let best: Candidate | null = null;
+    let bestCost = Infinity;
+    for (const c of a.level ? levelCandidates(a) : shaftCandidates(a)) {
+      if (c.penalty >= bestCost) continue;
+      let cost = c.penalty;
+      for (const box of c.boxes) {
+        for (const o of obstacles) if (o.id !== a.id && overlaps(box, o.poly)) cost += a.level ? TABLE_LINE_COST : LINE_COST;
+        for (const p of placed) if (overlaps(box, p)) cost += LABEL_COST;
+      }
+      if (cost < bestCost) { best = c; bestCost = cost; }
     }
-  };
-  place(main, 11.5, -5, 'label', seg.lost ? LOST : INK, labelSpans(seg, main));
-  if (seg.options !== null) place(seg.options, 10, 12, 'options', seg.lost ? LOST : MUTED, esc(seg.options));
-  out.push('</g>');
-  return out.join('');
+    if (best === null) continue;
+    placed.push(...best.boxes);
+    out.push(...best.texts);
+  }
+  return out;
+}
+
+function shaftCandidates(a: Arrow): Candidate[] {
+  const seg = a.seg;
+  const senderLeft = a.xa <= a.xe;
+  const [lx, ly, rx, ry] = senderLeft ? [a.xa, a.ya, a.xe, a.ye] : [a.xe, a.ye, a.xa, a.ya];
+  const span = Math.hypot(rx - lx, ry - ly);
+  if (span < 1) return levelCandidates(a);
+  const ux = (rx - lx) / span, uy = (ry - ly) / span;
+  const angle = (Math.atan2(uy, ux) * 180) / Math.PI;
+  // Short shafts (a lost segment) shrink their text rather than run past the arrow.
+  const fit = (text: string, fs: number) => Math.min(fs, (fs * (span - 28)) / Math.max(1, textW(text, fs, false, true)));
+  const mainFs = fit(a.main, MAIN_FS), mainW = textW(a.main, mainFs, false, true);
+  const optFs = a.opt === null ? 0 : fit(a.opt, OPT_FS), optW = a.opt === null ? 0 : textW(a.opt, optFs, false, true);
+  const widest = Math.max(mainW, optW);
+  // Labels stay on their sender's half of the arrow, so each reads as its sender's.
+  const starts = ALONG.filter((s, i) => i === 0 || (s + widest <= span - 14 && s + widest / 2 <= span / 2));
+  // A lost segment's short shaft: its label is centred first.
+  if (seg.lost) starts.unshift(Math.max(0, (span - widest) / 2));
+  const fill = seg.lost ? LOST : INK;
+  const out: Candidate[] = [];
+  starts.forEach((s, i) => {
+    for (const side of SIDES) {
+      const texts: string[] = [];
+      const boxes: Poly[] = [];
+      const put = (text: string, spans: string, fs: number, w: number, dy: number, cls: string, color: string) => {
+        // Aligned at the sender's end: left-aligned on a rightward arrow, right on a leftward.
+        const start = senderLeft ? s : span - s - w;
+        const c = start + w / 2;
+        const mx = lx + ux * c, my = ly + uy * c;
+        texts.push(`<text class="${cls}" data-seg="${a.id}" x="${f(mx)}" y="${f(my + dy)}" transform="rotate(${f(angle)} ${f(mx)} ${f(my)})" text-anchor="middle" font-size="${f(fs)}" font-family="${esc(MONO)}" fill="${color}" ${HALO}>${spans}</text>`);
+        const at = (al: number, pe: number): Pt => [lx + ux * al - uy * pe, ly + uy * al + ux * pe];
+        const a0 = start - 2, a1 = start + w + 2, p0 = dy - 0.76 * fs, p1 = dy + 0.22 * fs;
+        boxes.push([at(a0, p0), at(a1, p0), at(a1, p1), at(a0, p1)]);
+      };
+      put(a.main, labelSpans(seg, a.main), mainFs, mainW, side.main, 'label', fill);
+      if (a.opt !== null) put(a.opt, esc(a.opt), optFs, optW, side.opt, 'options', seg.lost ? LOST : MUTED);
+      out.push({ texts, boxes, penalty: side.penalty + i * STEP_COST });
+    }
+  });
+  return out;
+}
+
+/** Level labels in the row where the arrow leaves, beside the sender's lifeline. */
+function levelCandidates(a: Arrow): Candidate[] {
+  const seg = a.seg;
+  const right = a.xa <= a.xe;
+  const mainFs = MAIN_FS - 1, optFs = OPT_FS - 0.5;
+  const mainW = textW(a.main, mainFs, false, true), optW = a.opt === null ? 0 : textW(a.opt, optFs, false, true);
+  const fill = seg.lost ? LOST : INK;
+  const out: Candidate[] = [];
+  [12, 30].forEach((dx, i) => {
+    for (const side of [{ main: -4, opt: 10, penalty: 0 }, { main: -4, opt: -15, penalty: 2.5 }]) {
+      const texts: string[] = [];
+      const boxes: Poly[] = [];
+      const put = (spans: string, fs: number, w: number, dy: number, cls: string, color: string) => {
+        const x = right ? a.xa + dx : a.xa - dx;
+        texts.push(`<text class="${cls}" data-seg="${a.id}" x="${f(x)}" y="${f(a.ya + dy)}" text-anchor="${right ? 'start' : 'end'}" font-size="${f(fs)}" font-family="${esc(MONO)}" fill="${color}" ${HALO}>${spans}</text>`);
+        const x0 = right ? x : x - w;
+        boxes.push(rect(x0 - 2, a.ya + dy - 0.76 * fs, x0 + w + 2, a.ya + dy + 0.22 * fs));
+      };
+      put(labelSpans(seg, a.main), mainFs, mainW, side.main, 'label', fill);
+      if (a.opt !== null) put(esc(a.opt), optFs, optW, side.opt, 'options', seg.lost ? LOST : MUTED);
+      out.push({ texts, boxes, penalty: side.penalty + i * STEP_COST });
+    }
+  });
+  return out;
+}
+
+function rect(x0: number, y0: number, x1: number, y1: number): Poly {
+  return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+}
+
+/** Separating-axis test for convex polygons (a segment is a two-point polygon). */
+function overlaps(p: Poly, q: Poly): boolean {
+  for (const poly of [p, q]) {
+    for (let i = 0; i < poly.length; i++) {
+      const u = poly[i]!, v = poly[(i + 1) % poly.length]!;
+      const nx = v[1] - u[1], ny = u[0] - v[0];
+      if (nx === 0 && ny === 0) continue;
+      let pMin = Infinity, pMax = -Infinity, qMin = Infinity, qMax = -Infinity;
+      for (const w of p) { const d = w[0] * nx + w[1] * ny; pMin = Math.min(pMin, d); pMax = Math.max(pMax, d); }
+      for (const w of q) { const d = w[0] * nx + w[1] * ny; qMin = Math.min(qMin, d); qMax = Math.max(qMax, d); }
+      if (pMax <= qMin || qMax <= pMin) return false;
+    }
+  }
+  return true;
 }
 
 /** Flags in bold, the rest plain. */
@@ -272,12 +570,12 @@ function labelSpans(seg: SegmentItem, text: string): string {
   return esc(text.slice(0, i)) + `<tspan font-weight="700">${esc(seg.flags)}</tspan>` + esc(text.slice(i + seg.flags.length));
 }
 
-function stateBox(name: string, x: number, side: SideIndex, y: number): string {
+function stateBox(name: string, x: number, side: SideIndex, y: number, t?: number): string {
   const w = textW(name, 11.5, true) + 14;
   const h = 19;
   const bx = side === 0 ? x - 12 - w : x + 12;
   const tick = side === 0 ? line(x - 12, y, x, y, STATE_STROKE, 1.2) : line(x, y, x + 12, y, STATE_STROKE, 1.2);
-  return `<g class="state">${tick}<rect x="${f(bx)}" y="${f(y - h / 2)}" width="${f(w)}" height="${h}" rx="4" fill="${STATE_FILL}" stroke="${STATE_STROKE}" stroke-width="1"/>`
+  return `<g class="state"${t === undefined ? '' : ` data-t="${t}"`}>${tick}<rect x="${f(bx)}" y="${f(y - h / 2)}" width="${f(w)}" height="${h}" rx="4" fill="${STATE_FILL}" stroke="${STATE_STROKE}" stroke-width="1"/>`
     + `<text class="state" x="${f(bx + w / 2)}" y="${f(y + 4)}" text-anchor="middle" font-size="11.5" font-weight="700" fill="${INK}">${esc(name)}</text>`
     + `<circle cx="${x}" cy="${f(y)}" r="2.6" fill="${STATE_STROKE}"/></g>`;
 }

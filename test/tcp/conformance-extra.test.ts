@@ -536,6 +536,21 @@ describe('RFC 5681', () => {
     h.send({ flags: 'A', seq: h.R, ack: h.c.sndMax });
     h.drain();
   });
+
+  test('§3.2 step 1: a sender using SACK sends new data on a duplicate ACK only when it carries new SACK information', () => {
+    const h = fixture('ESTABLISHED', { peer: { sack: true }, sndBuf: 1 << 20 });
+    const mss = h.c.effMss;
+    h.write(20 * mss);
+    assert.equal(h.drain().length, 10);
+    h.send({ flags: 'A', seq: h.R, ack: h.L }); // a duplicate ACK without SACK blocks
+    h.expectNothing();
+    h.send({ flags: 'A', seq: h.R, ack: h.L, sack: [[h.L + mss, h.L + 2 * mss]] }); // new SACK information
+    h.expectOne({ flags: 'A', seq: h.L + 10 * mss, len: mss });
+    h.send({ flags: 'A', seq: h.R, ack: h.L, sack: [[h.L + mss, h.L + 2 * mss]] }); // the same again: nothing new
+    h.expectNothing();
+    h.send({ flags: 'A', seq: h.R, ack: h.c.sndMax });
+    h.drain();
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,16 +1,24 @@
 // Loss recovery without SACK: fast retransmit on three duplicate ACKs and NewReno fast
 // recovery (RFC 5681 §3.2, RFC 6582 §3.2), limited transmit (RFC 3042). The congestion
 // controller (cc/) decides window sizes; this module decides what to retransmit and when.
-// SACK-based recovery (RFC 6675) plugs in here later with the same three entry points.
+// These are the engine's entry points for loss recovery: a connection that negotiated SACK
+// (tcb.sackOk) is dispatched to SACK-based recovery (RFC 6675, sack.ts) — gVisor picks its
+// loss recovery per connection the same way.
 import type { Tcb } from '../tcb.js';
 import { seqAdd, seqDiff, seqGe, seqGt } from '../seq.js';
 import { sendData } from '../output.js';
+import { DUP_THRESH } from './scoreboard.js';
+import { sackDupAck, sackNewAck, sackRetransmitTimeout } from './sack.js';
 
 /** RFC 5681 §3.2: DupThresh. */
-export const DUP_THRESH = 3;
+export { DUP_THRESH };
 
-/** A duplicate ACK arrived (RFC 5681 §2 definition, checked by the caller). */
-export function onDupAck(tcb: Tcb): void {
+/**
+ * An ACK that did not move SND.UNA and is a duplicate: by RFC 5681 §2 (checked by the
+ * caller), or, with SACK, because it SACKed new octets (`newSack`, RFC 6675 §2).
+ */
+export function onDupAck(tcb: Tcb, newSack = false): void {
+  if (tcb.sackOk) { sackDupAck(tcb, newSack); return; }
   tcb.dupAcks++;
   if (tcb.dupAcks === 1) tcb.limitedTransmitBytes = 0;
   const mss = tcb.effMss;
@@ -37,8 +45,9 @@ export function onDupAck(tcb: Tcb): void {
   if (tcb.dupAcks < DUP_THRESH) limitedTransmit(tcb);
 }
 
-/** New data was cumulatively acknowledged (`acked` bytes of sequence space). */
-export function onNewAck(tcb: Tcb, acked: number, rtt: number | null): void {
+/** New data was cumulatively acknowledged (`acked` bytes of sequence space); `newSack`: the ACK also SACKed new octets. */
+export function onNewAck(tcb: Tcb, acked: number, rtt: number | null, newSack = false): void {
+  if (tcb.sackOk) { sackNewAck(tcb, acked, rtt, newSack); return; }
   if (tcb.inRecovery) {
     const mss = tcb.effMss;
     if (seqGe(tcb.sndUna, tcb.recover)) {
@@ -65,12 +74,16 @@ export function onRetransmitTimeout(tcb: Tcb): void {
   tcb.inRecovery = false;
   tcb.dupAcks = 0;
   tcb.recover = tcb.sndMax;
+  if (tcb.sackOk) sackRetransmitTimeout(tcb);
 }
 
 /** Resend the segment at SND.UNA without moving SND.NXT. */
 export function retransmitHead(tcb: Tcb): void {
   const dataLeft = seqDiff(tcb.sndDataEnd, tcb.sndUna);
   let len = Math.min(tcb.effMss, Math.max(0, dataLeft));
+  // With SACK, stop at the next SACKed range: the receiver holds it (RFC 6675 §5.1). The
+  // head itself is always sent (RFC 2018 §5: "MUST retransmit the segment at the left edge").
+  if (tcb.sackOk) len = Math.min(len, Math.max(1, seqDiff(tcb.scoreboard.holeEnd(tcb.sndUna, tcb.sndDataEnd), tcb.sndUna)));
   // Never beyond the peer's window (RFC 9293 §3.8.6; Linux tcp_retransmit_skb avail_wnd): the
   // excess would be dropped and SND.NXT would leave the window, so our ACKs became unacceptable.
   // A zero window still gets one segment: it doubles as a window probe.

