@@ -59,6 +59,8 @@ interface SockOpts {
   keepintvl: number;
   keepcnt: number;
   userTimeout: number;
+  /** IP_TOS: the TOS byte (its ECN bits cleared, as Linux does for stream sockets). */
+  tos: number;
 }
 
 class Sock {
@@ -101,7 +103,7 @@ function retry(fn: () => CallOutcome): Call {
 }
 
 function defaultOpts(): SockOpts {
-  return { reuseaddr: false, rcvbuf: 0, sndbuf: 0, keepalive: false, linger: { on: false, secs: 0 }, nodelay: false, maxseg: 0, keepidle: 0, keepintvl: 0, keepcnt: 0, userTimeout: 0 };
+  return { reuseaddr: false, rcvbuf: 0, sndbuf: 0, keepalive: false, linger: { on: false, secs: 0 }, nodelay: false, maxseg: 0, keepidle: 0, keepintvl: 0, keepcnt: 0, userTimeout: 0, tos: 0 };
 }
 
 /** Compare an output argument `[N]` with the actual value; '...' matches anything. */
@@ -251,6 +253,7 @@ export class SocketLayer {
     if (o.sndbuf > 0) { tcb.sndBuf.capacity = o.sndbuf; tcb.sndBufAuto = false; }
     tcb.noDelay = o.nodelay;
     tcb.userTimeout = o.userTimeout * 1000;
+    tcb.dscp = o.tos >> 2;
     if (o.keepalive || o.keepidle > 0 || o.keepintvl > 0 || o.keepcnt > 0) {
       tcb.setKeepAlive(t, o.keepalive, o.keepidle * 1e6 || undefined, o.keepintvl * 1e6 || undefined, o.keepcnt || undefined);
     }
@@ -455,6 +458,13 @@ export class SocketLayer {
         default: return err('ENOPROTOOPT');
       }
     }
+    if (level === K.IPPROTO_IP && name === K.IP_TOS) {
+      // RFC 9293 MUST-48/SHLD-21; Linux __ip_sock_set_tos: a stream socket keeps its ECN bits
+      // (RFC 3168 §5), the rest becomes the TOS byte, effective for the next segment.
+      o.tos = v & 0xfc;
+      if (t !== null) t.dscp = o.tos >> 2;
+      return ok(0);
+    }
     return err('ENOPROTOOPT');
   }
 
@@ -494,6 +504,8 @@ export class SocketLayer {
         case K.TCP_USER_TIMEOUT: v = o.userTimeout; break;
         default: return err('ENOPROTOOPT');
       }
+    } else if (level === K.IPPROTO_IP && name === K.IP_TOS) {
+      v = o.tos;
     } else {
       return err('ENOPROTOOPT');
     }

@@ -1,5 +1,5 @@
 // Moving data: flow control with a zero window and persist probes, loss recovery by fast
-// retransmit, and slow start.
+// retransmit and SACK (RFC 6675), and slow start.
 import type { Tcb } from '../tcp/tcb.js';
 import type { Scenario } from './types.js';
 import { seqDiff } from '../tcp/seq.js';
@@ -106,24 +106,33 @@ export const zeroWindow: Scenario = {
 
 export const lossRecovery: Scenario = {
   name: 'loss-recovery',
-  title: { en: 'Loss recovery: fast retransmit after three duplicate ACKs', zh: '丢包恢复：三个重复 ACK 之后的快速重传' },
+  title: { en: 'Loss recovery: fast retransmit and SACK recovery of two holes', zh: '丢包恢复：快速重传与 SACK 恢复两个空洞' },
   explain: {
     en:
-      'One data segment of a burst is lost. The receiver cannot acknowledge beyond the hole, so every later ' +
+      'Two data segments of a burst are lost. The receiver cannot acknowledge beyond the first hole, so every later ' +
       'segment makes it repeat the same cumulative ACK at once — a duplicate ACK — and, since SACK was negotiated, ' +
-      'each duplicate ACK also lists the blocks received above the hole (RFC 2018). One duplicate ACK might just ' +
-      'mean reordering; three mean that later segments are getting through while one is not. So on the third ' +
-      'duplicate ACK the sender retransmits the missing segment immediately (fast retransmit, RFC 5681 §3.2) ' +
-      'instead of waiting for the retransmission timer, and enters fast recovery: it halves its sending rate ' +
-      '(CUBIC: ssthresh = 0.7 × flight) rather than collapsing to one segment, because data is evidently still ' +
-      'flowing. The retransmission fills the hole, one ACK acknowledges everything up to the highest segment ' +
-      'received, and the transfer goes on — recovered in about one round trip, with no timeout.',
+      'each duplicate ACK also lists the blocks received above the holes (RFC 2018). The sender keeps them in a ' +
+      'scoreboard. One duplicate ACK might just mean reordering; three segments SACKed above a hole mean it is lost ' +
+      '(RFC 6675 IsLost). So on the third duplicate ACK the sender retransmits the first hole immediately (fast ' +
+      'retransmit, RFC 5681 §3.2) instead of waiting for the retransmission timer, and enters SACK-based loss ' +
+      'recovery (RFC 6675): it lowers its window (CUBIC: ssthresh = cwnd = 0.7 × flight) rather than collapsing to one ' +
+      'segment, because data is evidently still flowing, and from then on sends only while its estimate of the data ' +
+      'still in the network ("pipe": what was sent, minus what was SACKed or is lost) leaves room in the window. ' +
+      'As more SACK blocks arrive, the second hole gets three SACKed segments above it too, and it is retransmitted ' +
+      'at once — in the same round trip, before the first retransmission is even acknowledged. Without SACK ' +
+      '(NewReno, RFC 6582) the sender learns of the second hole only from the ACK of the first retransmission, one ' +
+      'round trip per hole. Only the two holes are resent, never the data the receiver already holds; one ACK then ' +
+      'covers everything, recovery ends when it reaches the highest segment sent when it began, and the transfer goes ' +
+      'on with no timeout.',
     zh:
-      '一次突发中的一个数据报文段丢失了。接收方无法确认空洞之后的数据，所以之后每到一个报文段，它都立即重复同一个累计确认——重复 ACK——' +
-      '而且由于协商了 SACK，每个重复 ACK 还列出空洞之上已收到的数据块（RFC 2018）。一个重复 ACK 可能只是乱序；三个则说明后面的报文段能通过，' +
-      '唯独一个没有。于是在第三个重复 ACK 时，发送方立即重传缺失的报文段（快速重传，RFC 5681 §3.2），而不是等待重传定时器，' +
-      '并进入快速恢复：它把发送速率减半（CUBIC：ssthresh = 0.7 × 在途数据），而不是降到一个报文段，因为数据显然仍在流动。' +
-      '重传填上空洞，一个 ACK 就确认了直到已收到的最高报文段的全部数据，传输继续——大约一个往返内恢复，没有超时。',
+      '一次突发中有两个数据报文段丢失了。接收方无法确认第一个空洞之后的数据，所以之后每到一个报文段，它都立即重复同一个累计确认——重复 ACK——' +
+      '而且由于协商了 SACK，每个重复 ACK 还列出空洞之上已收到的数据块（RFC 2018）。发送方把它们记在一张记分板上。一个重复 ACK 可能只是乱序；' +
+      '而一个空洞之上已有三个报文段被 SACK，就说明它丢了（RFC 6675 的 IsLost）。于是在第三个重复 ACK 时，发送方立即重传第一个空洞' +
+      '（快速重传，RFC 5681 §3.2），而不是等待重传定时器，并进入基于 SACK 的丢包恢复（RFC 6675）：它降低窗口（CUBIC：ssthresh = cwnd = 0.7 × 在途数据），' +
+      '而不是降到一个报文段，因为数据显然仍在流动；此后只有当它对仍在网络中的数据量的估计（"pipe"：已发送的数据减去已被 SACK 或已判定丢失的部分）' +
+      '在窗口内还有余地时才发送。随着更多 SACK 块到达，第二个空洞之上也有了三个被 SACK 的报文段，它立即被重传——在同一个往返内，' +
+      '甚至在第一个重传被确认之前。没有 SACK 时（NewReno，RFC 6582），发送方要等到第一个重传的 ACK 才知道第二个空洞，每个空洞需要一个往返。' +
+      '只有这两个空洞被重传，接收方已有的数据从不重发；随后一个 ACK 覆盖全部数据，当它到达恢复开始时发出的最高序号时恢复结束，传输继续，没有超时。',
   },
   run({ seed }) {
     const w = makeWorld(seed);
@@ -134,10 +143,16 @@ export const lossRecovery: Scenario = {
     const data = pattern(30_000);
     const c = w.a.connect({ remoteAddr: SERVER_ADDR, remotePort: 80 });
     const port = c.localPort;
-    // Lose the third data segment of the first burst.
+    // Lose the third and the sixth data segment of the first burst (first transmissions only).
     let dataSegs = 0;
-    let lostSeq = -1;
-    w.faultA.dropWhen((p) => { const i = pktInfo(p); if (i === null || i.len === 0) return false; dataSegs++; if (dataSegs === 3) { lostSeq = i.seq; return true; } return false; }, 1);
+    const lost: number[] = [];
+    w.faultA.dropWhen((p) => {
+      const i = pktInfo(p);
+      if (i === null || i.len === 0) return false;
+      dataSegs++;
+      if (dataSegs === 3 || dataSegs === 6) { lost.push(i.seq); return true; }
+      return false;
+    }, 2);
     pump(c, data, now, () => c.close(now()));
     let ssthreshBefore = 0, flight = 0;
     const cc = c.cc;
@@ -146,25 +161,33 @@ export const lossRecovery: Scenario = {
     c.openActive(now());
     w.sim.runUntilIdle();
 
+    const RTT = 10 * MS;
+    const [hole1, hole2] = lost as [number, number];
     const acks = segments(w.rec, w.b, 'out', port).filter(isPureAck);
-    const dupAcks = acks.filter((x) => x.ack === lostSeq);
+    const dupAcks = acks.filter((x) => x.ack === hole1);
     const rtx = segments(w.rec, w.a, 'out', port).filter((x) => x.retransmit === true && x.len > 0);
-    ck.ok('the receiver answers each segment after the hole with a duplicate ACK for the missing byte', '接收方对空洞之后的每个报文段都回复一个指向缺失字节的重复 ACK',
-      dupAcks.length >= 4, `${dupAcks.length} ACKs with ack=${lostSeq} (1 + ${dupAcks.length - 1} duplicates)`);
-    ck.ok('the duplicate ACKs carry SACK blocks for the data received above the hole', '重复 ACK 携带 SACK 块，描述空洞之上已收到的数据',
-      dupAcks.slice(1).every((x) => (x.options.sack?.length ?? 0) > 0 && seqDiff(x.options.sack![0]![0], lostSeq) > 0),
-      dupAcks.slice(1, 4).map((x) => JSON.stringify((x.options.sack ?? []).map(([l, r]) => [seqDiff(l, lostSeq), seqDiff(r, lostSeq)]))).join(' '));
+    ck.ok('the receiver answers each segment after the first hole with a duplicate ACK for the missing byte', '接收方对第一个空洞之后的每个报文段都回复一个指向缺失字节的重复 ACK',
+      dupAcks.length >= 4, `${dupAcks.length} ACKs with ack=${hole1} (1 + ${dupAcks.length - 1} duplicates)`);
+    const rel = (x: number): number => seqDiff(x, hole1);
+    ck.ok('the duplicate ACKs carry SACK blocks for the data received above the holes', '重复 ACK 携带 SACK 块，描述空洞之上已收到的数据',
+      dupAcks.slice(1).every((x) => (x.options.sack?.length ?? 0) > 0 && seqDiff(x.options.sack![0]![0], hole1) > 0),
+      dupAcks.slice(1, 4).map((x) => JSON.stringify((x.options.sack ?? []).map(([l, r]) => [rel(l), rel(r)]))).join(' '));
     const third = dupAcks[3];
-    ck.ok('the missing segment is retransmitted the moment the third duplicate ACK arrives', '第三个重复 ACK 一到，缺失的报文段就被重传',
-      rtx.length === 1 && rtx[0]!.seq === lostSeq && third !== undefined && rtx[0]!.t === third.t + 5 * MS,
+    ck.ok('the first hole is retransmitted the moment the third duplicate ACK arrives', '第三个重复 ACK 一到，第一个空洞就被重传',
+      rtx.length > 0 && rtx[0]!.seq === hole1 && third !== undefined && rtx[0]!.t === third.t + 5 * MS,
       rtx.length > 0 ? `retransmit seq=${rtx[0]!.seq} at ${fmtTime(rtx[0]!.t)}; 3rd dup ACK sent at ${third ? fmtTime(third.t) : '?'}` : 'none');
-    ck.eq('fast retransmit, no timeout: TcpExtTCPFastRetrans=1, TcpExtTCPTimeouts=0, one retransmission', '快速重传而非超时：TcpExtTCPFastRetrans=1、TcpExtTCPTimeouts=0、只重传一次',
-      [w.a.counters.TcpExtTCPFastRetrans, w.a.counters.TcpExtTCPTimeouts, w.a.counters.TcpRetransSegs], [1, 0, 1]);
+    ck.ok('the second hole is retransmitted in the same round trip, before the first retransmission is acknowledged', '第二个空洞在同一个往返内被重传，早于第一个重传得到确认',
+      rtx.length > 1 && rtx[1]!.seq === hole2 && rtx[1]!.t - rtx[0]!.t < RTT,
+      rtx.length > 1 ? `retransmit seq=${rtx[1]!.seq} (+${rel(rtx[1]!.seq)}) at ${fmtTime(rtx[1]!.t)}` : 'none');
+    ck.eq('only the holes are resent: the SACKed data is not', '只重传空洞：已被 SACK 的数据不重传', rtx.map((x) => rel(x.seq)), [0, rel(hole2)]);
+    ck.eq('SACK recovery, no timeout: TcpExtTCPSackRecovery=1, TcpExtTCPRenoRecovery=0, TcpExtTCPTimeouts=0, two retransmissions', 'SACK 恢复而非超时：TcpExtTCPSackRecovery=1、TcpExtTCPRenoRecovery=0、TcpExtTCPTimeouts=0、重传两次',
+      [w.a.counters.TcpExtTCPSackRecovery, w.a.counters.TcpExtTCPRenoRecovery, w.a.counters.TcpExtTCPTimeouts, w.a.counters.TcpRetransSegs], [1, 0, 0, 2]);
     ck.ok('the window is cut to 0.7 × flight (CUBIC), not to one segment', '窗口被减到 0.7 × 在途数据（CUBIC），而不是一个报文段',
       ssthreshBefore > flight && Math.abs(c.cc.ssthresh - Math.floor(0.7 * flight)) <= c.effMss, `flight ${flight} → ssthresh ${c.cc.ssthresh}`);
-    const full = acks.find((x) => rtx.length > 0 && x.t > rtx[0]!.t && seqDiff(x.ack, lostSeq) > 0);
-    ck.ok('one ACK after the retransmission covers everything received: recovery in about one round trip', '重传之后的一个 ACK 覆盖所有已收数据：大约一个往返内恢复',
-      full !== undefined && seqDiff(full.ack, lostSeq) > c.effMss && full.t - rtx[0]!.t === 5 * MS, full ? `ack +${seqDiff(full.ack, lostSeq)} at ${fmtTime(full.t)}` : 'none');
+    const full = acks.find((x) => rtx.length > 1 && x.t > rtx[1]!.t && seqDiff(x.ack, hole2) > 0);
+    ck.ok('one ACK after the second retransmission covers everything received: both holes repaired in about one round trip', '第二个重传之后的一个 ACK 覆盖所有已收数据：两个空洞大约在一个往返内修复',
+      full !== undefined && seqDiff(full.ack, hole2) > c.effMss && full.t - rtx[1]!.t === 5 * MS && full.t - rtx[0]!.t < 2 * RTT,
+      full ? `ack +${rel(full.ack)} at ${fmtTime(full.t)}` : 'none');
     ck.ok('all 30000 bytes arrive intact', '全部 30000 字节完整到达', equal(data, got), `${got.length} bytes`);
     return result(w, ck, c.connId);
   },

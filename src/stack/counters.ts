@@ -11,6 +11,11 @@ export interface Counters {
   IcmpInEchos: number;
   IcmpOutEchoReps: number;
   IcmpInErrors: number;
+  IcmpInDestUnreachs: number;
+  IcmpInTimeExcds: number;
+  IcmpInParmProbs: number;
+  /** Protocol unreachable for a datagram of a protocol we lack (RFC 1122 §3.2.2.1). */
+  IcmpOutDestUnreachs: number;
   TcpActiveOpens: number;
   TcpPassiveOpens: number;
   TcpAttemptFails: number;
@@ -48,12 +53,15 @@ export interface Counters {
   TcpExtTCPZeroWindowProbes: number;
   /** Replies to out-of-window/PAWS-failing bare ACKs suppressed by tcp_invalid_ratelimit (Linux name). */
   TcpExtTCPACKSkippedSeq: number;
+  /** ICMP errors whose quoted sequence number is outside SND.UNA..SND.MAX (RFC 5927 §4.1), ignored. */
+  TcpExtOutOfWindowIcmps: number;
 }
 
 export function newCounters(): Counters {
   return {
     IpInReceives: 0, IpInHdrErrors: 0, IpInAddrErrors: 0, IpInUnknownProtos: 0, IpReasmFails: 0, IpOutRequests: 0,
     IcmpInMsgs: 0, IcmpInEchos: 0, IcmpOutEchoReps: 0, IcmpInErrors: 0,
+    IcmpInDestUnreachs: 0, IcmpInTimeExcds: 0, IcmpInParmProbs: 0, IcmpOutDestUnreachs: 0,
     TcpActiveOpens: 0, TcpPassiveOpens: 0, TcpAttemptFails: 0, TcpEstabResets: 0, TcpCurrEstab: 0,
     TcpInSegs: 0, TcpOutSegs: 0, TcpRetransSegs: 0, TcpInErrs: 0, TcpInCsumErrors: 0, TcpOutRsts: 0, TcpInRsts: 0,
     TcpExtSyncookiesSent: 0, TcpExtSyncookiesRecv: 0, TcpExtSyncookiesFailed: 0,
@@ -61,7 +69,7 @@ export function newCounters(): Counters {
     TcpExtPAWSEstab: 0, TcpExtTCPTimeouts: 0, TcpExtTCPFastRetrans: 0, TcpExtTCPLossProbes: 0, TcpExtTCPKeepAlive: 0,
     TcpExtTCPAbortOnData: 0, TcpExtTCPAbortOnClose: 0, TcpExtTCPAbortOnTimeout: 0, TcpExtTCPAbortOnMemory: 0,
     TcpExtTW: 0, TcpExtTWRecycled: 0, TcpExtDelayedACKs: 0, TcpExtTCPSackRecovery: 0, TcpExtTCPRenoRecovery: 0,
-    TcpExtTCPOFOQueue: 0, TcpExtTCPZeroWindowProbes: 0, TcpExtTCPACKSkippedSeq: 0,
+    TcpExtTCPOFOQueue: 0, TcpExtTCPZeroWindowProbes: 0, TcpExtTCPACKSkippedSeq: 0, TcpExtOutOfWindowIcmps: 0,
   };
 }
 

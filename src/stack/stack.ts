@@ -9,11 +9,14 @@ import type { SegmentIn, SegmentOut, TcpState } from '../tcp/types.js';
 import type { ConnId, TraceEvent, TraceSink, SegmentTraceOptions } from '../trace/events.js';
 import { TimerQueue } from '../time/timerqueue.js';
 import { parseIpv4, emitIpv4Header, IPPROTO_ICMP, IPPROTO_TCP } from '../wire/ipv4.js';
-import { parseIcmp, emitIcmpEcho, icmpEchoLength, isIcmpEcho, ICMP_ECHO_REQUEST } from '../wire/icmp.js';
+import {
+  parseIcmp, parseIcmpQuote, emitIcmpEcho, icmpEchoLength, isIcmpEcho, isIcmpDestUnreachable, emitIcmpDestUnreachable,
+  icmpDestUnreachableLength, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM, ICMP_UNREACH_PROTOCOL,
+} from '../wire/icmp.js';
 import { TcpView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { newTcpOptionSummary, scanTcpOptions, type TcpOptionSummary } from '../wire/tcpoptions.js';
 import { transportChecksum } from '../wire/checksum.js';
-import { formatIpv4Address, inPrefix, parseIpv4Address } from '../wire/ipv4addr.js';
+import { formatIpv4Address, inPrefix, isBroadcastOrMulticast, parseIpv4Address } from '../wire/ipv4addr.js';
 import { Tcb, type TcbHost } from '../tcp/tcb.js';
 import { Listener, type ListenerHost } from '../tcp/listener.js';
 import { IsnGenerator } from '../tcp/isn.js';
@@ -62,6 +65,10 @@ export interface ConnectOptions {
   sndBuf?: number;
   /** Tests only: force the initial send sequence number (e.g. near 2^32 for wraparound tests). */
   iss?: number;
+  /** Differentiated Services codepoint 0..63 of the connection's datagrams (RFC 9293 MUST-48; Tcb.dscp). */
+  dscp?: number;
+  /** The IPv4 TOS byte as IP_TOS takes it: its DSCP part is used, its ECN bits are ignored (RFC 3168 §5). */
+  tos?: number;
 }
 
 export interface ListenOptions {
@@ -102,6 +109,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private readonly isnGen: IsnGenerator;
   private readonly tsKey: Uint8Array;
   private readonly challengeLimiter: RateLimiter;
+  /** ICMP errors we send: Linux icmp_msgs_per_sec 1000, icmp_msgs_burst 50 (RFC 1812 §4.3.2.8 rate limiting). */
+  private readonly icmpLimiter = new RateLimiter(1000, 50);
   private readonly traceSinks: TraceSink[] = [];
   private readonly view = new TcpView();
   private readonly optSummary: TcpOptionSummary = newTcpOptionSummary();
@@ -197,10 +206,34 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;
     if (!this.isLocal(ip.dst)) { c.IpInAddrErrors++; this.drop('ip: not for us', now); return; }
+    // RFC 1122 §3.2.1.3: "silently discard an incoming datagram containing an IP source address
+    // that is invalid" — 0.0.0.0, a broadcast or a multicast address (Linux: martian source).
+    // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63).
+    if (this.invalidPeer(ip.src)) { this.drop('ip: martian source', now); return; }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
     if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
-    else { c.IpInUnknownProtos++; this.drop('ip: unknown protocol', now); }
+    else {
+      c.IpInUnknownProtos++;
+      this.drop('ip: unknown protocol', now);
+      // RFC 1122 §3.2.2.1: a host SHOULD answer with Destination Unreachable, code 2 (protocol
+      // unreachable). Not for a fragment or a martian (§3.2.2, filtered above); rate-limited.
+      if (this.icmpLimiter.allow(now)) this.sendIcmpUnreachable(ICMP_UNREACH_PROTOCOL, packet.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
+    }
+  }
+
+  /** 0.0.0.0, or an address of more than one host (broadcast, multicast): never a TCP peer. */
+  private invalidPeer(addr: number): boolean {
+    return addr === 0 || isBroadcastOrMulticast(addr, this.interfaces);
+  }
+
+  private sendIcmpUnreachable(code: number, offending: Uint8Array, src: number, dst: number, nif: NetIf | null): void {
+    const len = icmpDestUnreachableLength(offending);
+    const pkt = new Uint8Array(20 + len);
+    emitIpv4Header({ ttl: this.options.ip_default_ttl, protocol: IPPROTO_ICMP, src, dst, identification: this.nextIpId() }, len, pkt, 0);
+    emitIcmpDestUnreachable(code, offending, pkt, 20);
+    this.counters.IcmpOutDestUnreachs++;
+    this.transmit(pkt, dst, nif);
   }
 
   private icmpInput(src: number, dst: number, payload: Uint8Array, now: Instant, nif: NetIf | null): void {
@@ -209,7 +242,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const r = parseIcmp(payload);
     if (!r.ok) { c.IcmpInErrors++; this.drop('icmp: ' + r.error.kind, now); return; }
     const m = r.value;
-    if (isIcmpEcho(m) && m.type === ICMP_ECHO_REQUEST) {
+    if (isIcmpEcho(m)) {
+      if (m.type !== ICMP_ECHO_REQUEST) return;
       c.IcmpInEchos++;
       if (!this.options.icmp_echo_enable) return;
       const len = icmpEchoLength(m.data.length);
@@ -218,9 +252,28 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       emitIcmpEcho(0, m.identifier, m.sequence, m.data, pkt, 20);
       c.IcmpOutEchoReps++;
       this.transmit(pkt, src, nif);
+      return;
     }
-    // Other ICMP messages (destination unreachable …) are counted; RFC 1122 §4.2.3.9 soft
-    // errors do not abort connections.
+    // RFC 9293 §3.9.2.2 MUST-54: an ICMP error goes to the connection that sent the quoted
+    // datagram (RFC 1122 §4.2.3.9); tcp/icmp.ts decides what it means. Source Quench (type 4)
+    // and the other types are counted only (MUST-55).
+    let quoted: Uint8Array;
+    let mtu = 0;
+    if (isIcmpDestUnreachable(m)) { c.IcmpInDestUnreachs++; quoted = m.quoted; mtu = m.nextHopMtu; }
+    else if (m.type === ICMP_TIME_EXCEEDED || m.type === ICMP_PARAMETER_PROBLEM) {
+      if (m.type === ICMP_TIME_EXCEEDED) c.IcmpInTimeExcds++; else c.IcmpInParmProbs++;
+      quoted = 'rest' in m ? m.rest.subarray(4) : EMPTY; // the pointer / unused word, then the quote (RFC 792)
+    } else return;
+    const q = parseIcmpQuote(quoted);
+    if (!q.ok) { c.IcmpInErrors++; this.drop('icmp: ' + q.error.kind, now); return; }
+    const o = q.value.ip;
+    if (o.protocol !== IPPROTO_TCP) { this.drop('icmp: not about tcp', now); return; }
+    const t = q.value.transport;
+    const tcb = this.conns.find(o.src, (t[0]! << 8) | t[1]!, o.dst, (t[2]! << 8) | t[3]!);
+    // Linux tcp_v4_err counts an error for no connection as an ICMP input error.
+    if (tcb === undefined) { c.IcmpInErrors++; this.drop('icmp: no connection', now); return; }
+    const seq = ((t[4]! << 24) | (t[5]! << 16) | (t[6]! << 8) | t[7]!) >>> 0;
+    tcb.onIcmpError({ type: m.type, code: m.code, seq, nextHopMtu: mtu }, now);
   }
 
   private tcpInput(src: number, dst: number, bytes: Uint8Array, now: Instant): void {
@@ -313,12 +366,13 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   }
 
   emit(tcb: Tcb, seg: SegmentOut): void {
-    this.sendStateless(tcb.localAddr, tcb.localPort, tcb.remoteAddr, tcb.remotePort, seg);
+    this.sendStateless(tcb.localAddr, tcb.localPort, tcb.remoteAddr, tcb.remotePort, seg, tcb.dscp);
   }
 
-  sendStateless(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seg: SegmentOut): void {
+  /** Send a TCP segment; `dscp` is the connection's Diffserv codepoint (RFC 9293 MUST-48, SHLD-22). */
+  sendStateless(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seg: SegmentOut, dscp = 0): void {
     this.counters.TcpOutSegs++;
-    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId());
+    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId(), dscp);
     if (this.tracer !== null) {
       const len = seg.payload === null ? 0 : seg.payload.length;
       this.traceSegment('out', localAddr, localPort, remoteAddr, remotePort, seg.seq, seg.ack, seg.flags, seg.window, len, seg.urgentPointer, seg.opts, this.clock.now(), seg.retransmit);
@@ -409,6 +463,16 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   connect(opts: ConnectOptions): Tcb {
     const remote = toAddr(opts.remoteAddr, 'remoteAddr');
     const now = this.clock.now();
+    // RFC 9293 §3.9.1.1 MUST-46: "reject as an error a local OPEN call for an invalid remote IP
+    // address (e.g., a broadcast or multicast address)". Linux tcp_v4_connect: RTCF_MULTICAST |
+    // RTCF_BROADCAST → ENETUNREACH.
+    if (this.invalidPeer(remote)) throw new StackError('ENETUNREACH', 'connect', formatIpv4Address(remote));
+    let dscp = 0;
+    if (opts.tos !== undefined || opts.dscp !== undefined) {
+      const v = opts.dscp ?? (opts.tos! >> 2);
+      if (!Number.isInteger(v) || v < 0 || v > 63 || (opts.tos !== undefined && !(opts.tos >= 0 && opts.tos <= 255))) throw new StackError('EINVAL', 'connect', 'dscp/tos');
+      dscp = v;
+    }
     const nif = this.route(remote);
     if (nif === null) throw new StackError('ENETUNREACH', 'connect');
     let local = nif.addr;
@@ -434,6 +498,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       tsOffset: this.tsOffsetFor(local, port, remote, opts.remotePort),
       rcvBufSize: opts.rcvBuf, sndBufSize: opts.sndBuf,
     });
+    tcb.dscp = dscp;
     this.pendingIss = null;
     this.conns.add(tcb);
     return tcb;

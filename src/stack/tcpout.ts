@@ -67,7 +67,7 @@ export function allocPacket(len: number): Uint8Array {
 
 /** Build the whole IPv4 packet for `seg` into a fresh buffer (ownership passes to the link). */
 export function serializeSegment(
-  seg: SegmentOut, src: number, srcPort: number, dst: number, dstPort: number, ttl: number, ipId: number,
+  seg: SegmentOut, src: number, srcPort: number, dst: number, dstPort: number, ttl: number, ipId: number, dscp = 0,
 ): Uint8Array {
   const syn = (seg.flags & TCP_SYN) !== 0;
   const optLen = linuxOptionsLength(seg.opts, syn);
@@ -75,7 +75,8 @@ export function serializeSegment(
   const payloadLen = seg.payload === null ? 0 : seg.payload.length;
   const tcpLen = tcpHdr + payloadLen;
   const pkt = allocPacket(20 + tcpLen);
-  emitIpv4Header({ ttl, protocol: IPPROTO_TCP, src, dst, dontFragment: true, identification: ipId }, tcpLen, pkt, 0);
+  // DF: TCP does Path MTU Discovery (RFC 1191, tcp/icmp.ts). dscp: RFC 9293 §3.9.1.9 (Tcb.dscp).
+  emitIpv4Header({ ttl, protocol: IPPROTO_TCP, src, dst, dontFragment: true, identification: ipId, dscp }, tcpLen, pkt, 0);
   const t = 20;
   pkt[t] = srcPort >>> 8; pkt[t + 1] = srcPort & 255;
   pkt[t + 2] = dstPort >>> 8; pkt[t + 3] = dstPort & 255;

@@ -85,7 +85,13 @@ function synSent(tcb: Tcb, seg: SegmentIn): void {
     sampleRtt(tcb, seg);
     // RFC 6298 §5.7: the SYN timed out and no RTT sample came of it → RTO 3 s for the data.
     if (tcb.retransmits > 0 && !tcb.rtt.hasSample) tcb.rtt.reset(true);
+    // RFC 5681 §3.1: "if the SYN or SYN/ACK is lost, the initial window used by a sender after
+    // a correctly transmitted SYN MUST be one segment". (Linux tcp_init_transfer waits for a
+    // second retransmission, because of RFC 6298's 1 s initial RTO.)
+    if (tcb.retransmits > 0) tcb.cc.cwnd = tcb.effMss;
     tcb.retransmits = 0;
+    // Our SYN got through: forget an ICMP error about an earlier one (Linux tcp_ack clears sk_err_soft).
+    tcb.softError = null;
     tcb.rtt.resetBackoff();
   }
   // RFC 7323 §2.2: the window of a SYN is never scaled.
@@ -333,6 +339,8 @@ function establishFromSynReceived(tcb: Tcb, seg: SegmentIn): void {
   processAck(tcb, seg);
   // RFC 6298 §5.7: the SYN-ACK timed out and no RTT sample came of it → RTO 3 s for the data.
   if (synTimedOut && !tcb.rtt.hasSample) tcb.rtt.reset(true);
+  // RFC 5681 §3.1: after a lost SYN-ACK (or SYN, simultaneous open) the initial window is one segment.
+  if (synTimedOut) tcb.cc.cwnd = tcb.effMss;
   tcb.setState('ESTABLISHED', 'rcv ACK of SYN');
   tcb.armKeepalive();
   tcb.user?.onEstablished?.();
@@ -362,6 +370,8 @@ function ackAcceptable(tcb: Tcb, seg: SegmentIn): boolean {
  */
 function processAck(tcb: Tcb, seg: SegmentIn): boolean {
   const ack = seg.ack;
+  // "Something worked": an acceptable ACK clears a remembered ICMP soft error (Linux tcp_ack).
+  tcb.softError = null;
   const wnd = (seg.flags & TCP_SYN) ? seg.window : seg.window << tcb.sndWscale;
   // RFC 5681 §2 compares with the window advertised before this segment.
   const sameWindow = wnd === tcb.sndWnd;

@@ -20,6 +20,7 @@ import { seqAdd, seqDiff, seqGt } from './seq.js';
 import { segmentArrives } from './input.js';
 import { output, sendRst } from './output.js';
 import { onTimeout } from './timers.js';
+import { icmpErrorArrives, type IcmpErrorIn } from './icmp.js';
 
 /** What the TCB needs from the stack that owns it. */
 export interface TcbHost {
@@ -52,6 +53,12 @@ export interface TcbUser {
   onWritable?(): void;
   /** The connection reached CLOSED. `error` is set for resets, timeouts, refusals. */
   onClosed?(error: TcpErrorCode | null, cause: CloseCause): void;
+  /**
+   * A soft error (an ICMP error, tcp/icmp.ts) arrived; the connection goes on (RFC 9293
+   * §3.9.1.8 MUST-47 ERROR_REPORT). An application that leaves this unset gets no reports
+   * (SHLD-20); the error is still used if the connection later times out (Tcb.softError).
+   */
+  onSoftError?(error: TcpErrorCode): void;
 }
 
 export interface TcbConfig {
@@ -117,6 +124,11 @@ export class Tcb {
   mssPeer = 536;
   /** Effective send MSS: min(peer MSS, our MTU − 40) minus TCP options carried on every segment. */
   effMss = 536;
+  /**
+   * Path MTU estimate (RFC 1191): starts at the interface MTU, lowered by ICMP Datagram Too
+   * Big (tcp/icmp.ts); bounds the send MSS (updateEffMss), never the MSS we announce.
+   */
+  pmtu: number;
   /** Largest segment payload seen from the peer (Linux rcv_mss), for delayed-ACK decisions. */
   rcvMss = 536;
   wsOk = false;
@@ -147,6 +159,16 @@ export class Tcb {
   /** RFC 5482 / TCP_USER_TIMEOUT: 0 = use the retry counts. */
   userTimeout: Duration = 0;
   error: TcpErrorCode | null = null;
+  /**
+   * The last soft error (ICMP, tcp/icmp.ts): reported instead of ETIMEDOUT when the connection
+   * times out (Linux sk_err_soft, tcp_write_err); cleared by an acceptable ACK (Linux tcp_ack).
+   */
+  softError: TcpErrorCode | null = null;
+  /**
+   * Differentiated Services codepoint (RFC 2474) of every datagram this connection sends
+   * (RFC 9293 §3.9.1.9 MUST-48); may be changed at any time (SHLD-21). 0 = default.
+   */
+  dscp = 0;
 
   // --- timers (deadlines in µs; Infinity = not armed) ---
   rtoAt = Infinity;
@@ -219,6 +241,7 @@ export class Tcb {
     this.sndBufSeq = seqAdd(this.iss, 1);
     this.recover = this.iss;
     this.mssOur = Math.max(88, Math.min(65495, cfg.mtu - 40));
+    this.pmtu = this.mssOur + 40;
     this.tsOffset = cfg.tsOffset >>> 0;
     this.wantWs = o.tcp_window_scaling !== 0;
     this.wantSack = o.tcp_sack !== 0;
@@ -331,7 +354,8 @@ export class Tcb {
 
   /** Recompute the effective send MSS after option negotiation (RFC 9293 §3.7.1, RFC 6691). */
   updateEffMss(): void {
-    let mss = Math.min(this.mssPeer, this.mssOur);
+    // RFC 1191 §6.4: never larger than the path MTU allows either.
+    let mss = Math.min(this.mssPeer, this.mssOur, this.pmtu - 40);
     // Options on every segment reduce the payload (RFC 6691 §3: the MSS excludes options).
     if (this.tsOk) mss -= 12;
     this.effMss = Math.max(mss, 64);
@@ -549,6 +573,14 @@ export class Tcb {
     this.segsIn++;
     this.inInput = true;
     try { segmentArrives(this, seg); } finally { this.inInput = false; }
+    if (this.state !== 'CLOSED') output(this);
+    this.host.timersChanged(this);
+  }
+
+  /** An ICMP error quoting one of this connection's segments (RFC 9293 §3.9.2.2, tcp/icmp.ts). */
+  onIcmpError(m: IcmpErrorIn, now: Instant): void {
+    this.now = now;
+    icmpErrorArrives(this, m);
     if (this.state !== 'CLOSED') output(this);
     this.host.timersChanged(this);
   }

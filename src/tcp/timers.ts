@@ -2,6 +2,7 @@
 // (with SYN and SYN-ACK retries), persist (zero-window probing), delayed ACK, keepalive,
 // TIME-WAIT (2·MSL), FIN-WAIT-2 for orphans, and the user timeout (RFC 5482).
 import type { Tcb } from './tcb.js';
+import type { TcpErrorCode } from './types.js';
 import { seqAdd, seqDiff } from './seq.js';
 import { sendData, sendProbe, sendRst, sendSyn } from './output.js';
 import { onRetransmitTimeout, retransmitHead } from './recovery/newreno.js';
@@ -48,7 +49,7 @@ function userTimeoutExpired(tcb: Tcb): boolean {
   if (tcb.userTimeout > 0 && tcb.unackedSince >= 0 && tcb.now - tcb.unackedSince >= tcb.userTimeout) {
     tcb.traceTimer('user-timeout', 'fire');
     tcb.host.counters.TcpExtTCPAbortOnTimeout++;
-    tcb.closeTcb('user-timeout', 'ETIMEDOUT');
+    tcb.closeTcb('user-timeout', timeoutError(tcb));
     return true;
   }
   return false;
@@ -66,7 +67,11 @@ function retransmitTimeout(tcb: Tcb): void {
   // (Linux tcp_retransmit_timer, "receiver dastardly shrinks window").
   const probing = tcb.sndWnd === 0 && !tcb.orphan && tcb.state !== 'SYN-SENT' && tcb.state !== 'SYN-RECEIVED'
     && tcb.now - tcb.lastRecvAt <= tcb.host.options.tcp_rto_max * 1000;
-  if (tcb.retransmits >= tcb.retryLimit() && !probing) {
+  // RFC 9293 §3.8.3 MUST-21 (RFC 5482): once synchronized, a user timeout replaces the retry
+  // count R2 — it may lengthen it as well as shorten it (Linux tcp_write_timeout:
+  // retransmits_timed_out(sk, retry_until, icsk_user_timeout)). SYN and SYN-ACK keep their counts.
+  const userR2 = tcb.userTimeout > 0 && tcb.unackedSince >= 0 && tcb.state !== 'SYN-SENT' && tcb.state !== 'SYN-RECEIVED';
+  if (tcb.retransmits >= tcb.retryLimit() && !probing && !userR2) {
     giveUp(tcb);
     return;
   }
@@ -91,21 +96,30 @@ function retransmitTimeout(tcb: Tcb): void {
   }
 }
 
+/**
+ * The error a timed-out connection reports: the last soft error (an ICMP error, tcp/icmp.ts)
+ * if there was one, else ETIMEDOUT (RFC 1122 §4.2.3.9 DISCUSSION: "report it to the
+ * application only when and if the TCP connection times out"; Linux tcp_write_err).
+ */
+function timeoutError(tcb: Tcb): TcpErrorCode {
+  return tcb.softError ?? 'ETIMEDOUT';
+}
+
 function giveUp(tcb: Tcb): void {
   const c = tcb.host.counters;
   switch (tcb.state) {
     case 'SYN-SENT':
       c.TcpAttemptFails++;
-      tcb.closeTcb('timeout', 'ETIMEDOUT');
+      tcb.closeTcb('timeout', timeoutError(tcb));
       return;
     case 'SYN-RECEIVED':
       // Half-open passive connection: resources released after tcp_synack_retries (Linux drops the request silently).
       if (tcb.passive) { c.TcpAttemptFails++; tcb.closeTcb('syn-ack-retries', null); }
-      else tcb.closeTcb('timeout', 'ETIMEDOUT');
+      else tcb.closeTcb('timeout', timeoutError(tcb));
       return;
     default:
       c.TcpExtTCPAbortOnTimeout++;
-      tcb.closeTcb('timeout', 'ETIMEDOUT');
+      tcb.closeTcb('timeout', timeoutError(tcb));
   }
 }
 
@@ -149,7 +163,7 @@ function keepaliveTimeout(tcb: Tcb): void {
   if (tcb.keepaliveProbes >= tcb.keepCnt) {
     tcb.host.counters.TcpExtTCPAbortOnTimeout++;
     sendRst(tcb, tcb.sndNxt);
-    tcb.closeTcb('keepalive-timeout', 'ETIMEDOUT');
+    tcb.closeTcb('keepalive-timeout', timeoutError(tcb));
     return;
   }
   tcb.host.counters.TcpExtTCPKeepAlive++;

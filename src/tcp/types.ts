@@ -59,10 +59,12 @@ export function newOutOptions(): OutOptions {
 }
 
 /** Errors a connection reports to its user, with the errno names Node uses. */
-export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'ECONNABORTED' | 'EPIPE' | 'EHOSTUNREACH' | 'ENETUNREACH';
+export type TcpErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'ECONNABORTED' | 'EPIPE' | 'EHOSTUNREACH' | 'ENETUNREACH'
+  // From ICMP errors, as Linux maps them (icmp_err_convert, tcp_v4_err): see tcp/icmp.ts.
+  | 'ENOPROTOOPT' | 'EPROTO' | 'EMSGSIZE' | 'EHOSTDOWN' | 'EOPNOTSUPP' | 'ENONET';
 
 /** Why a connection went to CLOSED, for traces and the user. */
 export type CloseCause =
   | 'normal' | 'reset' | 'refused' | 'timeout' | 'user-timeout' | 'keepalive-timeout'
   | 'abort' | 'time-wait-done' | 'orphan-limit' | 'fin-wait-2-timeout' | 'syn-ack-retries' | 'listener-closed'
-  | 'reuse';
+  | 'reuse' | 'unreachable';

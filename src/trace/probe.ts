@@ -43,7 +43,7 @@ export interface Probe {
   recovery: 'sack' | 'newreno';
   /** Octets the peer has SACKed above SND.UNA (the scoreboard, RFC 6675 §3). */
   sacked: number;
-  /** RFC 6675 pipe: the sender's estimate of octets in the network (meaningful in SACK recovery). */
+  /** RFC 6675 pipe: the sender's estimate of octets in the network (in flight minus SACKed; SetPipe() in SACK recovery). */
   pipe: number;
   dupAcks: number;
   /** Bytes the user has not read yet / written and not yet acknowledged. */
@@ -68,7 +68,7 @@ export function probe(tcb: Tcb): Probe {
     inRecovery: tcb.inRecovery,
     recovery: tcb.sackOk ? 'sack' : 'newreno',
     sacked: tcb.scoreboard.sackedBytes,
-    pipe: tcb.sackOk && tcb.inRecovery ? tcb.scoreboard.pipe : tcb.inFlight,
+    pipe: !tcb.sackOk ? tcb.inFlight : tcb.inRecovery ? tcb.scoreboard.pipe : tcb.inFlight - tcb.scoreboard.sackedBetween(tcb.sndUna, tcb.sndNxt),
     dupAcks: tcb.dupAcks,
     recvQ: tcb.rcvBuf.readable,
     sendQ: tcb.sndBuf.length,

@@ -315,10 +315,13 @@ function layoutRows(items: DiagramItem[], k: number, foldGap: number, drop: numb
       // lifeline: a y is one time on both.
       y = Math.max(y, lastY[r0.side] + rowStep(last[r0.side], r0) - r0.off, low + ROW - r0.off);
     }
+    // An arrow drops by its delay on the time scale, even when it left low in its instant's
+    // rows (after a note and a state change): same delay, same slant.
     for (const it of g.items) {
-      if (it.kind !== 'arrive' || it.seg.tSend === g.t) continue;
+      if (it.kind !== 'arrive' || it.seg.tSend === null || it.seg.tSend === g.t) continue;
       const dep = rowOf.get(it.seg), arr = rowOf.get(it);
-      if (dep !== undefined && arr !== undefined) y = Math.max(y, dep.y + MIN_SLANT - arr.off);
+      if (dep === undefined || arr === undefined) continue;
+      y = Math.max(y, dep.y + Math.max(MIN_SLANT, Math.min(MAX_STEP, k * (g.t - it.seg.tSend))) - arr.off);
     }
     if (y === -Infinity) y = low + MIN_STEP;
     g.y = y;

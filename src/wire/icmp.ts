@@ -10,6 +10,8 @@ import { fail, ok, type ParseResult } from './errors.js';
 import { parseIpv4, type Ipv4Packet } from './ipv4.js';
 
 export const ICMP_ECHO_REPLY = 0, ICMP_DEST_UNREACH = 3, ICMP_ECHO_REQUEST = 8, ICMP_TIME_EXCEEDED = 11;
+/** RFC 792 p.8: its original datagram is quoted after the pointer word, like Time Exceeded's. */
+export const ICMP_PARAMETER_PROBLEM = 12;
 /** Destination Unreachable codes (RFC 792 p.4). Code 4 carries a Next-Hop MTU (RFC 1191 §4). */
 export const ICMP_UNREACH_NET = 0, ICMP_UNREACH_HOST = 1, ICMP_UNREACH_PROTOCOL = 2,
   ICMP_UNREACH_PORT = 3, ICMP_UNREACH_NEEDFRAG = 4;

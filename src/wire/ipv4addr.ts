@@ -41,3 +41,25 @@ export function inPrefix(addr: number, net: number, prefixLen: number): boolean 
   const mask = prefixMask(prefixLen);
   return ((addr & mask) >>> 0) === ((net & mask) >>> 0);
 }
+
+/** 224.0.0.0/4: class D, IPv4 multicast (RFC 1112 §4, RFC 5771). */
+export function isMulticast(addr: number): boolean {
+  return (addr >>> 28) === 0xe;
+}
+
+/**
+ * True for an address that names more than one host: the limited broadcast 255.255.255.255,
+ * a multicast group (224.0.0.0/4), or the directed broadcast of one of `prefixes` (its host
+ * part all ones, RFC 1122 §3.2.1.3 (c); /31 and /32 have none, RFC 3021). RFC 9293 MUST-46
+ * forbids opening a connection to such an address, MUST-57/MUST-63 receiving from one.
+ */
+export function isBroadcastOrMulticast(addr: number, prefixes: Iterable<{ readonly addr: number; readonly prefixLen: number }> = []): boolean {
+  const a = addr >>> 0;
+  if (a === 0xffffffff || isMulticast(a)) return true;
+  for (const p of prefixes) {
+    if (p.prefixLen > 30) continue;
+    const mask = prefixMask(p.prefixLen);
+    if (((a & mask) >>> 0) === ((p.addr & mask) >>> 0) && ((a | mask) >>> 0) === 0xffffffff) return true;
+  }
+  return false;
+}

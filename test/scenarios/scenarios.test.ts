@@ -124,7 +124,10 @@ const PINNED: Record<string, Array<[RegExp, string]>> = {
     [/window update reopens/, 'win=4096 at 3.000 s'],
   ],
   'loss-recovery': [
-    [/TcpExtTCPFastRetrans=1/, '1 0 1'],
+    // SACK recovery (RFC 6675): both holes of the burst are resent in the same round trip.
+    [/TcpExtTCPSackRecovery=1/, '1 0 0 2'],
+    [/only the holes are resent/, '0 4344'],
+    [/second hole is retransmitted/, 'retransmit seq=3981489676 (+4344) at 0.020 s'],
   ],
   'slow-start': [
     [/per round trip/, '10 20 40 80 90'],

@@ -168,12 +168,19 @@ describe('scoreboard: NextSeg() (RFC 6675 §4 rules 1–5)', () => {
     assert.equal(sb.nextSeg(S(9), S(10), S(10), MSS, 0), null, 'only one per recovery (rule 5: nothing)');
   });
 
-  test('rule 4 with a SACKed tail: the segment ends just below the last SACKed range', () => {
-    const sb = board(1, 2, 3, 8, 9);
-    sb.highRxt = S(8); // everything up to the tail's hole resent
-    sb.rescueRxt = null;
-    const seg = sb.nextSeg(U, S(10), S(10), MSS, 0);
-    assert.deepEqual(seg, { seq: S(7), len: MSS, rule: 4 });
+  test('rule 4 rescues the tail of the window outstanding at entry, not data sent since', () => {
+    // RecoveryPoint: segments 0–5 were outstanding at entry; 6–9 were sent during recovery.
+    // Segment 0 lost and resent, 1–3 SACKed; 4–5 (the tail, nothing SACKed above) and 6–9 unknown.
+    const sb = board(1, 2, 3);
+    sb.highRxt = S(1);
+    sb.rescueRxt = S(1);
+    sb.advance(S(4));
+    assert.deepEqual(sb.nextSeg(S(4), S(10), S(6), MSS, 0), { seq: S(5), len: MSS, rule: 4 }, 'the segment just below RecoveryPoint');
+    // With the tail SACKed, there is nothing to rescue: the holes below are rules (1)/(3)'s.
+    const tail = board(1, 2, 3, 8, 9);
+    tail.highRxt = S(8);
+    tail.rescueRxt = null;
+    assert.equal(tail.nextSeg(U, S(10), S(10), MSS, 0), null);
   });
 });
 
@@ -280,28 +287,137 @@ function transfer(o: TransferOptions): TransferResult {
 
 const SEG = 1448; // MSS 1460 − 12 octets of timestamps
 
-describe('explore', () => {
-  test('explore', () => {
-    const fmt = (r: TransferResult) => `ok=${r.ok} done=${r.doneAt / 1000} rto=${r.counters.TcpExtTCPTimeouts} rtx=${r.counters.TcpRetransSegs} rec=${JSON.stringify(r.recoveries.map(([a, b]) => [a / 1000, b / 1000]))} rtxs=${r.sent.filter((s) => s.rtx).map((s) => `${s.t / 1000}:${(s.seq / SEG).toFixed(2)}`).join(' ')}`;
-    for (const sack of [true, false]) {
-      const cnt = new Map<number, number>();
-      const r = transfer({ size: 200_000, sack, drop: (seq) => { const k = seq / SEG; if (![20, 25, 30].includes(k)) return false; const n = (cnt.get(k) ?? 0) + 1; cnt.set(k, n); return n <= 2; } });
-      console.log('rtxloss', sack, fmt(r));
-    }
-    for (const loss of [0.1, 0.2]) for (const sack of [true, false]) {
-      const rows: string[] = [];
-      let rto = 0;
+const RTT = 20_000; // 2 × 10 ms
+
+/** Drop the first `times` transmissions of the segments starting at these segment indices. */
+function dropSegments(indices: number[], times = 1): (seq: number) => boolean {
+  const count = new Map<number, number>();
+  return (seq) => {
+    const k = seq / SEG;
+    if (!indices.includes(k)) return false;
+    const n = (count.get(k) ?? 0) + 1;
+    count.set(k, n);
+    return n <= times;
+  };
+}
+
+const rtxSegs = (r: TransferResult): number[] => r.sent.filter((x) => x.rtx).map((x) => x.seq / SEG);
+
+describe('SACK recovery in simulation (RFC 6675 §5)', () => {
+  test('a single loss: fast retransmit of the hole, SACK recovery, no timeout', () => {
+    const r = transfer({ size: 200_000, sack: true, drop: dropSegments([20]) });
+    assert.ok(r.ok, 'byte-exact');
+    assert.equal(r.counters.TcpExtTCPSackRecovery, 1);
+    assert.equal(r.counters.TcpExtTCPRenoRecovery, 0);
+    assert.equal(r.counters.TcpExtTCPTimeouts, 0);
+    assert.deepEqual(rtxSegs(r), [20], 'only the hole is resent');
+    assert.equal(r.counters.TcpRetransSegs, 1);
+    assert.equal(r.counters.TcpExtTCPFastRetrans, 1);
+    assert.deepEqual([...r.recoveryKinds], ['sack'], 'the probe reports SACK recovery');
+    const [start, end] = r.recoveries[0]!;
+    assert.equal(end - start, RTT, 'recovered in one round trip');
+  });
+
+  test('four losses in one window: all holes resent within a round trip, no timeout; NewReno needs a round trip per hole', () => {
+    const lost = [20, 23, 26, 29];
+    const s = transfer({ size: 200_000, sack: true, drop: dropSegments(lost) });
+    const n = transfer({ size: 200_000, sack: false, drop: dropSegments(lost) });
+    assert.ok(s.ok && n.ok, 'byte-exact');
+    assert.equal(s.counters.TcpExtTCPTimeouts, 0);
+    assert.equal(n.counters.TcpExtTCPTimeouts, 0);
+    // SACK: exactly the four holes, nothing SACKed is resent.
+    assert.deepEqual(rtxSegs(s), lost);
+    assert.equal(s.counters.TcpExtTCPSackRecovery, 1);
+    assert.equal(s.recoveries.length, 1);
+    // Fast retransmit of the first hole; the other three go together one round trip later,
+    // once SACKs have shown them lost (IsLost) and pipe has room, and recovery ends one
+    // round trip after that.
+    const times = s.sent.filter((x) => x.rtx).map((x) => x.t);
+    assert.equal(times[1], times[0]! + RTT);
+    assert.ok(times.slice(1).every((t) => t === times[1]), times.join(' '));
+    const [s0, s1] = s.recoveries[0]!;
+    assert.equal(s1 - s0, 2 * RTT);
+    // NewReno (RFC 6582): one hole per partial ACK, i.e. per round trip.
+    assert.deepEqual(rtxSegs(n), lost);
+    assert.equal(n.counters.TcpExtTCPRenoRecovery, 1);
+    const [n0, n1] = n.recoveries[0]!;
+    assert.equal(n1 - n0, 4 * RTT);
+    const nt = n.sent.filter((x) => x.rtx).map((x) => x.t);
+    assert.deepEqual(nt.map((t) => t - nt[0]!), [0, RTT, 2 * RTT, 3 * RTT]);
+  });
+
+  test('a lost retransmission falls back to the RTO, whose resend skips what the receiver SACKed', () => {
+    // Segments 20, 25 and 30 are lost, and so are their fast retransmissions.
+    const s = transfer({ size: 200_000, sack: true, drop: dropSegments([20, 25, 30], 2) });
+    assert.ok(s.ok, 'byte-exact');
+    assert.equal(s.counters.TcpExtTCPSackRecovery, 1);
+    assert.equal(s.counters.TcpExtTCPTimeouts, 1, 'RFC 6675 cannot see a lost retransmission: one RTO');
+    const rto = s.rtoFires[0]!;
+    assert.deepEqual(rtxSegs(s), [20, 25, 30, 20, 25, 30]);
+    // After the RTO: the head (RFC 2018 §5 MUST), then only the other holes (RFC 6675 §5.1),
+    // never the 25 segments in between that the receiver holds.
+    assert.deepEqual(s.sent.filter((x) => x.rtx && x.t >= rto).map((x) => x.seq / SEG), [20, 25, 30]);
+    // NewReno on the same losses: more timeouts, and its go-back-N resends data the receiver had.
+    const n = transfer({ size: 200_000, sack: false, drop: dropSegments([20, 25, 30], 2) });
+    assert.ok(n.ok);
+    assert.ok(n.counters.TcpExtTCPTimeouts > s.counters.TcpExtTCPTimeouts, `NewReno ${n.counters.TcpExtTCPTimeouts} RTOs`);
+    assert.ok(n.counters.TcpRetransSegs > s.counters.TcpRetransSegs, `NewReno ${n.counters.TcpRetransSegs} retransmissions`);
+    assert.ok(n.doneAt > s.doneAt);
+  });
+
+  test('a tail loss with nothing left to send: the rescue retransmission (rule 4) avoids the RTO', () => {
+    // 30 segments; the first and the last one of the final flight are lost.
+    const size = 60 * SEG;
+    const s = transfer({ size, sack: true, drop: dropSegments([40, 59]) });
+    assert.ok(s.ok);
+    assert.equal(s.counters.TcpExtTCPTimeouts, 0);
+    assert.deepEqual(rtxSegs(s), [40, 59]);
+  });
+
+  for (const loss of [0.1, 0.2]) {
+    test(`${loss * 100}% random loss both ways: byte-exact, fewer RTOs and faster than NewReno on the same seeds`, () => {
+      const rto = { sack: 0, newreno: 0 };
+      const times: { sack: number[]; newreno: number[] } = { sack: [], newreno: [] };
       for (let seed = 1; seed <= 8; seed++) {
-        const r = transfer({ seed, size: 200_000, sack, faultsAtoB: { loss }, faultsBtoA: { loss } });
-        rto += r.counters.TcpExtTCPTimeouts;
-        rows.push(`${r.ok ? '' : 'BAD'}${r.counters.TcpExtTCPTimeouts}/${(r.doneAt / 1e6).toFixed(1)}s`);
+        for (const sack of [true, false]) {
+          const r = transfer({ seed, size: 200_000, sack, faultsAtoB: { loss }, faultsBtoA: { loss } });
+          assert.ok(r.ok, `seed ${seed} sack=${sack}: byte-exact`);
+          assert.equal(sack ? r.counters.TcpExtTCPRenoRecovery : r.counters.TcpExtTCPSackRecovery, 0);
+          rto[sack ? 'sack' : 'newreno'] += r.counters.TcpExtTCPTimeouts;
+          times[sack ? 'sack' : 'newreno'].push(r.doneAt);
+        }
       }
-      console.log('random', loss, sack, rto, rows.join(' '));
+      // The completion time of one run is dominated by its luck with backed-off RTOs: compare medians.
+      const median = (xs: number[]): number => { const v = [...xs].sort((x, y) => x - y); return (v[3]! + v[4]!) / 2; };
+      const info = JSON.stringify({ rto, sack: times.sack.map((t) => t / 1e6), newreno: times.newreno.map((t) => t / 1e6) });
+      assert.ok(rto.sack < 0.75 * rto.newreno, info);
+      assert.ok(median(times.sack) < 0.75 * median(times.newreno), info);
+    });
+  }
+
+  test('reordering by fewer than DupThresh segments causes no retransmission', () => {
+    // A 10 Mbit/s bottleneck spaces segments 1.16 ms apart; a held-back segment (3 ms) is
+    // overtaken by two, so at most two segments are SACKed above it: not lost.
+    for (let seed = 1; seed <= 4; seed++) {
+      const r = transfer({ seed, size: 300_000, sack: true, delay: 2000, rcvBuf: 32768, faultsAtoB: { rate: 10_000_000, reorder: 0.05, reorderDelay: 3000 } });
+      assert.ok(r.ok);
+      assert.ok(r.reordered > 5 && r.dropped === 0);
+      assert.equal(r.counters.TcpRetransSegs, 0, `seed ${seed}`);
+      assert.equal(r.recoveries.length, 0);
     }
-    for (const rd of [1000, 2000, 3000, 4000, 8000]) for (const sack of [true, false]) {
-      for (const seed of [1, 2, 3, 4]) {
-      const r = transfer({ seed, size: 300_000, sack, delay: 2000, rcvBuf: 32768, faultsAtoB: { rate: 10_000_000, reorder: 0.05, reorderDelay: rd } });
-      console.log('reorder', rd, sack, `reordered=${r.reordered} dropped=${r.dropped} ok=${r.ok} rto=${r.counters.TcpExtTCPTimeouts} rtx=${r.counters.TcpRetransSegs} rec=${r.recoveries.length} done=${r.doneAt / 1000}`);
-    }}
+  });
+
+  test('deeper reordering: spurious fast retransmits only at DupThresh, one or two segments each, fewer than NewReno', () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const f = { rate: 10_000_000, reorder: 0.05, reorderDelay: 8000 };
+      const s = transfer({ seed, size: 300_000, sack: true, delay: 2000, rcvBuf: 32768, faultsAtoB: f });
+      const n = transfer({ seed, size: 300_000, sack: false, delay: 2000, rcvBuf: 32768, faultsAtoB: f });
+      assert.ok(s.ok && n.ok);
+      assert.equal(s.dropped, 0);
+      assert.ok(s.recoveries.length <= s.reordered, `${s.recoveries.length} recoveries for ${s.reordered} reordered segments`);
+      assert.ok(s.counters.TcpRetransSegs <= 2 * s.recoveries.length, `${s.counters.TcpRetransSegs} retransmissions in ${s.recoveries.length} recoveries`);
+      assert.ok(s.counters.TcpRetransSegs < n.counters.TcpRetransSegs, `SACK ${s.counters.TcpRetransSegs}, NewReno ${n.counters.TcpRetransSegs}`);
+      assert.equal(s.counters.TcpExtTCPTimeouts, 0);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderSvg } from '../../src/viz/svg.js';
-import { NAMES, requestResponse, synLost, finLost, twoConnections } from './traces.js';
+import { NAMES, requestResponse, synLost, finLost, twoConnections, simultaneous, refused } from './traces.js';
 import type { RecordedEvent } from '../../src/trace/recorder.js';
 
 interface El { name: string; attrs: Record<string, string>; children: El[]; text: string }
@@ -129,8 +129,193 @@ describe('SVG sequence diagrams', () => {
     assert.equal(all(root, hasClass('segment')).length, n);
   });
 
+  test('events at the same virtual time are level on both lifelines: simultaneous FINs cross in an X', () => {
+    const root = parseXml(renderSvg(simultaneous().events, { names: NAMES }));
+    // Both ends change state at the same instants (SYN-SENT … CLOSED): each pair is level.
+    const states = all(root, (e) => e.name === 'g' && hasClass('state')(e) && e.attrs['data-t'] !== undefined).map((g) => {
+      const c = all(g, (e) => e.name === 'circle')[0]!;
+      return { t: Number(g.attrs['data-t']), name: textOf(g), x: Number(c.attrs['cx']), y: Number(c.attrs['cy']) };
+    });
+    let pairs = 0;
+    for (const a of states) {
+      for (const b of states) {
+        if (a.x < b.x && a.t === b.t && a.name === b.name) {
+          assert.equal(a.y, b.y, `${a.name} at t=${a.t}: left y=${a.y}, right y=${b.y}`);
+          pairs++;
+        }
+      }
+    }
+    const names = new Set(states.map((s) => s.name));
+    for (const n of ['SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1', 'CLOSING', 'TIME-WAIT', 'CLOSED']) assert.ok(names.has(n), n);
+    assert.ok(pairs >= 7, `${pairs} level pairs`);
+    // The FINs (and the SYNs, SYN-ACKs, final ACKs) leave together and arrive together.
+    const segs = arrowsOf(root);
+    const byLabel = (w: string) => segs.filter((s) => s.label.startsWith(w + ' '));
+    for (const w of ['S', 'SA', 'FA', 'A']) {
+      const [l, r] = byLabel(w);
+      assert.ok(l !== undefined && r !== undefined, w);
+      assert.equal(l.tSend, r.tSend);
+      assert.ok((l.x1 - l.x2) * (r.x1 - r.x2) < 0, `${w}: opposite directions`);
+      assert.equal(l.y1, r.y1, `${w} leaves at the same height`);
+      assert.equal(l.y2, r.y2, `${w} lands at the same height`);
+      // The instant's time stands level with what happens in it (here the arrivals that
+      // cause the SYN-ACKs, FINs and ACKs, or the SYNs leaving), never with one side only.
+      const time = all(root, (e) => hasClass('time')(e) && Number(e.attrs['data-t']) === l.tSend)[0]!;
+      const level = segs.filter((s) => (s.tSend === l.tSend && s.y1 === Number(time.attrs['y']) - 4) || (s.tArrive === l.tSend && s.y2 === Number(time.attrs['y']) - 4));
+      assert.equal(level.length, 2, `${w}: the ${time.attrs['data-t']} µs time is level with both lifelines`);
+    }
+  });
+
+  test('time maps to y the same way on both lifelines: a later event is never higher', () => {
+    const traces = [requestResponse(), requestResponse({ response: 20000 }), simultaneous(), synLost(), finLost(), twoConnections(), refused()];
+    for (const run of traces) {
+      const root = parseXml(renderSvg(run.events, { names: NAMES }));
+      const pts: Array<{ t: number; y: number; what: string }> = [];
+      for (const g of all(root, (e) => e.name === 'g' && hasClass('state')(e) && e.attrs['data-t'] !== undefined)) {
+        pts.push({ t: Number(g.attrs['data-t']), y: Number(all(g, (e) => e.name === 'circle')[0]!.attrs['cy']), what: textOf(g) });
+      }
+      for (const n of all(root, (e) => e.name === 'text' && hasClass('note')(e))) pts.push({ t: Number(n.attrs['data-t']), y: Number(n.attrs['y']) - 4, what: textOf(n) });
+      for (const a of arrowsOf(root)) {
+        if (a.tSend !== null) pts.push({ t: a.tSend, y: a.y1, what: `${a.label} leaves` });
+        if (a.tArrive !== null) pts.push({ t: a.tArrive, y: a.y2, what: `${a.label} arrives` });
+      }
+      assert.ok(pts.length >= 5);
+      pts.sort((p, q) => p.t - q.t || p.y - q.y);
+      for (let i = 1; i < pts.length; i++) {
+        const p = pts[i - 1]!, q = pts[i]!;
+        if (p.t < q.t) assert.ok(p.y < q.y, `${p.what} (t=${p.t}, y=${p.y}) is not above ${q.what} (t=${q.t}, y=${q.y})`);
+      }
+      // Every arrow slants down by its delay (all are 5 ms here), more only where the rows of
+      // crowded instants push its end further: in a plain exchange they are all parallel.
+      const drops = arrowsOf(root).filter((a) => a.tSend !== null && a.tArrive !== null).map((a) => a.y2 - a.y1);
+      const least = Math.min(...drops);
+      assert.ok(least >= 40, `slant ${least}`);
+      if (run === traces[0] || run === traces[2] || run === traces[6]) assert.deepEqual(new Set(drops), new Set([least]));
+    }
+  });
+
+  test('a timer or a user call is level with the segment it sends', () => {
+    const root = parseXml(renderSvg(finLost().events, { names: NAMES }));
+    const notes = all(root, (e) => e.name === 'text' && hasClass('note')(e) && /RTO timeout|close\(\)/.test(textOf(e)));
+    assert.ok(notes.length >= 3);
+    const segs = arrowsOf(root);
+    const lifelines = [...new Set(segs.map((s) => s.x1))].sort((a, b) => a - b);
+    for (const n of notes) {
+      const t = Number(n.attrs['data-t']);
+      // The segment this side sends in that instant: a FIN after close(), a retransmission.
+      const x = n.attrs['text-anchor'] === 'end' ? lifelines[0] : lifelines[1];
+      const sent = segs.find((s) => s.tSend === t && s.x1 === x && (textOf(n) === 'RTO timeout' ? /\(retransmit\)/ : /^FA /).test(s.label));
+      assert.ok(sent !== undefined, `a segment leaves at ${t} beside "${textOf(n)}"`);
+      if (textOf(n) === 'RTO timeout') {
+        assert.match(sent.label, /\(retransmit\)/);
+        assert.equal(Number(n.attrs['y']) - 4, sent.y1, 'the retransmission leaves beside its timer');
+      } else {
+        assert.ok(Number(n.attrs['y']) - 4 < sent.y1, 'close() above the FIN it sends');
+      }
+    }
+  });
+
+  test('labels of crossing arrows stay on their sender\'s side of the crossing', () => {
+    const root = parseXml(renderSvg(simultaneous().events, { names: NAMES }));
+    const segs = arrowsOf(root);
+    for (const w of ['S', 'SA', 'FA', 'A']) {
+      const [l, r] = segs.filter((s) => s.label.startsWith(w + ' '));
+      // Where the two shafts cross.
+      const dl = (l!.y2 - l!.y1) / (l!.x2 - l!.x1), dr = (r!.y2 - r!.y1) / (r!.x2 - r!.x1);
+      const xc = (r!.y1 - l!.y1 + dl * l!.x1 - dr * r!.x1) / (dl - dr);
+      for (const s of [l!, r!]) {
+        const [x0, x1] = s.labelSpan;
+        if (s.x1 < s.x2) assert.ok(x1 < xc, `${s.label}: ends at ${x1}, the crossing is at ${xc}`);
+        else assert.ok(x0 > xc, `${s.label}: starts at ${x0}, the crossing is at ${xc}`);
+      }
+    }
+  });
+
+  test('no label runs across another arrow or another label in the textbook cases', () => {
+    for (const run of [requestResponse(), simultaneous(), synLost(), finLost(), twoConnections(), refused()]) {
+      const root = parseXml(renderSvg(run.events, { names: NAMES }));
+      const segs = arrowsOf(root);
+      const boxes = all(root, (e) => e.name === 'text' && (hasClass('label')(e) || hasClass('options')(e))).map(labelBox);
+      for (const b of boxes) {
+        for (const s of segs) {
+          if (s.id === b.seg) continue;
+          assert.ok(!crosses(b, s), `"${b.text}" runs across the arrow of "${s.label}"`);
+        }
+        for (const o of boxes) if (o !== b) assert.ok(!overlapping(b, o), `"${b.text}" overlaps "${o.text}"`);
+      }
+    }
+  });
+
+  test('the window is shown when it changes (or always, on request)', () => {
+    const ev = simultaneous().events;
+    const words = (svg: string) => all(parseXml(svg), (e) => e.name === 'text' && hasClass('label')(e)).map((l) => unescape(textOf(l)));
+    const changed = words(renderSvg(ev, { names: NAMES }));
+    assert.ok(changed.includes('S seq=0 win=65535'), 'SYNs always carry their window');
+    // Each side's first segment after the handshake shows its (scaled) window; the ACKs that
+    // follow, with the same window, do not.
+    assert.deepEqual(changed.filter((w) => w.startsWith('FA ')), ['FA seq=1 ack=1 win=131072', 'FA seq=1 ack=1 win=131072']);
+    assert.deepEqual(changed.filter((w) => w.startsWith('A ')), ['A seq=2 ack=2', 'A seq=2 ack=2']);
+    const every = words(renderSvg(ev, { names: NAMES, windows: 'all' }));
+    assert.ok(every.every((w) => / win=\d+/.test(w)), every.join('\n'));
+  });
+
   test('an empty trace is still a valid SVG', () => {
     const root = parseXml(renderSvg([]));
     assert.equal(root.children[0]!.name, 'svg');
   });
 });
+
+interface ArrowInfo { id: string; label: string; x1: number; y1: number; x2: number; y2: number; tSend: number | null; tArrive: number | null; labelSpan: [number, number] }
+
+/** Each segment's arrow with its times and the label that names it (data-seg). */
+function arrowsOf(root: El): ArrowInfo[] {
+  const labels = new Map(all(root, (e) => e.name === 'text' && hasClass('label')(e)).map((l) => [l.attrs['data-seg']!, l]));
+  return all(root, (e) => e.name === 'g' && hasClass('segment')(e)).map((g) => {
+    const line = all(g, hasClass('arrow'))[0]!;
+    const id = g.attrs['data-seg']!;
+    const label = labels.get(id);
+    assert.ok(label !== undefined, `segment ${id} has a label`);
+    const box = labelBox(label);
+    const xsOf = box.corners.map((c) => c[0]);
+    const num = (k: string) => (g.attrs[k] === undefined ? null : Number(g.attrs[k]));
+    return {
+      id, label: unescape(textOf(label)),
+      x1: Number(line.attrs['x1']), y1: Number(line.attrs['y1']), x2: Number(line.attrs['x2']), y2: Number(line.attrs['y2']),
+      tSend: num('data-t-send'), tArrive: num('data-t-arrive'), labelSpan: [Math.min(...xsOf), Math.max(...xsOf)],
+    };
+  });
+}
+
+interface LabelBox { seg: string; text: string; corners: Array<[number, number]> }
+
+/** The glyph box of a label (monospaced: 0.6 em a character), rotated as drawn. */
+function labelBox(t: El): LabelBox {
+  const text = unescape(textOf(t));
+  const fs = Number(t.attrs['font-size']);
+  const w = text.length * fs * 0.6;
+  const x = Number(t.attrs['x']), y = Number(t.attrs['y']);
+  const anchor = t.attrs['text-anchor'] ?? 'start';
+  const x0 = anchor === 'middle' ? x - w / 2 : anchor === 'end' ? x - w : x;
+  const rot = /rotate\(([-\d.]+) ([-\d.]+) ([-\d.]+)\)/.exec(t.attrs['transform'] ?? '');
+  const [deg, cx, cy] = rot === null ? [0, 0, 0] : [Number(rot[1]), Number(rot[2]), Number(rot[3])];
+  const c = Math.cos((deg * Math.PI) / 180), s = Math.sin((deg * Math.PI) / 180);
+  const turn = (px: number, py: number): [number, number] => [cx + (px - cx) * c - (py - cy) * s, cy + (px - cx) * s + (py - cy) * c];
+  const top = y - 0.72 * fs, bottom = y + 0.2 * fs;
+  return { seg: t.attrs['data-seg']!, text, corners: [turn(x0, top), turn(x0 + w, top), turn(x0 + w, bottom), turn(x0, bottom)] };
+}
+
+/** Separating axes: do two convex polygons (a segment is a two-point one) overlap? */
+function polysOverlap(p: Array<[number, number]>, q: Array<[number, number]>): boolean {
+  for (const poly of [p, q]) {
+    for (let i = 0; i < poly.length; i++) {
+      const u = poly[i]!, v = poly[(i + 1) % poly.length]!;
+      const nx = v[1] - u[1], ny = u[0] - v[0];
+      const proj = (ps: Array<[number, number]>) => ps.map((w) => w[0] * nx + w[1] * ny);
+      const a = proj(p), b = proj(q);
+      if (Math.max(...a) <= Math.min(...b) || Math.max(...b) <= Math.min(...a)) return false;
+    }
+  }
+  return true;
+}
+const crosses = (b: LabelBox, s: ArrowInfo) => polysOverlap(b.corners, [[s.x1, s.y1], [s.x2, s.y2]]);
+const overlapping = (a: LabelBox, b: LabelBox) => polysOverlap(a.corners, b.corners);

@@ -33,7 +33,8 @@ export function sackUpdate(tcb: Tcb, opts: TcpOptionSummary, ack: number): boole
   if (advances && sb.advance(ack)) {
     // RFC 2018 §8: the receiver discarded data it had SACKed (the cumulative ACK stopped at a
     // SACKed range). Nothing SACKed can be trusted any more: forget it all, so that the data
-    // is sent again (Linux tcp_check_sack_reneging, which then also forces a timeout).
+    // is sent again — by rules (1)–(4) or, at the latest, the next RTO's go-back-N (Linux
+    // tcp_check_sack_reneging also forgets, and shortens that timeout).
     sb.clear();
     sb.reneges++;
   }

@@ -220,7 +220,7 @@ export class Scoreboard {
    * knows the buffers and windows). Returns null when nothing is to be sent (rule 5).
    * Rules (1) and (3) stop at the next SACKed range: SACKed octets are never resent.
    * Rule (4) sets RescueRxt; HighRxt is the caller's to update (§5 (C.2)) since the segment
-   * actually sent may be shorter.
+   * actually sent may be shorter. `recover` is one past RecoveryPoint (SND.MAX at entry).
    */
   nextSeg(una: number, sndMax: number, recover: number, smss: number, newLen: number): NextSegment | null {
     // The smallest un-SACKed octet above HighRxt ((1.a)).
@@ -237,21 +237,16 @@ export class Scoreboard {
     }
     if (newLen > 0) return { seq: sndMax, len: newLen, rule: 2 };
     // (4) One rescue retransmission per recovery, when HighACK > RescueRxt (or it is
-    // undefined): a segment ending with the highest outstanding un-SACKed octet.
+    // undefined): one segment ending with the highest outstanding un-SACKed octet. It exists
+    // for "loss at the end of the window" (§2 RescueRxt), which no SACK can reveal: so it is
+    // taken only when the tail of the window that was outstanding at entry (below
+    // RecoveryPoint) is un-SACKed, and ends at RecoveryPoint — data first sent during the
+    // recovery is not rescued a moment after it left (FreeBSD applies the same bound:
+    // snd_fack < snd_recover).
     if (this.rescueRxt === null || seqGt(una, this.rescueRxt)) {
-      let top = sndMax;
-      let floor = una;
-      const e = this.edges;
-      if (e.length > 0) {
-        if (e[e.length - 1] === sndMax) {
-          // The tail is SACKed: the highest un-SACKed octet lies just below the last range.
-          top = e[e.length - 2]!;
-          if (e.length >= 4) floor = e[e.length - 3]!;
-        } else {
-          floor = e[e.length - 1]!;
-        }
-      }
-      if (seqGt(top, una)) {
+      const top = seqLt(recover, sndMax) ? recover : sndMax;
+      const floor = !this.empty && seqGt(this.highSacked, una) ? this.highSacked : una;
+      if (seqGt(top, floor)) {
         const start = seqDiff(top, floor) > smss ? seqAdd(top, -smss) : floor;
         this.rescueRxt = recover;
         return { seq: start, len: seqDiff(top, start), rule: 4 };

@@ -223,21 +223,24 @@ describe('engine regressions', () => {
 // ------------------------------------------------------------------ named property seeds
 
 /**
- * Seeds of the property run (randomSpec) that failed before the fix named; each fails again
- * when that one fix is reverted (checked by patching the compiled engine), except where noted.
+ * Seeds of the property run (randomSpec) that failed before the fix named. "Reproduces" means
+ * the seed fails again on today's engine with only that fix reverted (checked by patching the
+ * compiled engine); the others first showed the bug on the engine of the day and are kept as
+ * regression runs (the engine has changed around them since; the scenario tests pin the fix).
  */
 export const REGRESSION_SEEDS: ReadonlyArray<{ seed: number; bug: string }> = [
-  { seed: 31, bug: 'RTO retransmission of a full MSS beyond the peer window (ETIMEDOUT)' },
-  { seed: 33, bug: 'RTO retransmission of a full MSS beyond the peer window (ETIMEDOUT)' },
-  { seed: 2, bug: 'SACK blocks pushed full-sized segments over the MTU (ETIMEDOUT)' },
-  { seed: 38, bug: 'SACK blocks pushed full-sized segments over the MTU (ETIMEDOUT)' },
-  { seed: 15, bug: 'bare ACKs at a go-back-N SND.NXT below the peer RCV.NXT were refused: ACK war (ETIMEDOUT)' },
-  { seed: 45, bug: 'bare ACKs at a go-back-N SND.NXT below the peer RCV.NXT were refused: ACK war (ETIMEDOUT)' },
-  { seed: 1473, bug: 'TS.Recent not updated from a retransmission whose ACK was lost: RTO escalated to 120 s (not finished in 4 h); other engine changes since let it pass even without the fix, which the scenario test above pins' },
-  { seed: 12551, bug: 'RTT samples from echoes older than the latest retransmission: RTO escalated to 120 s (not finished in 4 h)' },
-  { seed: 12737, bug: 'RTT samples from echoes older than the latest retransmission: RTO 120 s outlived the peer TIME-WAIT (RST)' },
-  { seed: 545, bug: 'first failed with onWritable before the window update (fixed in the engine concurrently, now also by the window-update order); fails today without the SACK/MTU fix' },
-  { seed: 3384, bug: 'found the reordered window update that shrank the window and the duplicate window-update ACK storm (pinned by the scenario tests above; no single revert fails it now)' },
+  { seed: 1653, bug: 'RTO retransmission of a full MSS beyond the peer window (reproduces)' },
+  { seed: 31, bug: 'RTO retransmission of a full MSS beyond the peer window (first showed it: stall, ETIMEDOUT)' },
+  { seed: 2, bug: 'SACK blocks pushed full-sized segments over the MTU (reproduces)' },
+  { seed: 38, bug: 'SACK blocks pushed full-sized segments over the MTU (reproduces)' },
+  { seed: 202, bug: 'bare ACKs at a go-back-N SND.NXT below the peer RCV.NXT were refused: ACK war, ETIMEDOUT (reproduces)' },
+  { seed: 243, bug: 'bare ACKs at a go-back-N SND.NXT below the peer RCV.NXT were refused: ACK war, ETIMEDOUT (reproduces)' },
+  { seed: 45, bug: 'bare ACKs at a go-back-N SND.NXT below the peer RCV.NXT were refused (first showed it)' },
+  { seed: 12551, bug: 'RTT samples from echoes older than the latest retransmission: RTO escalated to 120 s, not finished in 4 h (reproduces)' },
+  { seed: 12737, bug: 'RTT samples from echoes older than the latest retransmission: a 120 s RTO outlived the peer TIME-WAIT, RST (reproduces)' },
+  { seed: 1473, bug: 'TS.Recent not updated from a retransmission whose ACK was lost: RTO escalated to 120 s (first showed it)' },
+  { seed: 545, bug: 'onWritable ran before the window update (first showed it; fixed in the engine concurrently); reproduces without the SACK/MTU fix' },
+  { seed: 3384, bug: 'reordered window update shrank the window; duplicate window-update ACKs (first showed them)' },
 ];
 
 /** Fuzz cases that failed before the fix named. */
