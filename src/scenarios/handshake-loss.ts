@@ -18,12 +18,15 @@ export const synLost: Scenario = {
       'answer usually means congestion or an overloaded server, and retrying faster would make it worse. ' +
       'Here the first two SYNs are lost; the third gets through and the connection opens at 3 s plus one round trip. ' +
       'The SYN-ACK echoes the timestamp of the SYN that got through, so the RTT sample is correct despite the ' +
-      'retransmissions (without timestamps, Karn\'s rule would forbid timing a retransmitted SYN).',
+      'retransmissions (without timestamps, Karn\'s rule would forbid timing a retransmitted SYN). ' +
+      'A lost SYN is also a hint of congestion: the client starts sending with a congestion window of one ' +
+      'segment instead of the usual ten (RFC 5681 §3.1).',
     zh:
       '丢失的 SYN 不会被任何人确认，所以只有发送方的重传定时器能恢复它。在测得任何往返时间之前，定时器从 1 秒开始（RFC 6298 §2.1），' +
       '每次超时就加倍（指数退避，§5.5）：SYN 在 0 秒、1 秒、3 秒、7 秒……发出。退避很重要，因为没有回答通常意味着拥塞或服务器过载，' +
       '更快地重试只会让情况更糟。这里前两个 SYN 丢失，第三个到达，连接在 3 秒加一个往返时打开。' +
-      'SYN-ACK 回显了到达的那个 SYN 的时间戳，所以尽管有重传，RTT 样本仍然正确（没有时间戳时，Karn 规则禁止对重传的 SYN 计时）。',
+      'SYN-ACK 回显了到达的那个 SYN 的时间戳，所以尽管有重传，RTT 样本仍然正确（没有时间戳时，Karn 规则禁止对重传的 SYN 计时）。' +
+      'SYN 丢失也暗示着拥塞：客户端开始发送时的拥塞窗口是一个报文段，而不是通常的十个（RFC 5681 §3.1）。',
   },
   run({ seed }) {
     const w = makeWorld(seed);
@@ -44,6 +47,8 @@ export const synLost: Scenario = {
     ck.eq('client counters: TcpExtTCPTimeouts=2, TcpRetransSegs=2', '客户端计数器：TcpExtTCPTimeouts=2、TcpRetransSegs=2',
       [w.a.counters.TcpExtTCPTimeouts, w.a.counters.TcpRetransSegs], [2, 2]);
     ck.ok('RTT measured from the echoed timestamp: 10 ms, not 3 s', '根据回显的时间戳测得 RTT：10 ms 而不是 3 秒', c.rtt.srtt === 10 * MS, `srtt=${c.rtt.srtt / MS} ms`);
+    ck.eq('after the lost SYNs the congestion window is one segment (RFC 5681 §3.1)', 'SYN 丢失之后拥塞窗口是一个报文段（RFC 5681 §3.1）',
+      `cwnd = ${c.cc.cwnd / c.effMss} × ${c.effMss} bytes`, 'cwnd = 1 × 1448 bytes');
     return result(w, ck, c.connId);
   },
 };

@@ -67,8 +67,8 @@ function retransmitTimeout(tcb: Tcb): void {
   // (Linux tcp_retransmit_timer, "receiver dastardly shrinks window").
   const probing = tcb.sndWnd === 0 && !tcb.orphan && tcb.state !== 'SYN-SENT' && tcb.state !== 'SYN-RECEIVED'
     && tcb.now - tcb.lastRecvAt <= tcb.host.options.tcp_rto_max * 1000;
-  // RFC 9293 §3.8.3 MUST-21 (RFC 5482): once synchronized, a user timeout replaces the retry
-  // count R2 — it may lengthen it as well as shorten it (Linux tcp_write_timeout:
+  // RFC 9293 §3.8.3 (a), (d) MUST-21 (RFC 5482): once synchronized, a user timeout is R2 "in
+  // time units", replacing the retry count — longer or shorter (Linux tcp_write_timeout:
   // retransmits_timed_out(sk, retry_until, icsk_user_timeout)). SYN and SYN-ACK keep their counts.
   const userR2 = tcb.userTimeout > 0 && tcb.unackedSince >= 0 && tcb.state !== 'SYN-SENT' && tcb.state !== 'SYN-RECEIVED';
   if (tcb.retransmits >= tcb.retryLimit() && !probing && !userR2) {

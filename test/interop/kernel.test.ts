@@ -308,18 +308,26 @@ describe('interop: kernel TCP ↔ synack over TUN', { skip: gate.skip || (gate.f
       // synack goes CLOSE-WAIT → LAST-ACK → CLOSED.
       for (const p of held) p.stdin!.end();
       await Promise.all(held.map((p) => new Promise((res) => p.exitCode !== null ? res(null) : p.on('exit', res))));
+      let lastTable: Row[] = [];
       await pollUntil(async () => {
         const t = (await srv.peer.request({ cmd: 'table' })).table as Row[];
+        lastTable = t;
         return kernelPorts.every((kp) => !t.some((r) => r.localPort === 7 && r.peerPort === kp));
-      });
+      }, 10_000, () => `synack still lists: ${JSON.stringify(lastTable.filter((r) => r.localPort === 7))}; kernel: ${kernelPorts.map((kp) => `${kp}=${kernelState(srv.addr, 7, kp)}`).join(' ')}`);
       for (const kp of kernelPorts) assert.equal(kernelState(srv.addr, 7, kp), 'TIME-WAIT');
 
       // synack closes first (HTTP with Connection: close: Node's server ends the connection
       // after the response): synack holds TIME-WAIT and the kernel has forgotten it.
-      const r = await ns.run('curl', ['-sS', '--max-time', '10', '-H', 'Connection: close', '-o', '/dev/null', '-w', '%{local_port}', `http://${srv.addr}/bytes/1000`]);
-      assert.equal(r.code, 0, r.stderr);
-      const cport = Number(r.stdout.toString());
-      await pollUntil(async () => kernelState(srv.addr, 80, cport) === null);
+      // socat keeps its sending side open (stdin stays open for 0.5 s), so synack's FIN is
+      // certainly first; with curl, which closes as soon as it has the body, the two FINs can
+      // cross on a loaded machine — a simultaneous close, both sides in TIME-WAIT.
+      const cport = 40000 + Math.floor(Math.random() * 20000);
+      const req = 'GET /bytes/1000 HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n';
+      const r = await ns.run('sh', ['-c', `(printf '${req}'; sleep 0.5) | socat -t 0.5 - TCP:${srv.addr}:80,sourceport=${cport}`]);
+      assert.equal(r.code, 0, r.stderr.toString());
+      assert.match(r.stdout.toString(), /^HTTP\/1\.1 200/);
+      lastTable = (await srv.peer.request({ cmd: 'table' })).table as Row[];
+      await pollUntil(async () => kernelState(srv.addr, 80, cport) === null, 10_000, () => `kernel still in ${kernelState(srv.addr, 80, cport)}; synack: ${JSON.stringify(lastTable)}`);
       const t2 = (await srv.peer.request({ cmd: 'table' })).table as Row[];
       assert.equal(t2.find((x) => x.localPort === 80 && x.peerPort === cport)?.ssState, 'TIME-WAIT');
 
@@ -364,11 +372,11 @@ async function stats(peer: JsonPeer): Promise<Stats> {
   return (await peer.request({ cmd: 'stats' })).stats as Stats;
 }
 
-async function pollUntil(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+async function pollUntil(cond: () => Promise<boolean>, ms = 10_000, why?: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await cond()) return;
     await new Promise((res) => setTimeout(res, 25));
   }
-  throw new Error('condition not reached');
+  throw new Error('condition not reached' + (why ? ': ' + why() : ''));
 }

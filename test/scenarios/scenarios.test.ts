@@ -51,6 +51,8 @@ const PINNED: Record<string, Array<[RegExp, string]>> = {
     [/SYN sent at 0 s, 1 s, 3 s/, '0 1 3'],
     [/TcpExtTCPTimeouts=2/, '2 2'],
     [/ESTABLISHED at 3 s/, '3.010 s'],
+    // RFC 5681 §3.1 (added with docs/conformance.md §7): IW is one segment after a lost SYN.
+    [/congestion window is one segment/, 'cwnd = 1 × 1448 bytes'],
   ],
   'synack-lost': [
     [/connection 1: SYN-ACK at/, '0.005 lost 1.005'],
