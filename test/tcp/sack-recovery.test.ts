@@ -12,6 +12,7 @@ import type { Tcb } from '../../src/tcp/tcb.js';
 import type { Counters } from '../../src/stack/counters.js';
 import { pktInfo } from '../../src/scenarios/common.js';
 import { probe } from '../../src/trace/probe.js';
+import { fixture, finishAll, u32, type Harness, type OutSeg } from './states/harness.js';
 
 const MSS = 1000;
 /** A base close below 2^32, so the examples cross the wrap. */
@@ -151,7 +152,7 @@ describe('scoreboard: NextSeg() (RFC 6675 §4 rules 1–5)', () => {
     const sb = board(1, 2, 3, 6);
     sb.highRxt = S(1); // segment 0 was retransmitted; segments 4–5 are not lost (one range above)
     assert.deepEqual(sb.nextSeg(U, S(10), S(10), MSS, MSS), { seq: S(10), len: MSS, rule: 2 });
-    assert.deepEqual(sb.nextSeg(U, S(10), S(10), MSS, 0), { seq: S(4), len: 2 * MSS > MSS ? MSS : 2 * MSS, rule: 3 });
+    assert.deepEqual(sb.nextSeg(U, S(10), S(10), MSS, 0), { seq: S(4), len: MSS, rule: 3 }, 'segments 4–5: one SMSS at a time');
   });
 
   test('rule 4: one rescue retransmission per recovery, ending at the highest un-SACKed octet', () => {
@@ -194,7 +195,7 @@ interface TransferOptions {
   bandwidth?: number;
   faultsAtoB?: FaultOptions;
   faultsBtoA?: FaultOptions;
-  /** Scripted drops of A→B data segments: `seq` relative to the first data byte, `rtx` its retransmission flag guess. */
+  /** Scripted drops of A→B data segments: `seq` relative to the first data byte, `nth` counts data segments from 0. */
   drop?: (seq: number, len: number, nth: number) => boolean;
   maxTime?: number;
   /** The receiver's buffer (tcp_rmem), bytes. */
@@ -366,12 +367,16 @@ describe('SACK recovery in simulation (RFC 6675 §5)', () => {
   });
 
   test('a tail loss with nothing left to send: the rescue retransmission (rule 4) avoids the RTO', () => {
-    // 30 segments; the first and the last one of the final flight are lost.
+    // 60 segments; segment 40 and the very last one are lost. Nothing is SACKed above 59, so
+    // neither IsLost nor rule (3) can find it; the rescue does, once the ACK passes RescueRxt.
     const size = 60 * SEG;
     const s = transfer({ size, sack: true, drop: dropSegments([40, 59]) });
     assert.ok(s.ok);
     assert.equal(s.counters.TcpExtTCPTimeouts, 0);
     assert.deepEqual(rtxSegs(s), [40, 59]);
+    assert.equal(s.counters.TcpExtTCPSackRecovery, 1);
+    const [t40, t59] = s.sent.filter((x) => x.rtx).map((x) => x.t) as [number, number];
+    assert.equal(t59 - t40, RTT, 'the ACK of the first retransmission releases the rescue');
   });
 
   for (const loss of [0.1, 0.2]) {
@@ -419,5 +424,87 @@ describe('SACK recovery in simulation (RFC 6675 §5)', () => {
       assert.ok(s.counters.TcpRetransSegs < n.counters.TcpRetransSegs, `SACK ${s.counters.TcpRetransSegs}, NewReno ${n.counters.TcpRetransSegs}`);
       assert.equal(s.counters.TcpExtTCPTimeouts, 0);
     }
+  });
+});
+
+// ------------------------------------------------------------------ on the wire (per-state harness)
+
+/** Fire timers until the stack sends something; return it. */
+function untilOutput(h: Harness): OutSeg[] {
+  for (let i = 0; i < 50 && h.sent.length === 0; i++) {
+    const dl = h.stack.nextDeadline();
+    if (dl === Infinity) break;
+    h.advanceTo(Math.max(dl, h.now));
+  }
+  return h.drain();
+}
+
+describe('after an RTO (RFC 6675 §5.1, RFC 2018 §5/§8), segment by segment', () => {
+  const NEWRENO = { tcp_congestion_control: 'newreno' };
+
+  /** Ten segments out, then a duplicate ACK SACKing segments 2–4: fast retransmit of segment 0. */
+  function start(): { h: Harness; mss: number } {
+    const h = fixture('ESTABLISHED', { peer: { sack: true }, stack: NEWRENO, sndBuf: 1 << 20 });
+    const mss = h.c.effMss;
+    h.write(10 * mss);
+    assert.equal(h.drain().length, 10);
+    h.send({ flags: 'A', seq: h.R, ack: h.L, sack: [[h.L + 2 * mss, h.L + 5 * mss]] });
+    // IsLost(HighACK+1): three segments SACKed above it, on the first duplicate ACK (§5 step 2).
+    // cwnd = ssthresh = 5 segments; pipe = 5 (segments 5–9) + 1 (the retransmission): no more.
+    h.expectOne({ flags: 'A', seq: h.L, len: mss });
+    assert.equal(h.c.inRecovery, true);
+    assert.equal(probe(h.c).recovery, 'sack');
+    assert.equal(probe(h.c).sacked, 3 * mss);
+    assert.equal(probe(h.c).pipe, 6 * mss);
+    return { h, mss };
+  }
+
+  test('the scoreboard is kept: the go-back-N resend skips the SACKed segments', () => {
+    const { h, mss } = start();
+    const rto = untilOutput(h);
+    assert.equal(h.stack.counters.TcpExtTCPTimeouts, 1);
+    assert.equal(h.c.inRecovery, false);
+    assert.equal(rto.length, 1);
+    assert.equal(rto[0]!.seq, h.L, 'RFC 2018 §5: the left edge is always resent');
+    assert.equal(h.c.scoreboard.sackedBytes, 3 * mss, 'RFC 6675 §5.1: no reneging seen, SACK information kept');
+    // The head arrives; the peer still lacks segment 1. cwnd 2: segment 1, then — skipping
+    // segments 2–4, which the peer holds — segment 5.
+    h.send({ flags: 'A', seq: h.R, ack: h.L + mss, sack: [[h.L + 2 * mss, h.L + 5 * mss]] });
+    h.expectOut([{ seq: h.L + mss, len: mss }, { seq: h.L + 5 * mss, len: mss }]);
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 10 * mss });
+    h.drain();
+    finishAll();
+  });
+
+  test('reneging (the cumulative ACK stops at a SACKed range) clears the scoreboard: the RTO resends that data', () => {
+    const { h, mss } = start();
+    // The peer acknowledges up to segment 2, which it had SACKed, but not segment 2 itself:
+    // it discarded it (RFC 2018 §8).
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 2 * mss });
+    h.expectNothing();
+    assert.equal(h.c.scoreboard.empty, true);
+    assert.equal(h.c.scoreboard.reneges, 1);
+    assert.equal(h.c.inRecovery, true, 'a partial ACK');
+    const rto = untilOutput(h);
+    assert.deepEqual(rto.map((x) => x.seq), [u32(h.L + 2 * mss)]);
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 3 * mss });
+    h.expectOut([{ seq: h.L + 3 * mss, len: mss }, { seq: h.L + 4 * mss, len: mss }]);
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 10 * mss });
+    h.drain();
+    finishAll();
+  });
+
+  test('without SACK negotiated the same duplicate ACK is NewReno\'s business: SACK blocks are not read', () => {
+    const h = fixture('ESTABLISHED', { peer: { sack: false }, stack: NEWRENO, sndBuf: 1 << 20 });
+    const mss = h.c.effMss;
+    h.write(10 * mss);
+    assert.equal(h.drain().length, 10);
+    h.send({ flags: 'A', seq: h.R, ack: h.L, sack: [[h.L + 2 * mss, h.L + 5 * mss]] });
+    h.expectNothing();
+    assert.equal(h.c.scoreboard.empty, true);
+    assert.equal(probe(h.c).recovery, 'newreno');
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 10 * mss });
+    h.drain();
+    finishAll();
   });
 });
