@@ -22,8 +22,10 @@ function cpuMs(): number { const u = process.cpuUsage(); return (u.user + u.syst
 /** One bulk transfer of `mb` MiB between two stacks in one process over an in-memory link. */
 export function bulk(mb: number, mtu: number): Sample {
   const sim = new Simulation({ seed: 1 });
+  // 1 µs of link delay: virtual time moves, so no single instant holds the whole transfer.
   const { a, b } = twoHosts(sim, {
     mtu,
+    delay: 1,
     optionsA: { tcp_wmem: [4096, 4 << 20, 4 << 20] },
     optionsB: { tcp_rmem: [4096, 6 << 20, 6 << 20] },
   });
@@ -65,7 +67,7 @@ export function bulk(mb: number, mtu: number): Sample {
  */
 export function connRate(count: number, parallel: number): Sample {
   const sim = new Simulation({ seed: 2 });
-  const { a, b } = twoHosts(sim, {});
+  const { a, b } = twoHosts(sim, { delay: 1 });
   const l = b.listen({ port: 80, backlog: 4096 });
   let started = 0, done = 0;
   const start = (): void => {
@@ -95,7 +97,7 @@ export function connRate(count: number, parallel: number): Sample {
 export function idleConnections(n: number): Sample {
   const gc = (globalThis as { gc?: () => void }).gc;
   const sim = new Simulation({ seed: 3 });
-  const { a, b } = twoHosts(sim, {});
+  const { a, b } = twoHosts(sim, { delay: 1 });
   const ports = Math.ceil(n / 25000);
   const accepted: Tcb[] = [];
   for (let p = 0; p < ports; p++) {
