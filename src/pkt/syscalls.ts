@@ -249,7 +249,7 @@ export class SocketLayer {
   private applyOpts(tcb: Tcb, o: SockOpts, fresh: boolean): void {
     const t = this.host.now();
     if (fresh && o.maxseg > 0) tcb.mssOur = Math.min(tcb.mssOur, o.maxseg);
-    if (o.rcvbuf > 0) tcb.rcvBuf.capacity = o.rcvbuf;
+    if (o.rcvbuf > 0) { tcb.rcvBuf.capacity = o.rcvbuf; tcb.rcvBufAuto = false; }
     if (o.sndbuf > 0) { tcb.sndBuf.capacity = o.sndbuf; tcb.sndBufAuto = false; }
     tcb.noDelay = o.nodelay;
     tcb.userTimeout = o.userTimeout * 1000;
@@ -420,7 +420,7 @@ export class SocketLayer {
         // value for bookkeeping (getsockopt shows it); the floor is SOCK_MIN_RCVBUF / SNDBUF.
         case K.SO_RCVBUF:
           o.rcvbuf = Math.max(Math.min(v, SOCK_BUF_MAX), 1152);
-          if (t !== null) t.rcvBuf.capacity = o.rcvbuf;
+          if (t !== null) { t.rcvBuf.capacity = o.rcvbuf; t.rcvBufAuto = false; }
           return ok(0);
         case K.SO_SNDBUF:
           o.sndbuf = Math.max(Math.min(v, SOCK_BUF_MAX), 2304);

@@ -205,13 +205,18 @@ export const slowStart: Scenario = {
       'segments per ACK, RFC 3465). Every segment delivered lets two more go: the window doubles each round ' +
       'trip — 10, 20, 40, 80 segments — exponential, despite the name ("slow" only compared with sending ' +
       'everything at once). Slow start ends at the first loss (ssthresh is then set, and growth becomes linear or ' +
-      'cubic) or, as here, when the receiver\'s window becomes the limit.',
+      'cubic) or when the receiver\'s window becomes the limit. Here it never does: the receiver starts with a ' +
+      '128 KB buffer, but sees the application read more every round trip and grows the buffer ahead of the ' +
+      'sender (receive-buffer autotuning, Linux tcp_rcv_space_adjust: about twice what was read per RTT, up to ' +
+      'tcp_rmem[2]), so the window it announces stays larger than cwnd.',
     zh:
       '新连接对路径容量一无所知，一下子把整个接收窗口的数据灌进去，可能会让路由器队列溢出。所以发送方在接收方窗口之外还维护一个拥塞窗口（cwnd），' +
       '发送量不超过两者中的较小者。它从初始窗口开始——10 个报文段（RFC 6928）——在慢启动阶段，每个 ACK 确认多少数据，cwnd 就增加多少' +
       '（RFC 5681 §3.1；每个 ACK 最多两个报文段，RFC 3465）。每送达一个报文段就能再发两个：窗口每个往返翻一番——10、20、40、80 个报文段——' +
       '尽管名字叫"慢"，实际上是指数增长（"慢"只是相对于一次把所有数据都发出去而言）。慢启动在第一次丢包时结束（此时设定 ssthresh，' +
-      '增长变为线性或三次函数式），或者像这里一样，在接收方窗口成为限制时结束。',
+      '增长变为线性或三次函数式），或者在接收方窗口成为限制时结束。这里接收窗口始终不是限制：接收方从 128 KB 的缓冲区开始，' +
+      '但看到应用每个往返读走的数据越来越多，就提前扩大缓冲区（接收缓冲区自动调整，Linux tcp_rcv_space_adjust：约为每个 RTT ' +
+      '读取量的两倍，上限 tcp_rmem[2]），因此它通告的窗口一直大于 cwnd。',
   },
   run({ seed }) {
     const w = makeWorld(seed);
@@ -219,14 +224,17 @@ export const slowStart: Scenario = {
     const now = (): number => w.sim.now();
     let received = 0;
     serve(w.b, 80, (t) => { t.user = { onReadable: () => { received += t.receive(1 << 20, now()).length; } }; });
-    const data = pattern(400_000);
+    // Enough data for six full rounds (10+20+40+80+160+320 segments) and a partial seventh.
+    const data = pattern(1_000_000);
     // A send buffer big enough that the application never limits the sender.
     const c = w.a.connect({ remoteAddr: SERVER_ADDR, remotePort: 80, sndBuf: 1 << 20 });
     const port = c.localPort;
     pump(c, data, now, () => c.close(now()));
     c.openActive(now());
     const cwndAt = new Map<number, number>();
-    while (w.sim.step()) cwndAt.set(w.sim.now(), c.cc.cwnd);
+    // The window the server announced, as the client holds it (SND.WND) at each instant.
+    const wndAt = new Map<number, number>();
+    while (w.sim.step()) { cwndAt.set(w.sim.now(), c.cc.cwnd); wndAt.set(w.sim.now(), c.sndWnd); }
 
     // Rounds: the instants at which the client sent new data (no bandwidth limit: a round leaves at once).
     const rounds = new Map<number, Seg[]>();
@@ -240,12 +248,16 @@ export const slowStart: Scenario = {
     const counts = times.map((t) => rounds.get(t)!.length);
     const mss = c.effMss;
     ck.eq('initial window: 10 segments (RFC 6928)', '初始窗口：10 个报文段（RFC 6928）', counts[0], 10);
-    const rwndSegs = Math.floor(131072 / mss);
-    ck.eq('segments sent per round trip: 10, 20, 40, 80, then the receive window (128 KB) is the limit', '每个往返发送的报文段：10、20、40、80，然后接收窗口（128 KB）成为限制',
-      counts.slice(0, 5), [10, 20, 40, 80, rwndSegs]);
-    ck.ok('rounds are one round trip (10 ms) apart', '各轮之间相隔一个往返（10 ms）', gaps(times.slice(0, 5)).every((x) => x === 10 * MS), times.slice(0, 5).map(fmtTime).join(', '));
-    const cw = times.slice(0, 5).map((t) => Math.round((cwndAt.get(t) ?? 0) / mss));
-    ck.eq('cwnd when each round is sent, in segments: 10, 20, 40, 80, 160 (doubling)', '每轮发送时的 cwnd（以报文段计）：10、20、40、80、160（翻倍）', cw, [10, 20, 40, 80, 160]);
+    // Before receive-buffer autotuning the fixed 128 KB window capped the fifth round at 90
+    // segments; now the receiver's buffer grows ahead of cwnd and every round doubles.
+    ck.eq('segments sent per round trip: 10, 20, 40, 80, 160, 320 — the receive window never becomes the limit', '每个往返发送的报文段：10、20、40、80、160、320——接收窗口从未成为限制',
+      counts.slice(0, 6), [10, 20, 40, 80, 160, 320]);
+    ck.ok('rounds are one round trip (10 ms) apart', '各轮之间相隔一个往返（10 ms）', gaps(times.slice(0, 6)).every((x) => x === 10 * MS), times.slice(0, 6).map(fmtTime).join(', '));
+    const cw = times.slice(0, 6).map((t) => Math.round((cwndAt.get(t) ?? 0) / mss));
+    ck.eq('cwnd when each round is sent, in segments: 10, 20, 40, 80, 160, 320 (doubling)', '每轮发送时的 cwnd（以报文段计）：10、20、40、80、160、320（翻倍）', cw, [10, 20, 40, 80, 160, 320]);
+    const wnd = times.slice(0, 6).map((t) => wndAt.get(t) ?? 0);
+    ck.ok('the receiver grows its window past the initial 128 KB, ahead of each round (autotuning)', '接收方把窗口扩大到超过初始的 128 KB，并始终领先于每一轮（自动调整）',
+      wnd[5]! > 131072 && wnd.every((x, i) => x >= counts[i]! * mss), `window at each round (KB): ${wnd.map((x) => Math.round(x / 1024)).join(' ')}`);
     ck.eq('no loss: ssthresh never set, no retransmission, all data delivered', '没有丢包：ssthresh 从未设定，没有重传，所有数据送达',
       [c.cc.ssthresh === 0x7fffffff, w.a.counters.TcpRetransSegs, received], [true, 0, data.length]);
     return result(w, ck, c.connId);

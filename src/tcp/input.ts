@@ -17,6 +17,15 @@ function tsLt(a: number, b: number): boolean { return ((a - b) | 0) < 0; }
 /** PAWS stops mattering when TS.Recent is older than 24 days (RFC 7323 §5.5). */
 const PAWS_IDLE_LIMIT = 24 * 24 * 3600 * 1_000_000;
 
+/**
+ * PAWS tolerance in timestamp ticks, as Linux (TCP_PAWS_WINDOW = 1 in include/net/tcp.h,
+ * used by tcp_paws_check: a segment passes when (s32)(ts_recent - tsval) <= TCP_PAWS_WINDOW).
+ * RFC 7323 §5.3 would drop any TSval below TS.Recent, but a segment reordered by a fraction
+ * of a tick behind one sent a tick later is not an old duplicate; an interop test against
+ * the kernel with 1 ms reordering showed the strict rule dropping good segments.
+ */
+const PAWS_WINDOW = 1;
+
 export function segmentArrives(tcb: Tcb, seg: SegmentIn): void {
   tcb.lastRecvAt = tcb.now;
   tcb.keepaliveProbes = 0;
@@ -159,14 +168,16 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
     }
   }
 
-  // PAWS (RFC 7323 §5.3): a segment whose timestamp is older than TS.Recent is an old duplicate.
+  // PAWS (RFC 7323 §5.3): a segment whose timestamp is older than TS.Recent is an old duplicate
+  // (with Linux's one-tick tolerance, PAWS_WINDOW).
   if (tcb.tsOk && !(f & TCP_RST)) {
     if (!seg.opts.tsPresent) {
       // RFC 7323 §3.2: once negotiated, a non-RST segment without a timestamp SHOULD be dropped.
       drop(tcb, 'missing timestamp');
       return;
     }
-    if (tsLt(seg.opts.tsVal, tcb.tsRecent) && tcb.now - tcb.tsRecentAt <= PAWS_IDLE_LIMIT) {
+    // Old by more than PAWS_WINDOW ticks: (s32)(TS.Recent − TSval) > 1 (Linux tcp_paws_check).
+    if (((tcb.tsRecent - seg.opts.tsVal) | 0) > PAWS_WINDOW && tcb.now - tcb.tsRecentAt <= PAWS_IDLE_LIMIT) {
       c.TcpExtPAWSEstab++;
       ackUnacceptable(tcb, seg);
       drop(tcb, 'paws');

@@ -147,6 +147,17 @@ export class Tcb {
   /** The send buffer grows with the windows unless the user fixed its size (SO_SNDBUF). */
   sndBufAuto: boolean;
   readonly rcvBuf: ReceiveBuffer;
+  /**
+   * The receive buffer grows with what the reader consumes per RTT unless the user fixed its
+   * size (SO_RCVBUF / ConnectOptions.rcvBuf): Linux "DRS", tcp_rcv_space_adjust (rcvSpaceAdjust).
+   */
+  rcvBufAuto: boolean;
+  /** Bytes handed to the user so far (Linux copied_seq, as a count). */
+  bytesCopied = 0;
+  /** Linux tp->rcvq_space: bytes copied per RTT at the last measurement, and where/when the current one began. */
+  rcvqSpace = 0;
+  rcvqCopied = 0;
+  rcvqTime: Instant = -1;
 
   // --- user-side status ---
   /** close() was called: nobody will read; the connection is an orphan until CLOSED. */
@@ -250,6 +261,7 @@ export class Tcb {
     this.rcvBuf = new ReceiveBuffer(rcv);
     this.sndBuf = new SendBuffer(cfg.sndBufSize ?? o.tcp_wmem[1]);
     this.sndBufAuto = cfg.sndBufSize === undefined;
+    this.rcvBufAuto = cfg.rcvBufSize === undefined;
     // RFC 7323 §2.3: the shift is chosen from the largest buffer we may grow to (Linux: tcp_rmem[2]).
     this.rcvWscale = this.wantWs ? windowScaleFor(Math.max(rcv, o.tcp_rmem[2])) : 0;
     // rtoAfterSynTimeout: RFC 6298 §5.7, 3 s once data starts after a SYN/SYN-ACK timed out (Linux TCP_TIMEOUT_FALLBACK).
@@ -272,6 +284,7 @@ export class Tcb {
     const from = this.state;
     if (from === to) return;
     this.state = to;
+    if (to === 'ESTABLISHED' && this.rcvqTime < 0) this.initRcvSpace();
     this.host.stateChanged(this, from, to, cause);
     if (this.listener !== null) this.listener.childStateChanged(this, to);
   }
@@ -394,7 +407,9 @@ export class Tcb {
     this.now = now;
     const before = this.rcvBuf.readable;
     const data = this.rcvBuf.read(max);
+    this.bytesCopied += data.length;
     if (data.length > 0 && isSynchronized(this.state) && !this.finReceived) {
+      this.rcvSpaceAdjust();
       this.maybeWindowUpdate(before);
       this.host.timersChanged(this);
     }
@@ -406,7 +421,9 @@ export class Tcb {
     this.now = now;
     const before = this.rcvBuf.readable;
     const n = this.rcvBuf.readInto(dst, dstOff, Math.min(max, dst.length - dstOff));
+    this.bytesCopied += n;
     if (n > 0 && isSynchronized(this.state) && !this.finReceived) {
+      this.rcvSpaceAdjust();
       this.maybeWindowUpdate(before);
       this.host.timersChanged(this);
     }
@@ -427,6 +444,58 @@ export class Tcb {
     if (Math.min(this.cc.cwnd, Math.max(this.sndWnd, this.mssOur)) * 2 <= sb.capacity) return false;
     sb.capacity = Math.min(max, sb.capacity * 2);
     return true;
+  }
+
+  /** Start measuring what the reader consumes (Linux tcp_init_buffer_space: space = min(rcv_wnd, 10 MSS)). */
+  initRcvSpace(): void {
+    this.rcvqSpace = Math.min(this.rcvBuf.capacity, 10 * this.mssOur);
+    this.rcvqCopied = this.bytesCopied;
+    this.rcvqTime = this.now;
+  }
+
+  /**
+   * Receive-buffer autotuning ("dynamic right-sizing", Linux tcp_rcv_space_adjust in
+   * net/ipv4/tcp_input.c), called after each read. RFC 9293 §3.8.6 makes the window the
+   * buffer space the receiver offers, so a fixed buffer caps throughput at buffer/RTT; RFC 7323
+   * §2 (window scaling, our shift chosen from tcp_rmem[2]) lets the window follow a larger one.
+   *
+   * Once per RTT (the smoothed RTT, measured when this side sends anything, if only the
+   * handshake) we look at the bytes the application copied. If it consumed more than in the
+   * last measured RTT, the sender is limited by our window rather than by the reader, and the
+   * buffer becomes 2 × copied + 16 MSS of slack, plus twice the relative growth to keep ahead
+   * of a sender in slow start (Linux: rcvwin += 2 · rcvwin · (copied − space) / space). It
+   * never shrinks, never exceeds tcp_rmem[2] nor what the scaled 16-bit window can announce.
+   * The buffer is counted in payload bytes here (Linux scales by the skb overhead,
+   * tcp_space_from_win; the 128 KiB default buffer is a 128 KiB window in this engine).
+   *
+   * Difference from Linux: Linux counts everything copied since the last measurement, however
+   * long ago that was; we scale it to one RTT (copied · srtt / elapsed), so an application that
+   * reads a lot rarely — its rate well below window/RTT — does not grow the buffer.
+   *
+   * The larger window reaches the peer through the normal window-update path
+   * (maybeWindowUpdate, advertiseWindow); the right edge still never moves left.
+   */
+  rcvSpaceAdjust(): void {
+    if (this.rcvqTime < 0) return;
+    const rtt = this.rtt.srtt;
+    if (!this.rtt.hasSample || rtt <= 0) return;
+    const elapsed = this.now - this.rcvqTime;
+    if (elapsed < rtt) return;
+    const copied = Math.floor((this.bytesCopied - this.rcvqCopied) * rtt / elapsed);
+    if (copied > this.rcvqSpace) {
+      if (this.rcvBufAuto) {
+        const o = this.host.options;
+        const space = Math.max(1, this.rcvqSpace);
+        let rcvwin = 2 * copied + 16 * this.mssOur;
+        rcvwin += 2 * Math.floor(rcvwin * (copied - space) / space);
+        const limit = Math.min(o.tcp_rmem[2], 65535 * 2 ** this.rcvWscale);
+        const target = Math.min(rcvwin, limit);
+        if (target > this.rcvBuf.capacity) this.rcvBuf.capacity = target;
+      }
+      this.rcvqSpace = copied;
+    }
+    this.rcvqCopied = this.bytesCopied;
+    this.rcvqTime = this.now;
   }
 
   /**

@@ -132,8 +132,11 @@ const PINNED: Record<string, Array<[RegExp, string]>> = {
     [/second hole is retransmitted/, 'retransmit seq=3981489676 (+4344) at 0.020 s'],
   ],
   'slow-start': [
-    [/per round trip/, '10 20 40 80 90'],
-    [/cwnd when each round/, '10 20 40 80 160'],
+    // Receive-buffer autotuning (Tcb.rcvSpaceAdjust): the window no longer stops the fifth
+    // round at 90 segments (128 KB); it grows ahead of cwnd, so slow start keeps doubling.
+    [/per round trip/, '10 20 40 80 160 320'],
+    [/cwnd when each round/, '10 20 40 80 160 320'],
+    [/grows its window past/, 'window at each round (KB): 64 127 128 209 408 747'],
   ],
 };
 

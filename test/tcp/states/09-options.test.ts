@@ -168,9 +168,47 @@ describe('options: timestamps, TS.Recent and PAWS (RFC 7323 §3–§5)', () => {
     const P = h.peerTs; // the peer's timestamp clock
     h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 10, ts: { val: P + 5000 } });
     h.expectOne({ flags: 'A', ack: h.R + 10 });
-    h.send({ flags: 'PA', seq: h.R + 10, ack: h.L, payload: 10, ts: { val: P + 4999 } });
+    // Two ticks old (was P + 4999): one tick below TS.Recent is now tolerated, as Linux
+    // (TCP_PAWS_WINDOW = 1, see the next test).
+    h.send({ flags: 'PA', seq: h.R + 10, ack: h.L, payload: 10, ts: { val: P + 4998 } });
     h.expectOne({ flags: 'A', seq: h.L, ack: h.R + 10, ts: { ecr: P + 5000 } });
     assert.equal(h.c.readable, 10);
+    assert.equal(h.stack.counters.TcpExtPAWSEstab, 1);
+  });
+
+  test('Linux TCP_PAWS_WINDOW = 1: TSval = TS.Recent − 1 is accepted, TS.Recent − 2 is dropped', () => {
+    const h = fixture('ESTABLISHED', { peer: { ts: true } });
+    const P = h.peerTs; // the peer's timestamp clock
+    h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 10, ts: { val: P + 5000 } });
+    h.expectOne({ flags: 'A', ack: h.R + 10, ts: { ecr: P + 5000 } });
+    // One tick older (tcp_paws_check: (s32)(ts_recent − tsval) <= 1): accepted, and TS.Recent
+    // does not move backwards (§4.3 (2) only takes a TSval >= TS.Recent).
+    h.send({ flags: 'PA', seq: h.R + 10, ack: h.L, payload: 10, ts: { val: P + 4999 } });
+    h.expectOne({ flags: 'A', ack: h.R + 20, ts: { ecr: P + 5000 } });
+    assert.equal(h.c.readable, 20);
+    assert.equal(h.c.tsRecent, u32(P + 5000));
+    assert.equal(h.stack.counters.TcpExtPAWSEstab, 0);
+    // Two ticks older: an old duplicate (RFC 7323 §5.3 R1): ACK, dropped.
+    h.send({ flags: 'PA', seq: h.R + 20, ack: h.L, payload: 10, ts: { val: P + 4998 } });
+    h.expectOne({ flags: 'A', ack: h.R + 20, ts: { ecr: P + 5000 } });
+    assert.equal(h.c.readable, 20);
+    assert.equal(h.stack.counters.TcpExtPAWSEstab, 1);
+  });
+
+  test('PAWS tolerance across the 2^32 wrap: TS.Recent = 0 accepts TSval 0xffffffff, drops 0xfffffffe', () => {
+    const h = fixture('ESTABLISHED', { peer: { ts: true } });
+    // Walk TS.Recent up to the wrap in steps of less than 2^31 (as the §5.2 wrap test does).
+    let seq = h.R;
+    for (const val of [0xc0000000, 0xfffffff0, 0]) {
+      h.send({ flags: 'PA', seq, ack: h.L, payload: 10, ts: { val } });
+      seq += 10;
+      h.expectOne({ flags: 'A', ack: seq, ts: { ecr: val } });
+    }
+    h.send({ flags: 'PA', seq, ack: h.L, payload: 10, ts: { val: 0xffffffff } });
+    seq += 10;
+    h.expectOne({ flags: 'A', ack: seq, ts: { ecr: 0 } });
+    h.send({ flags: 'PA', seq, ack: h.L, payload: 10, ts: { val: 0xfffffffe } });
+    h.expectOne({ flags: 'A', ack: seq, ts: { ecr: 0 } });
     assert.equal(h.stack.counters.TcpExtPAWSEstab, 1);
   });
 
