@@ -29,12 +29,7 @@ export interface LinkEvent {
 export type LinkObserver = (ev: LinkEvent) => void;
 
 /** Something a driver must call back at a deadline: stacks, links with delays, the simulation. */
-export interface Pollable {
-  /** Earliest virtual time at which poll() has work; Infinity when none. */
-  nextDeadline(): Instant;
-  /** Do all work due at or before `now`. */
-  poll(now: Instant): void;
-}
+export type { Pollable } from '../time/realtime.js';
 
 /**
  * Something that can run a callback at a time: the simulation's event queue in virtual

@@ -387,7 +387,8 @@ export class Socket extends Duplex {
         }
         w.off += n;
         this.#bytesDispatched += n;
-        if (n < left) { this.#growSendBuffer(t); return; }
+        // Short write: the TCB already grew its buffer if the windows allowed (Tcb.send).
+        if (n < left) return;
       }
       w.idx++;
       w.off = 0;
@@ -395,17 +396,6 @@ export class Socket extends Duplex {
     this.#write = null;
     this.#activity();
     w.cb();
-  }
-
-  /**
-   * Send-buffer autotuning (Linux tcp_sndbuf_expand): when the writer is blocked on a full
-   * buffer while the windows would allow more in flight, double it, up to tcp_wmem[2].
-   */
-  #growSendBuffer(t: Tcb): void {
-    const sb = t.sndBuf;
-    const max = this.#ctx.stack.options.tcp_wmem[2];
-    if (sb.capacity >= max) return;
-    if (Math.min(t.cc.cwnd, t.sndWnd) * 2 > sb.capacity) sb.capacity = Math.min(max, sb.capacity * 2);
   }
 
   override _final(cb: (err?: Error | null) => void): void {

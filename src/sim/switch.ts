@@ -5,6 +5,7 @@
 import type { Duration } from '../time/instant.js';
 import { ObserverList } from '../link/types.js';
 import type { LinkEnd, LinkObserver, Observable, PacketHandler, Scheduler } from '../link/types.js';
+import { formatIpv4Address } from '../wire/ipv4addr.js';
 
 export interface SwitchOptions {
   /** One-way delay through the switch, port to port. Default 0. */
@@ -31,11 +32,6 @@ class SwitchPort implements LinkEnd {
   }
 }
 
-/** Format a uint32 IPv4 address for error messages. */
-function dotted(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-}
-
 export class Switch implements Observable {
   private readonly routes = new Map<number, SwitchPort>();
   private readonly observers = new ObserverList();
@@ -59,7 +55,7 @@ export class Switch implements Observable {
   attach(addresses: number[], opts: { mtu?: number } = {}): LinkEnd {
     const addrs = addresses.map((a) => a >>> 0);
     for (const a of addrs) {
-      if (this.routes.has(a)) throw new Error(`Switch.attach: address ${dotted(a)} is already attached`);
+      if (this.routes.has(a)) throw new Error(`Switch.attach: address ${formatIpv4Address(a)} is already attached`);
     }
     const port = new SwitchPort(this, opts.mtu ?? this.mtu, addrs);
     for (const a of addrs) this.routes.set(a, port);

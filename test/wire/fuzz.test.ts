@@ -13,6 +13,7 @@ import { newTcpOptionSummary, parseTcpOptions, scanTcpOptions, summarizeTcpOptio
 import { PcapWriter, readPcap } from '../../src/wire/pcap.js';
 import { formatPacket, PacketPrinter } from '../../src/wire/print.js';
 import { parseCidr, parseIpv4Address } from '../../src/wire/ipv4addr.js';
+import { mulberry32 } from './prng.js';
 
 const KINDS: ReadonlySet<ParseErrorKind> = new Set<ParseErrorKind>([
   'truncated', 'bad-version', 'bad-ihl', 'bad-length', 'bad-checksum', 'bad-data-offset', 'bad-option', 'fragment', 'unsupported',
@@ -21,17 +22,6 @@ const KINDS: ReadonlySet<ParseErrorKind> = new Set<ParseErrorKind>([
 const SEED = Number(process.env.SYNACK_FUZZ_SEED ?? 0xc0ffee);
 const BUFFERS = 100_000;
 
-/** mulberry32: tiny, fast, good enough to drive mutations reproducibly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = mulberry32(SEED);
 const int = (n: number): number => Math.floor(rnd() * n);

@@ -15,6 +15,7 @@ import { tcpOptionsLength } from '../../src/wire/tcpoptions.js';
 import type { TcpOption } from '../../src/wire/tcpoptions.js';
 import { emitIpv4Header, IPPROTO_TCP } from '../../src/wire/ipv4.js';
 import { PcapWriter } from '../../src/wire/pcap.js';
+import { mulberry32 } from './prng.js';
 
 const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).error === undefined;
 const skip = !hasTshark && !process.env.CI ? 'tshark not installed (apt-get install tshark); required when CI is set' : false;
@@ -25,17 +26,6 @@ const B = 0xc6120002; // 198.18.0.2
 const SEV_WARN = 0x600000;
 const SEV_ERROR = 0x800000;
 
-/** Tiny seeded PRNG (mulberry32) so the random packets are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   name: string;
