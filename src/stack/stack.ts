@@ -8,7 +8,7 @@ import type { LinkEnd, Pollable } from '../link/types.js';
 import type { SegmentIn, SegmentOut, TcpState } from '../tcp/types.js';
 import type { ConnId, TraceEvent, TraceSink, SegmentTraceOptions } from '../trace/events.js';
 import { TimerQueue } from '../time/timerqueue.js';
-import { parseIpv4, emitIpv4Header, IPPROTO_ICMP, IPPROTO_TCP } from '../wire/ipv4.js';
+import { parseIpv4, emitIpv4Header, IPPROTO_ICMP, IPPROTO_TCP, type Ipv4Packet } from '../wire/ipv4.js';
 import {
   parseIcmp, parseIcmpQuote, emitIcmpEcho, icmpEchoLength, isIcmpEcho, isIcmpDestUnreachable, emitIcmpDestUnreachable,
   icmpDestUnreachableLength, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM, ICMP_UNREACH_PROTOCOL,
@@ -16,7 +16,7 @@ import {
 import { TcpView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { newTcpOptionSummary, scanTcpOptions, type TcpOptionSummary } from '../wire/tcpoptions.js';
 import { transportChecksum } from '../wire/checksum.js';
-import { formatIpv4Address, inPrefix, isBroadcastOrMulticast, parseIpv4Address } from '../wire/ipv4addr.js';
+import { formatIpv4Address, inPrefix, isBroadcastOrMulticast, parseIpv4Address, prefixMask } from '../wire/ipv4addr.js';
 import { Tcb, type TcbHost } from '../tcp/tcb.js';
 import { Listener, type ListenerHost } from '../tcp/listener.js';
 import { IsnGenerator } from '../tcp/isn.js';
@@ -37,6 +37,55 @@ export interface NetIf {
   readonly prefixLen: number;
   readonly mtu: number;
   readonly link: LinkEnd;
+}
+
+/**
+ * A transport protocol above IPv4 other than TCP and ICMP (UDP: src/udp). Registered with
+ * Stack.registerProtocol(number, handler).
+ */
+export interface ProtocolHandler {
+  /**
+   * A datagram of this protocol for us arrived: to one of our addresses, or a broadcast
+   * (`broadcast` true: 255.255.255.255 or an interface's directed broadcast). `packet` is
+   * the whole IP datagram (an ICMP error quotes it).
+   */
+  input(ip: Ipv4Packet, packet: Uint8Array, nif: NetIf | null, broadcast: boolean, now: Instant): void;
+  /** An ICMP error (RFC 792) quoting a datagram of this protocol that we sent. */
+  icmpError?(err: IcmpErrorInfo, now: Instant): void;
+}
+
+/** An ICMP error as a transport sees it: type/code and the quoted datagram. */
+export interface IcmpErrorInfo {
+  type: number;
+  code: number;
+  /** Next-hop MTU of a "fragmentation needed" (RFC 1191), else 0. */
+  nextHopMtu: number;
+  /** The quoted IP header of the datagram we sent. */
+  ip: Ipv4Packet;
+  /** The quoted transport bytes (at least 8: ports and, for UDP, length and checksum). */
+  transport: Uint8Array;
+  /** Who sent the ICMP error. */
+  from: number;
+}
+
+/** What Stack.sendIpv4 sends. */
+export interface Ipv4SendOptions {
+  dst: number | string;
+  /** Source address; default the address of the outgoing interface. 0.0.0.0 is allowed (DHCP). */
+  src?: number | string;
+  protocol: number;
+  /** The transport header and data, in one or more pieces. */
+  payload: Uint8Array | readonly Uint8Array[];
+  ttl?: number;
+  tos?: number;
+  /** Outgoing interface; default by route (255.255.255.255: the first interface). */
+  nif?: NetIf;
+}
+
+/** Something a stack polls along with its TCP timers (DHCP, DNS retransmissions…). See Stack.addService. */
+export interface StackService {
+  nextDeadline(): Instant;
+  poll(now: Instant): void;
 }
 
 export interface StackInit {
@@ -110,8 +159,12 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private readonly tsKey: Uint8Array;
   private readonly challengeLimiter: RateLimiter;
   /** ICMP errors we send: Linux icmp_msgs_per_sec 1000, icmp_msgs_burst 50 (RFC 1812 §4.3.2.8 rate limiting). */
-  private readonly icmpLimiter = new RateLimiter(1000, 50);
+  private readonly icmpLimiter: RateLimiter;
   private readonly traceSinks: TraceSink[] = [];
+  private readonly protocols = new Map<number, ProtocolHandler>();
+  private readonly services: StackService[] = [];
+  /** Per-destination ICMP error buckets (Linux icmp_ratelimit through inet_peer). */
+  private readonly icmpPeerLimiters = new Map<number, RateLimiter>();
   private readonly view = new TcpView();
   private readonly optSummary: TcpOptionSummary = newTcpOptionSummary();
   private readonly segIn: SegmentIn = { seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, payload: new Uint8Array(0), opts: this.optSummary };
@@ -131,6 +184,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.cookies = new SynCookies(random(16));
     this.tsKey = random(16);
     this.challengeLimiter = new RateLimiter(this.options.tcp_challenge_ack_limit);
+    this.icmpLimiter = new RateLimiter(this.options.icmp_msgs_per_sec, this.options.icmp_msgs_burst);
     const [lo, hi] = this.options.ip_local_port_range;
     const r = random(2);
     this.nextEphemeral = lo + (((r[0]! << 8) | r[1]!) % (hi - lo + 1));
@@ -205,21 +259,82 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const r = parseIpv4(packet);
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;
-    if (!this.isLocal(ip.dst)) { c.IpInAddrErrors++; this.drop('ip: not for us', now); return; }
+    // RFC 1122 §3.3.6: a host accepts the limited broadcast 255.255.255.255 and the directed
+    // broadcast of its networks; only datagram protocols (UDP: DHCP) see them, TCP never
+    // (RFC 9293 §3.9.2.3 MUST-57 via the martian/broadcast checks).
+    const broadcast = !this.isLocal(ip.dst) && this.isBroadcastFor(ip.dst);
+    if (!broadcast && !this.isLocal(ip.dst)) { c.IpInAddrErrors++; this.drop('ip: not for us', now); return; }
     // RFC 1122 §3.2.1.3: "silently discard an incoming datagram containing an IP source address
     // that is invalid" — 0.0.0.0, a broadcast or a multicast address (Linux: martian source).
-    // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63).
-    if (this.invalidPeer(ip.src)) { this.drop('ip: martian source', now); return; }
+    // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63). Except 0.0.0.0 to
+    // the limited broadcast: a host without an address (a DHCP client, RFC 2131 §4.1) sends
+    // that; Linux ip_route_input_slow checks lbcast before zeronet for the same reason.
+    if (this.invalidPeer(ip.src) && !(ip.src === 0 && ip.dst === 0xffffffff && ip.protocol !== IPPROTO_TCP)) {
+      this.drop('ip: martian source', now); return;
+    }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
-    if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
+    const handler = this.protocols.get(ip.protocol);
+    if (broadcast && handler === undefined) { this.drop('ip: broadcast', now); return; }
+    if (handler !== undefined) handler.input(ip, packet.subarray(0, ip.totalLength), nif, broadcast, now);
+    else if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
     else {
       c.IpInUnknownProtos++;
       this.drop('ip: unknown protocol', now);
       // RFC 1122 §3.2.2.1: a host SHOULD answer with Destination Unreachable, code 2 (protocol
       // unreachable). Not for a fragment or a martian (§3.2.2, filtered above); rate-limited.
-      if (this.icmpLimiter.allow(now)) this.sendIcmpUnreachable(ICMP_UNREACH_PROTOCOL, packet.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
+      if (this.icmpErrorAllowed(ip.src, now)) this.sendIcmpUnreachable(ICMP_UNREACH_PROTOCOL, packet.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
     }
+  }
+
+  /** 255.255.255.255, or the directed broadcast address of one of our interfaces. */
+  isBroadcastFor(addr: number): boolean {
+    if (addr === 0xffffffff) return true;
+    for (const i of this.interfaces) {
+      if (i.prefixLen >= 31 || i.addr === 0) continue;
+      const m = prefixMask(i.prefixLen);
+      if ((addr & m) >>> 0 === (i.addr & m) >>> 0 && (addr | m) >>> 0 === 0xffffffff) return true;
+    }
+    return false;
+  }
+
+  /**
+   * May we send an ICMP error to `dst` now? Linux icmpv4_xrlim_allow + icmp_global_allow:
+   * a global token bucket (icmp_msgs_per_sec 1000, icmp_msgs_burst 50) and one per
+   * destination (icmp_ratelimit 1000 ms per token, XRLIM_BURST_FACTOR 6 tokens of burst).
+   * RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2: ICMP errors SHOULD be rate-limited.
+   */
+  icmpErrorAllowed(dst: number, now: Instant): boolean {
+    const perDst = this.options.icmp_ratelimit;
+    if (perDst > 0) {
+      let l = this.icmpPeerLimiters.get(dst);
+      if (l === undefined) {
+        if (this.icmpPeerLimiters.size >= 4096) this.icmpPeerLimiters.clear(); // inet_peer GC, coarsely
+        l = new RateLimiter(1000 / perDst, 6);
+        this.icmpPeerLimiters.set(dst, l);
+      }
+      if (l.available(now) < 1) { this.counters.IcmpOutRateLimitHost++; return false; }
+      if (!this.icmpLimiter.allow(now)) { this.counters.IcmpOutRateLimitGlobal++; return false; }
+      l.allow(now);
+      return true;
+    }
+    if (!this.icmpLimiter.allow(now)) { this.counters.IcmpOutRateLimitGlobal++; return false; }
+    return true;
+  }
+
+  /**
+   * Send Destination Unreachable `code` about `offending` (a whole IP datagram we received on
+   * `nif`), if the rate limits allow. Used by transports (UDP port unreachable, RFC 1122 §4.1.3.1).
+   */
+  sendDestUnreachable(code: number, offending: Uint8Array, nif: NetIf | null, now: Instant): boolean {
+    const r = parseIpv4(offending, { verifyChecksum: false });
+    if (!r.ok) return false;
+    // RFC 1122 §3.2.2: never about a broadcast/multicast datagram, a fragment, or a datagram
+    // from a non-unicast source.
+    if (this.invalidPeer(r.value.src) || this.isBroadcastFor(r.value.dst) || r.value.isFragment) return false;
+    if (!this.icmpErrorAllowed(r.value.src, now)) return false;
+    this.sendIcmpUnreachable(code, offending, r.value.dst, r.value.src, nif);
+    return true;
   }
 
   /** 0.0.0.0, or an address of more than one host (broadcast, multicast): never a TCP peer. */
@@ -267,6 +382,11 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const q = parseIcmpQuote(quoted);
     if (!q.ok) { c.IcmpInErrors++; this.drop('icmp: ' + q.error.kind, now); return; }
     const o = q.value.ip;
+    const ph = this.protocols.get(o.protocol);
+    if (ph !== undefined && ph.icmpError !== undefined) {
+      ph.icmpError({ type: m.type, code: m.code, nextHopMtu: mtu, ip: o, transport: q.value.transport, from: src }, now);
+      return;
+    }
     if (o.protocol !== IPPROTO_TCP) { this.drop('icmp: not about tcp', now); return; }
     const t = q.value.transport;
     const tcb = this.conns.find(o.src, (t[0]! << 8) | t[1]!, o.dst, (t[2]! << 8) | t[3]!);
@@ -357,6 +477,40 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   // ---------------------------------------------------------------- output
 
   private nextIpId(): number { this.ipId = (this.ipId + 1) & 0xffff; return this.ipId; }
+
+  /** Register the handler of IP protocol `protocol` (17: UDP). Replaces an earlier one. */
+  registerProtocol(protocol: number, handler: ProtocolHandler): void {
+    if (protocol === IPPROTO_TCP || protocol === IPPROTO_ICMP) throw new RangeError(`protocol ${protocol} is built in`);
+    this.protocols.set(protocol, handler);
+  }
+
+  protocolHandler(protocol: number): ProtocolHandler | undefined { return this.protocols.get(protocol); }
+
+  /** Our address towards `dst` (the outgoing interface's), 0 when there is no route. */
+  sourceFor(dst: number): number { return this.route(dst)?.addr ?? 0; }
+
+  /**
+   * Send one IPv4 datagram of any protocol (RFC 791 §3.2 "send"): UDP, DHCP with source
+   * 0.0.0.0, broadcasts to 255.255.255.255 (on `nif`, or the first interface). Returns false
+   * (and counts a drop) when there is no route. We never fragment (DF is clear but the
+   * caller keeps datagrams within the MTU, like IP_PMTUDISC_DO).
+   */
+  sendIpv4(o: Ipv4SendOptions): boolean {
+    const dst = toAddr(o.dst, 'dst');
+    const nif = o.nif ?? (dst === 0xffffffff ? (this.interfaces[0] ?? null) : this.route(dst));
+    if (nif === null) { this.drop('ip: no route', this.clock.now()); return false; }
+    const src = o.src === undefined ? nif.addr : toAddr(o.src, 'src');
+    const pieces = o.payload instanceof Uint8Array ? [o.payload] : o.payload;
+    let len = 0;
+    for (const p of pieces) len += p.length;
+    const pkt = new Uint8Array(20 + len);
+    const tos = o.tos ?? 0;
+    emitIpv4Header({ ttl: o.ttl ?? this.options.ip_default_ttl, protocol: o.protocol, src, dst, identification: this.nextIpId(), dscp: tos >> 2, ecn: tos & 3 }, len, pkt, 0);
+    let off = 20;
+    for (const p of pieces) { pkt.set(p, off); off += p.length; }
+    this.transmit(pkt, dst, nif);
+    return true;
+  }
 
   private transmit(pkt: Uint8Array, dst: number, nif: NetIf | null): void {
     const out = nif ?? this.route(dst);
@@ -588,9 +742,31 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   // ---------------------------------------------------------------- driver
 
-  nextDeadline(): Instant { return this.timers.nextDeadline(); }
+  /**
+   * Poll `s` with this stack (same driver, same clock): DHCP and DNS timers. When a
+   * service's deadline moves earlier outside a poll it calls serviceTimersChanged().
+   */
+  addService(s: StackService): void {
+    if (!this.services.includes(s)) this.services.push(s);
+    this.serviceTimersChanged();
+  }
+
+  removeService(s: StackService): void {
+    const i = this.services.indexOf(s);
+    if (i >= 0) this.services.splice(i, 1);
+  }
+
+  /** A service scheduled an earlier deadline: a realtime driver re-arms its timer. */
+  serviceTimersChanged(): void { if (this.onWake !== null) this.onWake(); }
+
+  nextDeadline(): Instant {
+    let d = this.timers.nextDeadline();
+    for (const s of this.services) { const sd = s.nextDeadline(); if (sd < d) d = sd; }
+    return d;
+  }
 
   poll(now: Instant): void {
+    if (this.services.length > 0) for (const s of [...this.services]) if (s.nextDeadline() <= now) s.poll(now);
     this.timers.popExpired(now, (tcb, at) => {
       if (tcb.scheduledAt !== at) return;
       tcb.scheduledAt = Infinity;
