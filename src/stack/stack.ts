@@ -274,7 +274,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
     const handler = this.protocols.get(ip.protocol);
-    if (broadcast && handler === undefined) { this.drop('ip: broadcast', now); return; }
+    if (broadcast && handler === undefined) { c.IpInAddrErrors++; this.drop('ip: broadcast', now); return; }
     if (handler !== undefined) handler.input(ip, packet.subarray(0, ip.totalLength), nif, broadcast, now);
     else if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
