@@ -8,7 +8,7 @@ import type { LinkEnd, Pollable } from '../link/types.js';
 import type { SegmentIn, SegmentOut, TcpState } from '../tcp/types.js';
 import type { ConnId, TraceEvent, TraceSink, SegmentTraceOptions } from '../trace/events.js';
 import { TimerQueue } from '../time/timerqueue.js';
-import { parseIpv4, emitIpv4Header, IPPROTO_ICMP, IPPROTO_TCP, type Ipv4Packet } from '../wire/ipv4.js';
+import { parseIpv4, emitIpv4Header, IPPROTO_ICMP, IPPROTO_TCP } from '../wire/ipv4.js';
 import {
   parseIcmp, parseIcmpQuote, emitIcmpEcho, icmpEchoLength, isIcmpEcho, isIcmpDestUnreachable, emitIcmpDestUnreachable,
   icmpDestUnreachableLength, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM, ICMP_UNREACH_PROTOCOL,
@@ -31,61 +31,27 @@ import { ConnTable } from './demux.js';
 import { serializeSegment } from './tcpout.js';
 import { StackError } from './errors.js';
 import { connectionTable, type ConnRow } from './table.js';
-
-export interface NetIf {
-  readonly addr: number;
-  readonly prefixLen: number;
-  readonly mtu: number;
-  readonly link: LinkEnd;
-}
+import { EthernetInterface } from './ethernet.js';
+import type { NeighbourCache } from '../arp/neighbour.js';
+import {
+  NetworkLayer, type EthernetInterfaceOptions, type IpProtocolHandler, type IcmpErrorHandler, type SendIpv4Options,
+} from './network.js';
 
 /**
- * A transport protocol above IPv4 other than TCP and ICMP (UDP: src/udp). Registered with
- * Stack.registerProtocol(number, handler).
+ * A network interface. 'ip' links carry bare IPv4 datagrams (memory pairs, TUN); 'ethernet'
+ * ones carry Ethernet II frames and resolve next hops with ARP (see docs/network.md).
+ * `addr` 0 means unconfigured (an Ethernet interface waiting for DHCP).
  */
-export interface ProtocolHandler {
-  /**
-   * A datagram of this protocol for us arrived: to one of our addresses, or a broadcast
-   * (`broadcast` true: 255.255.255.255 or an interface's directed broadcast). `packet` is
-   * the whole IP datagram (an ICMP error quotes it).
-   */
-  input(ip: Ipv4Packet, packet: Uint8Array, nif: NetIf | null, broadcast: boolean, now: Instant): void;
-  /** An ICMP error (RFC 792) quoting a datagram of this protocol that we sent. */
-  icmpError?(err: IcmpErrorInfo, now: Instant): void;
-}
-
-/** An ICMP error as a transport sees it: type/code and the quoted datagram. */
-export interface IcmpErrorInfo {
-  type: number;
-  code: number;
-  /** Next-hop MTU of a "fragmentation needed" (RFC 1191), else 0. */
-  nextHopMtu: number;
-  /** The quoted IP header of the datagram we sent. */
-  ip: Ipv4Packet;
-  /** The quoted transport bytes (at least 8: ports and, for UDP, length and checksum). */
-  transport: Uint8Array;
-  /** Who sent the ICMP error. */
-  from: number;
-}
-
-/** What Stack.sendIpv4 sends. */
-export interface Ipv4SendOptions {
-  dst: number | string;
-  /** Source address; default the address of the outgoing interface. 0.0.0.0 is allowed (DHCP). */
-  src?: number | string;
-  protocol: number;
-  /** The transport header and data, in one or more pieces. */
-  payload: Uint8Array | readonly Uint8Array[];
-  ttl?: number;
-  tos?: number;
-  /** Outgoing interface; default by route (255.255.255.255: the first interface). */
-  nif?: NetIf;
-}
-
-/** Something a stack polls along with its TCP timers (DHCP, DNS retransmissions…). See Stack.addService. */
-export interface StackService {
-  nextDeadline(): Instant;
-  poll(now: Instant): void;
+export interface NetIf {
+  readonly kind: 'ip' | 'ethernet' | 'loopback';
+  readonly name: string;
+  addr: number;
+  prefixLen: number;
+  readonly mtu: number;
+  readonly link: LinkEnd;
+  /** Ethernet only: the interface's MAC address and its neighbour (ARP) cache. */
+  readonly mac?: Uint8Array;
+  readonly neighbours?: NeighbourCache;
 }
 
 export interface StackInit {
@@ -160,11 +126,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private readonly challengeLimiter: RateLimiter;
   /** ICMP errors we send: Linux icmp_msgs_per_sec 1000, icmp_msgs_burst 50 (RFC 1812 §4.3.2.8 rate limiting). */
   private readonly icmpLimiter: RateLimiter;
-  private readonly traceSinks: TraceSink[] = [];
-  private readonly protocols = new Map<number, ProtocolHandler>();
-  private readonly services: StackService[] = [];
   /** Per-destination ICMP error buckets (Linux icmp_ratelimit through inet_peer). */
   private readonly icmpPeerLimiters = new Map<number, RateLimiter>();
+  private readonly traceSinks: TraceSink[] = [];
   private readonly view = new TcpView();
   private readonly optSummary: TcpOptionSummary = newTcpOptionSummary();
   private readonly segIn: SegmentIn = { seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, payload: new Uint8Array(0), opts: this.optSummary };
@@ -175,6 +139,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private pendingIss: number | null = null;
   private readonly name0: string | undefined;
   readonly defaultRcvWscale: number;
+  /** Ethernet/ARP, routes, sendIpv4, other IP protocols (src/stack/network.ts). */
+  readonly network: NetworkLayer;
 
   constructor(init: StackInit) {
     this.clock = init.clock;
@@ -191,6 +157,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.name0 = init.name;
     this.isnOverride = init.isnOverride ?? null;
     this.defaultRcvWscale = this.options.tcp_window_scaling ? windowScaleFor(this.options.tcp_rmem[2]) : 0;
+    this.network = new NetworkLayer(this, random);
   }
 
   get name(): string {
@@ -206,22 +173,57 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   // ---------------------------------------------------------------- interfaces
 
-  addInterface(cfg: { addr: number | string; prefixLen?: number; mtu?: number; link: LinkEnd }): NetIf {
-    const nif: NetIf = { addr: toAddr(cfg.addr, 'interface'), prefixLen: cfg.prefixLen ?? 24, mtu: cfg.mtu ?? cfg.link.mtu, link: cfg.link };
+  addInterface(cfg: { addr: number | string; prefixLen?: number; mtu?: number; link: LinkEnd; name?: string }): NetIf {
+    const nif: NetIf = {
+      kind: 'ip', name: cfg.name ?? `ip${this.interfaces.length}`, addr: toAddr(cfg.addr, 'interface'), prefixLen: cfg.prefixLen ?? 24,
+      mtu: cfg.mtu ?? cfg.link.mtu, link: cfg.link,
+    };
     this.interfaces.push(nif);
     cfg.link.setReceiver((p) => this.input(p, nif));
     return nif;
   }
 
-  private isLocal(addr: number): boolean {
+  /** An Ethernet interface (frames on `link`, ARP); `addr` may be absent: unconfigured until configureInterface (DHCP). */
+  addEthernetInterface(cfg: EthernetInterfaceOptions): EthernetInterface {
+    return this.network.addEthernetInterface(cfg);
+  }
+
+  /** Give an interface its address (an Ethernet one announces it with a gratuitous ARP). */
+  configureInterface(nif: NetIf, cfg: { addr: number | string; prefixLen: number }): void {
+    this.network.configureInterface(nif, toAddr(cfg.addr, 'addr'), cfg.prefixLen);
+  }
+
+  /** The default route: datagrams for off-link destinations go to `gateway` (through `nif`, or the interface it is on-link with). */
+  setDefaultRoute(gateway: number | string | null, nif?: NetIf): void {
+    this.network.setDefaultRoute(gateway === null ? null : toAddr(gateway, 'gateway'), nif);
+  }
+
+  /** Send an IPv4 datagram of any protocol (UDP, DHCP with source 0.0.0.0, broadcast). See docs/network.md. */
+  sendIpv4(o: SendIpv4Options): void { this.network.sendIpv4(o); }
+
+  /** Receive IPv4 datagrams of `protocol` (not TCP/ICMP), and ICMP errors about the ones we sent. */
+  registerProtocol(protocol: number, handler: IpProtocolHandler, icmpError?: IcmpErrorHandler): () => void {
+    return this.network.registerProtocol(protocol, handler, icmpError);
+  }
+
+  /** Something with deadlines to run with the stack's (a DHCP client, UDP timers): polled by stack.poll(). */
+  addPollable(p: Pollable): () => void { return this.network.addPollable(p); }
+
+  /** Is `addr` one of our (configured) addresses? */
+  isLocal(addr: number): boolean {
+    if (addr === 0) return false;
     for (const i of this.interfaces) if (i.addr === addr) return true;
     return false;
   }
 
-  /** The interface towards `dst`: on-link prefix first, else the first interface (our default route). */
+  /**
+   * The interface towards `dst`: a configured interface whose prefix holds it, else the
+   * default route's interface, else the first interface (IP-level links have no next hop to
+   * choose).
+   */
   route(dst: number): NetIf | null {
-    for (const i of this.interfaces) if (inPrefix(dst, i.addr, i.prefixLen)) return i;
-    return this.interfaces[0] ?? null;
+    for (const i of this.interfaces) if (i.addr !== 0 && inPrefix(dst, i.addr, i.prefixLen)) return i;
+    return this.network.defaultInterface() ?? this.interfaces[0] ?? null;
   }
 
   mssFor(remoteAddr: number): number {
@@ -259,25 +261,20 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const r = parseIpv4(packet);
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;
-    // RFC 1122 §3.3.6: a host accepts the limited broadcast 255.255.255.255 and the directed
-    // broadcast of its networks; only datagram protocols (UDP: DHCP) see them, TCP never
-    // (RFC 9293 §3.9.2.3 MUST-57 via the martian/broadcast checks).
-    const broadcast = !this.isLocal(ip.dst) && this.isBroadcastFor(ip.dst);
-    if (!broadcast && !this.isLocal(ip.dst)) { c.IpInAddrErrors++; this.drop('ip: not for us', now); return; }
+    if (!this.isLocal(ip.dst)) {
+      // Broadcasts, and anything on an unconfigured interface, may still be for a registered
+      // protocol (DHCP): network.ts decides (docs/network.md).
+      if (this.network.inputOther(ip, packet, nif, now)) return;
+      c.IpInAddrErrors++; this.drop('ip: not for us', now); return;
+    }
     // RFC 1122 §3.2.1.3: "silently discard an incoming datagram containing an IP source address
     // that is invalid" — 0.0.0.0, a broadcast or a multicast address (Linux: martian source).
-    // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63). Except 0.0.0.0 to
-    // the limited broadcast: a host without an address (a DHCP client, RFC 2131 §4.1) sends
-    // that; Linux ip_route_input_slow checks lbcast before zeronet for the same reason.
-    if (this.invalidPeer(ip.src) && !(ip.src === 0 && ip.dst === 0xffffffff && ip.protocol !== IPPROTO_TCP)) {
-      this.drop('ip: martian source', now); return;
-    }
+    // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63).
+    if (this.invalidPeer(ip.src)) { this.drop('ip: martian source', now); return; }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
-    const handler = this.protocols.get(ip.protocol);
-    if (broadcast && handler === undefined) { c.IpInAddrErrors++; this.drop('ip: broadcast', now); return; }
-    if (handler !== undefined) handler.input(ip, packet.subarray(0, ip.totalLength), nif, broadcast, now);
-    else if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
+    if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
+    else if (this.network.deliver(ip, packet, nif, false)) return;
     else {
       c.IpInUnknownProtos++;
       this.drop('ip: unknown protocol', now);
@@ -287,7 +284,28 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     }
   }
 
-  /** 255.255.255.255, or the directed broadcast address of one of our interfaces. */
+  /** 0.0.0.0, or an address of more than one host (broadcast, multicast): never a TCP peer. */
+  private invalidPeer(addr: number): boolean {
+    return addr === 0 || isBroadcastOrMulticast(addr, this.interfaces);
+  }
+
+  /**
+   * ICMP Destination Unreachable about `datagram` (a whole IPv4 datagram we received), e.g.
+   * port unreachable (code 3) for UDP: rate-limited like Linux's icmp_ratelimit. Returns
+   * whether it was sent.
+   */
+  icmpUnreachable(code: number, datagram: Uint8Array, nif: NetIf | null = null): boolean {
+    const r = parseIpv4(datagram);
+    if (!r.ok || r.value.isFragment && r.value.fragmentOffset !== 0) return false;
+    const ip = r.value;
+    // RFC 1122 §3.2.2: never about a broadcast/multicast datagram or from a martian source.
+    if (!this.isLocal(ip.dst) || this.invalidPeer(ip.src)) return false;
+    if (!this.icmpErrorAllowed(ip.src, this.clock.now())) return false;
+    this.sendIcmpUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
+    return true;
+  }
+
+  /** 255.255.255.255, or the directed broadcast address of one of our configured interfaces. */
   isBroadcastFor(addr: number): boolean {
     if (addr === 0xffffffff) return true;
     for (const i of this.interfaces) {
@@ -320,26 +338,6 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     }
     if (!this.icmpLimiter.allow(now)) { this.counters.IcmpOutRateLimitGlobal++; return false; }
     return true;
-  }
-
-  /**
-   * Send Destination Unreachable `code` about `offending` (a whole IP datagram we received on
-   * `nif`), if the rate limits allow. Used by transports (UDP port unreachable, RFC 1122 §4.1.3.1).
-   */
-  sendDestUnreachable(code: number, offending: Uint8Array, nif: NetIf | null, now: Instant): boolean {
-    const r = parseIpv4(offending, { verifyChecksum: false });
-    if (!r.ok) return false;
-    // RFC 1122 §3.2.2: never about a broadcast/multicast datagram, a fragment, or a datagram
-    // from a non-unicast source.
-    if (this.invalidPeer(r.value.src) || this.isBroadcastFor(r.value.dst) || r.value.isFragment) return false;
-    if (!this.icmpErrorAllowed(r.value.src, now)) return false;
-    this.sendIcmpUnreachable(code, offending, r.value.dst, r.value.src, nif);
-    return true;
-  }
-
-  /** 0.0.0.0, or an address of more than one host (broadcast, multicast): never a TCP peer. */
-  private invalidPeer(addr: number): boolean {
-    return addr === 0 || isBroadcastOrMulticast(addr, this.interfaces);
   }
 
   private sendIcmpUnreachable(code: number, offending: Uint8Array, src: number, dst: number, nif: NetIf | null): void {
@@ -382,12 +380,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const q = parseIcmpQuote(quoted);
     if (!q.ok) { c.IcmpInErrors++; this.drop('icmp: ' + q.error.kind, now); return; }
     const o = q.value.ip;
-    const ph = this.protocols.get(o.protocol);
-    if (ph !== undefined && ph.icmpError !== undefined) {
-      ph.icmpError({ type: m.type, code: m.code, nextHopMtu: mtu, ip: o, transport: q.value.transport, from: src }, now);
-      return;
+    if (o.protocol !== IPPROTO_TCP) {
+      if (this.network.icmpError(o.protocol, { type: m.type, code: m.code, nextHopMtu: mtu, src, quote: q.value })) return;
+      this.drop('icmp: not about tcp', now); return;
     }
-    if (o.protocol !== IPPROTO_TCP) { this.drop('icmp: not about tcp', now); return; }
     const t = q.value.transport;
     const tcb = this.conns.find(o.src, (t[0]! << 8) | t[1]!, o.dst, (t[2]! << 8) | t[3]!);
     // Linux tcp_v4_err counts an error for no connection as an ICMP input error.
@@ -478,45 +474,16 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   private nextIpId(): number { this.ipId = (this.ipId + 1) & 0xffff; return this.ipId; }
 
-  /** Register the handler of IP protocol `protocol` (17: UDP). Replaces an earlier one. */
-  registerProtocol(protocol: number, handler: ProtocolHandler): void {
-    if (protocol === IPPROTO_TCP || protocol === IPPROTO_ICMP) throw new RangeError(`protocol ${protocol} is built in`);
-    this.protocols.set(protocol, handler);
-  }
+  /** @internal the next IPv4 identification (network.ts uses it too). */
+  allocIpId(): number { return this.nextIpId(); }
 
-  protocolHandler(protocol: number): ProtocolHandler | undefined { return this.protocols.get(protocol); }
-
-  /** Our address towards `dst` (the outgoing interface's), 0 when there is no route. */
-  sourceFor(dst: number): number { return this.route(dst)?.addr ?? 0; }
-
-  /**
-   * Send one IPv4 datagram of any protocol (RFC 791 §3.2 "send"): UDP, DHCP with source
-   * 0.0.0.0, broadcasts to 255.255.255.255 (on `nif`, or the first interface). Returns false
-   * (and counts a drop) when there is no route. We never fragment (DF is clear but the
-   * caller keeps datagrams within the MTU, like IP_PMTUDISC_DO).
-   */
-  sendIpv4(o: Ipv4SendOptions): boolean {
-    const dst = toAddr(o.dst, 'dst');
-    const nif = o.nif ?? (dst === 0xffffffff ? (this.interfaces[0] ?? null) : this.route(dst));
-    if (nif === null) { this.drop('ip: no route', this.clock.now()); return false; }
-    const src = o.src === undefined ? nif.addr : toAddr(o.src, 'src');
-    const pieces = o.payload instanceof Uint8Array ? [o.payload] : o.payload;
-    let len = 0;
-    for (const p of pieces) len += p.length;
-    const pkt = new Uint8Array(20 + len);
-    const tos = o.tos ?? 0;
-    emitIpv4Header({ ttl: o.ttl ?? this.options.ip_default_ttl, protocol: o.protocol, src, dst, identification: this.nextIpId(), dscp: tos >> 2, ecn: tos & 3 }, len, pkt, 0);
-    let off = 20;
-    for (const p of pieces) { pkt.set(p, off); off += p.length; }
-    this.transmit(pkt, dst, nif);
-    return true;
-  }
-
-  private transmit(pkt: Uint8Array, dst: number, nif: NetIf | null): void {
+  /** @internal send a finished datagram towards `dst` (through `nif`, or the routed interface). */
+  transmit(pkt: Uint8Array, dst: number, nif: NetIf | null): void {
     const out = nif ?? this.route(dst);
     if (out === null) { this.drop('ip: no route', this.clock.now()); return; }
     this.counters.IpOutRequests++;
-    out.link.send(pkt);
+    if (out.kind === 'ethernet') (out as EthernetInterface).output(pkt, this.network.nextHop(dst, out));
+    else out.link.send(pkt);
   }
 
   emit(tcb: Tcb, seg: SegmentOut): void {
@@ -742,31 +709,14 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   // ---------------------------------------------------------------- driver
 
-  /**
-   * Poll `s` with this stack (same driver, same clock): DHCP and DNS timers. When a
-   * service's deadline moves earlier outside a poll it calls serviceTimersChanged().
-   */
-  addService(s: StackService): void {
-    if (!this.services.includes(s)) this.services.push(s);
-    this.serviceTimersChanged();
-  }
-
-  removeService(s: StackService): void {
-    const i = this.services.indexOf(s);
-    if (i >= 0) this.services.splice(i, 1);
-  }
-
-  /** A service scheduled an earlier deadline: a realtime driver re-arms its timer. */
-  serviceTimersChanged(): void { if (this.onWake !== null) this.onWake(); }
-
   nextDeadline(): Instant {
-    let d = this.timers.nextDeadline();
-    for (const s of this.services) { const sd = s.nextDeadline(); if (sd < d) d = sd; }
-    return d;
+    const d = this.timers.nextDeadline();
+    const n = this.network.nextDeadline();
+    return n < d ? n : d;
   }
 
   poll(now: Instant): void {
-    if (this.services.length > 0) for (const s of [...this.services]) if (s.nextDeadline() <= now) s.poll(now);
+    this.network.poll(now);
     this.timers.popExpired(now, (tcb, at) => {
       if (tcb.scheduledAt !== at) return;
       tcb.scheduledAt = Infinity;

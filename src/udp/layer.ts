@@ -4,8 +4,8 @@
 // and ICMP errors delivered to connected sockets as Linux does (__udp4_lib_err).
 // Get the layer of a stack with udpOf(stack); it registers itself as IP protocol 17.
 import type { Instant } from '../time/instant.js';
-import type { Ipv4Packet } from '../wire/ipv4.js';
-import type { Stack, NetIf, IcmpErrorInfo, ProtocolHandler } from '../stack/stack.js';
+import type { Stack, NetIf } from '../stack/stack.js';
+import type { IpDatagram, IcmpErrorInfo } from '../stack/network.js';
 import { IPPROTO_UDP } from '../wire/ipv4.js';
 import { parseUdp, emitUdp, UDP_HEADER_LENGTH, UDP_MAX_PAYLOAD } from '../wire/udp.js';
 import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM, ICMP_UNREACH_PORT } from '../wire/icmp.js';
@@ -42,14 +42,14 @@ export function udpOf(stack: Stack): UdpLayer {
   return l;
 }
 
-export class UdpLayer implements ProtocolHandler {
+export class UdpLayer {
   /** Sockets by local port; several when addresses differ or SO_REUSEADDR is set. */
   private readonly byPort = new Map<number, UdpSocket[]>();
   private nextEphemeral: number;
   private readonly tracers: Array<(ev: UdpTraceEvent) => void> = [];
 
   constructor(readonly stack: Stack) {
-    stack.registerProtocol(IPPROTO_UDP, this);
+    stack.registerProtocol(IPPROTO_UDP, (d) => this.input(d), (e) => this.icmpError(e));
     const [lo, hi] = stack.options.ip_local_port_range;
     this.nextEphemeral = lo + ((stack.tsOffsetFor(0, 0, 0, IPPROTO_UDP) >>> 0) % (hi - lo + 1));
   }
@@ -195,7 +195,7 @@ export class UdpLayer implements ProtocolHandler {
     if (len > UDP_MAX_PAYLOAD) throw new StackError('EMSGSIZE', 'send');
     const bcast = this.stack.isBroadcastFor(dst);
     if (bcast && !s.broadcast) throw new StackError('EACCES', 'send');
-    const nif = dst === 0xffffffff ? (this.stack.interfaces[0] ?? null) : this.stack.route(dst);
+    const nif = dst === 0xffffffff ? (this.stack.interfaces.find((i) => i.kind === 'ethernet') ?? this.stack.interfaces[0] ?? null) : this.stack.route(dst);
     if (nif === null) throw new StackError('ENETUNREACH', 'send');
     if (len + UDP_HEADER_LENGTH + 20 > nif.mtu) throw new StackError('EMSGSIZE', 'send');
     if (!s.bound) this.bind(s, 0, 0);
@@ -231,7 +231,9 @@ export class UdpLayer implements ProtocolHandler {
 
   // ---------------------------------------------------------------- input
 
-  input(ip: Ipv4Packet, packet: Uint8Array, nif: NetIf | null, broadcast: boolean, now: Instant): void {
+  input(ip: IpDatagram): void {
+    const now = this.stack.now();
+    const { nif, broadcast, packet } = ip;
     const c = this.stack.counters;
     const r = parseUdp(ip.payload, { src: ip.src, dst: ip.dst });
     if (!r.ok) {
@@ -258,13 +260,13 @@ export class UdpLayer implements ProtocolHandler {
     if (s === null) {
       c.UdpNoPorts++;
       this.stack.drop('udp: no socket', now);
-      this.stack.sendDestUnreachable(ICMP_UNREACH_PORT, packet, nif, now);
+      this.stack.icmpUnreachable(ICMP_UNREACH_PORT, packet, nif);
       return;
     }
     this.deliver(s, u.payload, ip, u.srcPort, nif, now);
   }
 
-  private deliver(s: UdpSocket, payload: Uint8Array, ip: Ipv4Packet, srcPort: number, nif: NetIf | null, now: Instant): void {
+  private deliver(s: UdpSocket, payload: Uint8Array, ip: IpDatagram, srcPort: number, nif: NetIf | null, now: Instant): void {
     const m: UdpMessage = { data: payload.slice(), srcAddr: ip.src, srcPort, dstAddr: ip.dst, nif, t: now };
     if (s.enqueue(m)) this.stack.counters.UdpInDatagrams++;
     else {
@@ -302,18 +304,20 @@ export class UdpLayer implements ProtocolHandler {
    * reported to connected sockets only, as Linux does without IP_RECVERR; soft ones (time
    * exceeded, fragmentation needed) are not reported.
    */
-  icmpError(e: IcmpErrorInfo, now: Instant): void {
-    const t = e.transport;
+  icmpError(e: IcmpErrorInfo): void {
+    const now = this.stack.now();
+    const t = e.quote.transport;
+    const quoted = e.quote.ip;
     if (t.length < 4) { this.stack.counters.IcmpInErrors++; return; }
     const sport = (t[0]! << 8) | t[1]!, dport = (t[2]! << 8) | t[3]!;
-    const s = this.lookup(e.ip.src, sport, e.ip.dst, dport);
+    const s = this.lookup(quoted.src, sport, quoted.dst, dport);
     if (s === null) { this.stack.drop('icmp: no udp socket', now); return; }
     let code: string, hard: boolean;
     if (e.type === ICMP_DEST_UNREACH) [code, hard] = UNREACH_ERRORS[e.code] ?? ['EHOSTUNREACH', false];
     else if (e.type === ICMP_TIME_EXCEEDED) { code = 'EHOSTUNREACH'; hard = false; }
     else if (e.type === ICMP_PARAMETER_PROBLEM) { code = 'EPROTO'; hard = true; }
     else return;
-    if (!hard || !s.connected || s.remoteAddr !== e.ip.dst || s.remotePort !== dport) {
+    if (!hard || !s.connected || s.remoteAddr !== quoted.dst || s.remotePort !== dport) {
       this.stack.drop('icmp: udp soft error', now);
       return;
     }
