@@ -44,10 +44,10 @@ export function stackLookup(stack: Stack): DgramLookup {
     if (h !== undefined) { process.nextTick(cb, null, h, 4); return; }
     const dns = nameLookupOf(stack);
     if (dns !== undefined) {
-      dns(name, (err, addrs) => {
+      dns(name, (err, addrs) => process.nextTick(() => {
         if (err !== null || addrs.length === 0) cb(dnsLookupError(err ?? 'ENOTFOUND', hostname), '', 4);
         else cb(null, formatIpv4Address(addrs[0]!), 4);
-      });
+      }));
       return;
     }
     process.nextTick(cb, lookupError(hostname), '', 4);
