@@ -12,6 +12,10 @@ import {
   TUN_OPTIONS, TUN_HELP, UsageError, parseTunFlags, startTunHost, closeOnExit, describeStartError,
   hostTable, renderHostTable, hostStats, PatternStream, type TunHost,
 } from './tunhost.js';
+import {
+  DATAGRAM_OPTIONS, DATAGRAM_HELP, DatagramUsageError, parseDatagramFlags, hasDatagramServices, startDatagramServices,
+  type DatagramConfig, type DatagramServices,
+} from './serve-datagram.js';
 
 export const summary = 'serve HTTP, echo and discard over synack on a Linux TUN device';
 
@@ -33,6 +37,8 @@ A/P through it) and serves from synack's address A:
                    (without it, pressing Enter on a terminal prints the table)
   -h, --help       this text
 
+Datagram services (UDP):
+${DATAGRAM_HELP}
 ${TUN_HELP}
 example (as root, in a network namespace):
   ip netns add synack-demo
@@ -158,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...TUN_OPTIONS, http: { type: 'string' }, echo: { type: 'string' }, discard: { type: 'string' }, backlog: { type: 'string' }, control: { type: 'boolean' } },
+      options: { ...TUN_OPTIONS, http: { type: 'string' }, echo: { type: 'string' }, discard: { type: 'string' }, backlog: { type: 'string' }, control: { type: 'boolean' }, ...DATAGRAM_OPTIONS },
       allowPositionals: false,
     }));
   } catch (e) {
@@ -172,9 +178,13 @@ export async function run(argv: string[]): Promise<number> {
   let host: TunHost;
   let ports: { http: number | null; echo: number | null; discard: number | null };
   let backlog: number | undefined;
+  let dgramCfg: DatagramConfig;
   try {
     ports = { http: portFlag('http', values.http), echo: portFlag('echo', values.echo), discard: portFlag('discard', values.discard) };
-    if (ports.http === null && ports.echo === null && ports.discard === null) throw new UsageError('nothing to serve: give --http, --echo and/or --discard');
+    try { dgramCfg = parseDatagramFlags(values); } catch (e) { throw e instanceof DatagramUsageError ? new UsageError(e.message) : e; }
+    if (ports.http === null && ports.echo === null && ports.discard === null && !hasDatagramServices(dgramCfg)) {
+      throw new UsageError('nothing to serve: give --http, --echo, --discard, --dhcp, --dns and/or --udp-echo');
+    }
     if (values.backlog !== undefined) {
       backlog = Number(values.backlog);
       if (!Number.isInteger(backlog) || backlog < 1) throw new UsageError(`--backlog takes a positive integer, got '${values.backlog}'`);
@@ -192,6 +202,7 @@ export async function run(argv: string[]): Promise<number> {
   const servers: Server[] = [];
   /** Bytes the discard service has read (all connections): the TUN bench stops its clock on it. */
   let discardBytes = 0;
+  let dgram: DatagramServices | null = null;
   const listen = (srv: Server, port: number): Promise<void> => new Promise((resolve, reject) => {
     srv.once('error', reject);
     srv.listen({ port, host: formatIpv4Address(host.cfg.addr), backlog }, () => { srv.off('error', reject); resolve(); });
@@ -224,7 +235,17 @@ export async function run(argv: string[]): Promise<number> {
     host.close();
     return 1;
   }
-  host.onClose(() => { for (const s of servers) s.close(); });
+  try {
+    if (hasDatagramServices(dgramCfg)) {
+      const nif = host.stack.interfaces[0]!;
+      dgram = await startDatagramServices(host.stack, host.driver, nif, dgramCfg, (line) => { if (!control) process.stderr.write(`synack serve: ${line}\n`); });
+    }
+  } catch (e) {
+    process.stderr.write(`synack serve: ${(e as Error).message}\n`);
+    host.close();
+    return 1;
+  }
+  host.onClose(() => { for (const s of servers) s.close(); dgram?.close(); });
 
   const printSummary = (): void => {
     const st = hostStats(host) as { counters: Record<string, number>; tun: Record<string, number>; cpu: { userMs: number; systemMs: number } };
@@ -234,7 +255,7 @@ export async function run(argv: string[]): Promise<number> {
   closeOnExit(host, () => { if (!control) printSummary(); });
 
   const a = formatIpv4Address(host.cfg.addr);
-  const services = [ports.http !== null ? `http :${ports.http}` : '', ports.echo !== null ? `echo :${ports.echo}` : '', ports.discard !== null ? `discard :${ports.discard}` : ''].filter(Boolean).join(', ');
+  const services = [ports.http !== null ? `http :${ports.http}` : '', ports.echo !== null ? `echo :${ports.echo}` : '', ports.discard !== null ? `discard :${ports.discard}` : '', ...(dgram?.describe() ?? [])].filter(Boolean).join(', ');
   const faults = host.cfg.faults ? ` faults ${JSON.stringify(host.cfg.faults)} (${host.cfg.faultDirs}, seed ${host.cfg.seed})` : '';
   if (control) {
     say({ ready: true, pid: process.pid, tun: host.tun.name, addr: a, hostAddr: formatIpv4Address(host.cfg.hostAddr), ports, seed: host.cfg.seed });
@@ -248,7 +269,7 @@ export async function run(argv: string[]): Promise<number> {
       try { m = JSON.parse(line); } catch { say({ error: 'bad json' }); return; }
       switch (m.cmd) {
         case 'table': say({ id: m.id, table: hostTable(host) }); break;
-        case 'stats': say({ id: m.id, stats: { ...hostStats(host), discardBytes } }); break;
+        case 'stats': say({ id: m.id, stats: { ...hostStats(host), discardBytes, ...(dgram?.stats() ?? {}) } }); break;
         case 'quit': say({ id: m.id, bye: true }); host.close(); process.exit(0); break;
         default: say({ id: m.id, error: `unknown command ${String(m.cmd)}` });
       }

@@ -13,7 +13,7 @@
 // Windows are shown scaled once both SYNs carried window scale (RFC 7323 §2.2–2.3).
 import type { Instant } from '../time/instant.js';
 import type { TcpState } from '../tcp/types.js';
-import type { ConnId, SegmentEvent, TimerName, TraceEvent } from './events.js';
+import type { ConnId, DhcpEvent, SegmentEvent, TimerName, TraceEvent } from './events.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
 import { flagLetters, rfcFrom, sameConn, timeOrdered, toConnId } from './conn.js';
 
@@ -117,7 +117,9 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
   // Drops the stack could not tie to a connection belong to the segment that just arrived.
   const lastIn = new Map<number, { t: number; conn: ConnId }>();
   const events: Array<{ e: Ev; conn: ConnId }> = [];
+  const dhcp: DhcpEvent[] = [];
   for (const e of all) {
+    if (e.type === 'dhcp') { dhcp.push(e); continue; }
     let c = e.conn;
     if (e.type === 'segment' && e.dir === 'in') lastIn.set(e.host, { t: e.t, conn: e.conn });
     if (c === null) {
@@ -150,6 +152,8 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     else if (side.has(b) && !side.has(a)) assign(a, (1 - side.get(b)!) as SideIndex);
     else if (!side.has(a) && !side.has(b)) { assign(a, 0); assign(b, a === b ? 0 : 1); }
   }
+  // DHCP (issue 13): clients on the left, servers on the right, by the role that reported.
+  if (filter === null) for (const e of dhcp) assign(e.host, e.role === 'client' ? 0 : 1);
   const sideOf = (a: number): SideIndex => side.get(a) ?? 0;
 
   // ---- connections, canonical with the left endpoint first.
@@ -269,6 +273,8 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     }
   }
 
+  if (filter === null && dhcp.length > 0) dhcpItems(dhcp, items, initial, seenState);
+
   const connList = [...conns.values()].map((c) => c.info);
   if (connList.length > 1) tagConnections(connList);
   const mkSide = (i: SideIndex): DiagramSide => {
@@ -288,6 +294,58 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     return { index: i, hosts, name: first === undefined ? null : opts.names?.[ip] ?? null, endpoint, initial: init };
   };
   return { sides: [mkSide(0), mkSide(1)], conns: connList, items, absolute };
+}
+
+/**
+ * DHCP messages as arrows between the client (left) and the server (right), labelled with
+ * the message type and what it carries; client state changes (RFC 2131 §4.4 names) as state
+ * boxes; server lease events as notes. Merged into `items` in time order.
+ */
+function dhcpItems(evs: DhcpEvent[], items: DiagramItem[], initial: [TcpState | null, TcpState | null], seen: [boolean, boolean]): void {
+  const clientHost = evs.find((e) => e.role === 'client')?.host ?? 0;
+  const serverHost = evs.find((e) => e.role === 'server')?.host ?? 0;
+  const conn: DiagramConn = { key: 'dhcp', left: { addr: clientHost, port: 68 }, right: { addr: serverHost, port: 67 }, tag: '' };
+  const traced = new Set(evs.map((e) => e.role));
+  const pending = new Map<string, SegmentItem[]>();
+  const add: DiagramItem[] = [];
+  for (const e of evs) {
+    const sideIx: SideIndex = e.role === 'client' ? 0 : 1;
+    if (e.kind === 'state') {
+      const from = (e.from ?? 'INIT') as TcpState, to = (e.to ?? 'INIT') as TcpState;
+      if (!seen[sideIx]) { seen[sideIx] = true; initial[sideIx] = from; }
+      if (from !== to) add.push({ kind: 'state', t: e.t, conn, side: sideIx, from, to, cause: e.detail });
+      continue;
+    }
+    if (e.kind === 'lease') { add.push({ kind: 'note', t: e.t, conn, side: sideIx, what: 'user', text: e.detail }); continue; }
+    const msg = e.msg ?? '?';
+    const from: SideIndex = e.dir === 'out' ? sideIx : (1 - sideIx) as SideIndex;
+    const key = `${msg}|${e.xid ?? 0}|${from}`;
+    const mk = (tSend: number | null, tArrive: number | null): SegmentItem => {
+      const rest = e.detail.split(' ').slice(1).filter(Boolean);
+      return {
+        kind: 'segment', t: tSend ?? tArrive ?? e.t, conn, tSend, tArrive, from, to: (1 - from) as SideIndex, flags: `DHCP${msg}`,
+        seq: 0, ack: null, win: 0, len: 0, urg: null, options: null, lost: false, retransmit: false,
+        tokens: [`DHCP${msg}`, ...rest, ...(e.xid !== undefined ? [`xid=0x${e.xid.toString(16)}`] : [])],
+      };
+    };
+    if (e.dir === 'out') {
+      const seg = mk(e.t, null);
+      add.push(seg);
+      const q = pending.get(key);
+      if (q === undefined) pending.set(key, [seg]); else q.push(seg);
+    } else {
+      const q = pending.get(key);
+      const seg = q?.shift();
+      if (seg !== undefined) { seg.tArrive = e.t; add.push({ kind: 'arrive', t: e.t, conn, seg }); }
+      else if (!traced.has(e.role === 'client' ? 'server' : 'client')) { const s = mk(null, e.t); add.push(s, { kind: 'arrive', t: e.t, conn, seg: s }); }
+    }
+  }
+  // Messages sent but never received (broadcasts nobody traced, losses) stay drawn as lost.
+  for (const q of pending.values()) for (const s of q) if (s.tArrive === null && traced.size === 2) s.lost = true;
+  // At the same instant DHCP goes first: a lease is what lets the host open connections.
+  const merged = [...add, ...items].sort((a, b) => a.t - b.t);
+  items.length = 0;
+  items.push(...merged);
 }
 
 /** Tags for several connections: the port (or endpoint) that tells them apart. */

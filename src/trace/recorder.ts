@@ -6,7 +6,7 @@ import type { Observable, LinkEvent } from '../link/types.js';
 import type { TraceEvent, SegmentEvent } from './events.js';
 import { parseIpv4, IPPROTO_TCP } from '../wire/ipv4.js';
 import { TcpView } from '../wire/tcp.js';
-import { PcapWriter } from '../wire/pcap.js';
+import { PcapWriter, LINKTYPE_RAW } from '../wire/pcap.js';
 import { toJsonTrace, type JsonTraceEvent } from './json.js';
 
 export type RecordedEvent = TraceEvent & { lost?: boolean };
@@ -17,6 +17,8 @@ export class TraceRecorder {
   private readonly view = new TcpView();
   /** Packets captured by capturePackets(), in capture order. */
   readonly packets: Array<{ t: number; packet: Uint8Array }> = [];
+  /** The pcap link type of the captured packets: LINKTYPE_RAW (IP links), 1 for Ethernet frames. */
+  linktype = LINKTYPE_RAW;
 
   /** Record every trace event of `stack`. */
   attach(stack: Stack): this {
@@ -44,7 +46,7 @@ export class TraceRecorder {
 
   /** The captured packets as a classic pcap file (LINKTYPE_RAW, virtual µs timestamps), time-ordered. */
   pcap(): Uint8Array {
-    const w = new PcapWriter();
+    const w = new PcapWriter({ linktype: this.linktype });
     const order = this.packets.map((p, i) => i).sort((x, y) => this.packets[x]!.t - this.packets[y]!.t || x - y);
     for (const i of order) w.writePacket(this.packets[i]!.t, this.packets[i]!.packet);
     return w.bytes();

@@ -9,7 +9,7 @@ const SPEC_NAMES = [
   'handshake', 'data-and-close', 'half-close', 'close-fin-ack-combined', 'simultaneous-open', 'simultaneous-close',
   'syn-lost', 'synack-lost', 'final-ack-lost', 'old-duplicate-syn', 'connect-refused', 'connect-timeout',
   'last-ack-lost', 'time-wait-2msl', 'last-ack-retries', 'fin-wait-2-timeout', 'keepalive-dead-peer', 'rst-abort',
-  'syn-flood', 'time-wait-reuse', 'zero-window', 'loss-recovery', 'slow-start',
+  'syn-flood', 'time-wait-reuse', 'zero-window', 'loss-recovery', 'slow-start', 'dhcp',
 ];
 
 /**
@@ -130,6 +130,11 @@ const PINNED: Record<string, Array<[RegExp, string]>> = {
     [/TcpExtTCPSackRecovery=1/, '1 0 0 2'],
     [/only the holes are resent/, '0 4344'],
     [/second hole is retransmitted/, 'retransmit seq=3981489676 (+4344) at 0.020 s'],
+  ],
+  'dhcp': [
+    [/^DORA on the wire/, 'DISCOVER 0.0.0.0>255.255.255.255 OFFER 198.18.0.2>255.255.255.255 REQUEST 0.0.0.0>255.255.255.255 ACK 198.18.0.2>255.255.255.255'],
+    [/^renewal at T1/, 'T1 after 300.000 s'],
+    [/unicast REQUEST/, 'REQUEST 198.18.0.100>198.18.0.2 ACK 198.18.0.2>198.18.0.100'],
   ],
   'slow-start': [
     // Receive-buffer autotuning (Tcb.rcvSpaceAdjust): the window no longer stops the fifth
