@@ -241,7 +241,12 @@ export class DnsServer implements Pollable {
   }
 
   private send(resp: DnsMessage, from: { addr: number; tcp: boolean }, now: Instant, reply: (b: Uint8Array) => void): void {
-    let bytes = emitDns(resp);
+    let bytes: Uint8Array;
+    try { bytes = emitDns(resp); } catch {
+      // A name we cannot write back (a forwarding hook's bad record): SERVFAIL without records.
+      resp = { ...resp, flags: { ...resp.flags, rcode: RCODE_SERVFAIL }, answers: [], authority: [], additional: [] };
+      try { bytes = emitDns(resp); } catch { this.stack.drop('dns: unanswerable query', now); return; }
+    }
     let truncated = false;
     if (!from.tcp && bytes.length > DNS_UDP_MAX) {
       // RFC 2181 §9: set TC and send what fits; we send the header and question only, so

@@ -227,3 +227,23 @@ test('server: FORMERR for garbage with a header, NOTIMP for other opcodes, SERVF
   assert.deepEqual(rc, [[0xabcd, 1], [5, 4], [6, RCODE_SERVFAIL]]);
   void RCODE_NXDOMAIN;
 });
+
+test('the server survives 20,000 random and mutated queries (UDP), answering or dropping each', async () => {
+  const { sim, a, server } = setup({ forward: (q) => ({ answers: [{ name: q.name, type: TYPE_A, class: CLASS_IN, ttl: 1, address: 1 }] }) });
+  let served = 0;
+  server.onServed = () => { served++; };
+  const s = udpOf(a).createSocket();
+  s.connect(ip(B), 53);
+  let x = 12345;
+  const rnd = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
+  const base = buildQuery(1, 'www.example.test');
+  for (let i = 0; i < 20_000; i++) {
+    const b = rnd() < 0.3 ? Uint8Array.from({ length: Math.floor(rnd() * 80) }, () => Math.floor(rnd() * 256)) : base.slice();
+    for (let k = 0; k < 3; k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+    s.send(b);
+    if (i % 100 === 99) { await sim.runForAsync(5_000); while (s.recv() !== null) { /* drain */ } }
+  }
+  await sim.runForAsync(10_000);
+  assert.ok(served > 5000, `answered ${served}`);
+  assert.equal(server.log.length, 1000, 'the log keeps the last 1000');
+});

@@ -77,3 +77,24 @@ test(`DNS parser: ${BUFFERS} fuzzed buffers, typed errors only; what parses re-e
   }
   assert.ok(oks > 1000, `some buffers parse (${oks})`);
 });
+
+test(`DHCP parser: ${BUFFERS} fuzzed buffers, typed errors only; option helpers never throw`, async () => {
+  const w = await import('../../src/dhcp/wire.js');
+  const rnd = mulberry32(SEED ^ 0xd4c9);
+  const mac = new Uint8Array([2, 0, 0, 0, 0, 1]);
+  const seeds = [
+    w.emitDhcp({ op: w.BOOTREQUEST, xid: 1, chaddr: mac, flags: w.FLAG_BROADCAST, options: [[w.OPT_MESSAGE_TYPE, new Uint8Array([w.DHCPDISCOVER])], [w.OPT_PARAM_LIST, new Uint8Array([1, 3, 6, 15])], [w.OPT_HOSTNAME, w.strBytes('x'.repeat(300))]] }),
+    w.emitDhcp({ op: w.BOOTREPLY, xid: 2, yiaddr: 0xc6120064, chaddr: mac, options: [[w.OPT_MESSAGE_TYPE, new Uint8Array([w.DHCPACK])], [w.OPT_LEASE_TIME, w.u32Bytes(60)], [w.OPT_ROUTER, w.addrsBytes([1, 2])], [w.OPT_OVERLOAD, new Uint8Array([3])]] }),
+  ];
+  let oks = 0;
+  for (let i = 0; i < BUFFERS; i++) {
+    const b = mutate(seeds[i % seeds.length]!, rnd);
+    const r = w.parseDhcp(b);
+    if (!check(r, `dhcp #${i}`)) continue;
+    oks++;
+    const m = r.value;
+    w.messageType(m); w.optAddrs(m, w.OPT_ROUTER); w.optAddrs(m, w.OPT_DNS); w.optU32(m, w.OPT_LEASE_TIME); w.optString(m, w.OPT_DOMAIN); w.describeDhcp(m);
+    assert.ok(m.chaddr.length === 16 && m.hlen <= 16);
+  }
+  assert.ok(oks > 1000, `some buffers parse (${oks})`);
+});
