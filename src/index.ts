@@ -15,3 +15,6 @@ export type {
 // Node's `dgram` API over synack (src/dgram).
 export { attachDgram, createDgram, stackLookup, Socket as DgramSocket } from './dgram/index.js';
 export type { DgramModule, SocketOptions as DgramSocketOptions, RemoteInfo, BindOptions as DgramBindOptions, DgramLookup } from './dgram/index.js';
+
+// Node's `dns` (lookup, resolve4) over synack's stub resolver (src/node/dns.ts).
+export { attachDns, type DnsModule } from './node/dns.js';
