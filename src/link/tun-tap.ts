@@ -103,7 +103,7 @@ type TunLib = ReturnType<typeof loadTunAddon>;
 
 export class TapDevice implements EthernetLinkEnd {
   readonly framing = 'ethernet' as const;
-  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxBatches: 0, txPackets: 0, txBytes: 0, txBatches: 0, txErrors: 0, lastTxErrno: 0 };
+  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxBatches: 0, rxGso: 0, txGso: 0, txPackets: 0, txBytes: 0, txBatches: 0, txErrors: 0, rxErrors: 0, lastTxErrno: 0 };
   onError: ((err: Error) => void) | null = null;
   private handler: PacketHandler | null = null;
   private reader: object | null = null;

@@ -66,11 +66,10 @@ export class Netns {
 
   private constructor(name: string) { this.name = name; }
 
-  /** Create `synack-<pid>-<hex>` (or `<prefix>-<pid>`, e.g. synack-13-tap) with lo up. Registers it for cleanup on every exit path. */
-  static create(prefix?: string): Netns {
+  /** Create `synack-[<tag>-]<pid>-<hex>` with lo up. Registers it for cleanup on every exit path. */
+  static create(tag = ''): Netns {
     hookProcess();
-    if (prefix !== undefined && !prefix.startsWith('synack-')) throw new Error(`namespace names start with synack-: ${prefix}`);
-    const name = prefix !== undefined ? `${prefix}-${process.pid}` : `synack-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const name = `synack-${tag ? tag + '-' : ''}${process.pid}-${randomBytes(3).toString('hex')}`;
     const r = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ip netns add ${name} failed: ${r.stderr || r.error?.message}`);
     const ns = new Netns(name);

@@ -60,7 +60,7 @@ describe('TAP link: clear errors', { skip: linux ? false : 'Linux only' }, () =>
     const args = ['serve', '--tap', 'skx1', '--addr', '198.18.0.1/24', '--http', '80'];
     let r: { code: number | null; stderr: string };
     if (root) {
-      const ns = Netns.create('synack-13-taperr');
+      const ns = Netns.create('13-taperr');
       try {
         const x = ns.execSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, SYNACK, ...args]);
         r = { code: x.code, stderr: x.stderr };
@@ -76,7 +76,7 @@ describe('TAP link: clear errors', { skip: linux ? false : 'Linux only' }, () =>
   });
 
   test('a name that is a TUN device → "exists but is not a TAP device" (EINVAL)', { skip: gate.skip || (gate.fail ?? false) }, () => {
-    const ns = Netns.create('synack-13-taperr2');
+    const ns = Netns.create('13-taperr2');
     try {
       ns.ipSync(['tuntap', 'add', 'dev', 'sktun', 'mode', 'tun']);
       const x = ns.execSync(process.execPath, [SYNACK, 'serve', '--tap', 'sktun', '--addr', '198.18.0.1/24', '--http', '80']);

@@ -40,7 +40,7 @@ describe('interop: kernel ↔ synack over TAP (Ethernet, ARP)', { skip: gate.ski
   const dev = 'sk13tap';
 
   before(async () => {
-    ns = Netns.create('synack-13-tap');
+    ns = Netns.create('13-tap');
     work = mkdtempSync(join(tmpdir(), 'synack-13-tap-'));
     pcap = join(work, 'tap.pcap');
     srv = new JsonPeer(ns, SYNACK, ['serve', '--tap', dev, '--addr', p.cidr, '--http', '80', '--echo', '7', '--pcap', pcap, '--control']);
