@@ -45,13 +45,41 @@ export interface WorldOptions {
 
 /** Two hosts on a 5 ms link, fault injectors on both sides, everything recorded. */
 export function makeWorld(seed: number, o: WorldOptions = {}): World {
+  const ctx = currentRunContext();
   const sim = new Simulation({ seed });
-  const h = twoHosts(sim, { delay: o.delay ?? DELAY, faults: {}, optionsA: o.optionsA, optionsB: o.optionsB });
+  // Sysctl overrides of a what-if run (src/scenarios/run.ts) win over the scenario's own.
+  const optionsA = ctx?.sysctls ? { ...o.optionsA, ...ctx.sysctls } : o.optionsA;
+  const optionsB = ctx?.sysctls ? { ...o.optionsB, ...ctx.sysctls } : o.optionsB;
+  const h = twoHosts(sim, { delay: o.delay ?? DELAY, faults: {}, optionsA, optionsB });
   const rec = new TraceRecorder();
   rec.attach(h.a).attach(h.b);
   rec.watchLink(h.faultA!).watchLink(h.faultB!);
   rec.capturePackets(h.faultA!).capturePackets(h.faultB!);
-  return { sim, a: h.a, b: h.b, faultA: h.faultA!, faultB: h.faultB!, rawA: h.rawA, rawB: h.rawB, rec };
+  const w: World = { sim, a: h.a, b: h.b, faultA: h.faultA!, faultB: h.faultB!, rawA: h.rawA, rawB: h.rawB, rec };
+  ctx?.onWorld(w);
+  return w;
+}
+
+// ------------------------------------------------------------------ run context
+
+/**
+ * What a run with a setup (src/scenarios/run.ts) adds to every world a scenario builds:
+ * sysctl overrides, and a hook that installs segment drops and TCB snapshots. Scenarios run
+ * synchronously, so one module-level slot is enough; runScenario sets and clears it.
+ */
+export interface RunContext {
+  sysctls?: Partial<StackOptions>;
+  onWorld(w: World): void;
+}
+
+let runContext: RunContext | null = null;
+
+export function currentRunContext(): RunContext | null { return runContext; }
+
+export function withRunContext<T>(ctx: RunContext, fn: () => T): T {
+  const prev = runContext;
+  runContext = ctx;
+  try { return fn(); } finally { runContext = prev; }
 }
 
 export function result(w: World, checks: Checks, conn?: ConnId): ScenarioResult {

@@ -19,3 +19,6 @@ export const SCENARIOS: Scenario[] = [
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
+
+export { runScenario, addDrop, parseSysctl, ordinals, LAB_SYSCTLS } from './run.js';
+export type { RunSetup, ScenarioRun, TcbSnapshot, HostSnapshot, LabSysctl } from './run.js';

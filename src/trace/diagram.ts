@@ -72,6 +72,11 @@ export interface SegmentItem extends ItemBase {
   retransmit: boolean;
   /** Label words: flags, seq=, ack=, win=, len=, options, (retransmit). */
   tokens: string[];
+  /** Absolute sequence and acknowledgment numbers (for relabelling, e.g. the textbooks' x, y). */
+  rawSeq: number;
+  rawAck: number | null;
+  /** Index of the event this segment was drawn from in the renderer's input (its 'out' event, or the 'in' one when the sender is not traced). */
+  ev: number;
 }
 export interface ArriveItem extends ItemBase { kind: 'arrive'; seg: SegmentItem }
 export type DiagramItem = StateItem | NoteItem | SegmentItem | ArriveItem;
@@ -105,12 +110,16 @@ interface ConnState {
   base: [number | undefined, number | undefined];
   ws: [number | undefined, number | undefined];
   finished: boolean;
+  /** This direction's SYN has been seen (its base and window scale are fixed). */
+  synSeen: [boolean, boolean];
 }
 
 const SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04, URG = 0x20;
 
 export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}): Diagram {
   const all = timeOrdered(input);
+  const indexOf = new Map<Ev, number>();
+  input.forEach((e, i) => indexOf.set(e, i));
   const traced = new Set<number>();
   for (const e of all) traced.add(e.host);
 
@@ -161,7 +170,7 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     const key = `${formatIpv4Address(l.addr)}:${l.port}-${formatIpv4Address(r.addr)}:${r.port}`;
     let st = conns.get(key);
     if (st === undefined) {
-      st = { info: { key, left: l, right: r, tag: '' }, base: [undefined, undefined], ws: [undefined, undefined], finished: false };
+      st = { info: { key, left: l, right: r, tag: '' }, base: [undefined, undefined], ws: [undefined, undefined], finished: false, synSeen: [false, false] };
       conns.set(key, st);
     }
     return st;
@@ -182,10 +191,11 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     if (f & SYN) {
       if (!(f & ACK) && st.finished && st.base[from] !== (e.seq >>> 0)) {
         // A new incarnation of the 4-tuple (e.g. TIME-WAIT reuse): forget the old ISNs.
-        st.base = [undefined, undefined]; st.ws = [undefined, undefined]; st.finished = false;
+        st.base = [undefined, undefined]; st.ws = [undefined, undefined]; st.finished = false; st.synSeen = [false, false];
       }
-      st.base[from] = e.seq >>> 0;
-      st.ws[from] = e.options.wscale;
+      // One base per connection and direction: a later SYN of the same incarnation (a
+      // retransmission, a script's SYN in ESTABLISHED, a stale duplicate) does not renumber.
+      if (!st.synSeen[from]) { st.base[from] = e.seq >>> 0; st.ws[from] = e.options.wscale; st.synSeen[from] = true; }
     }
     if (f & (FIN | RST)) st.finished = true;
     if (st.base[from] === undefined) st.base[from] = e.seq >>> 0;
@@ -215,6 +225,7 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     return {
       kind: 'segment', t: tSend ?? tArrive ?? e.t, conn: st.info, tSend, tArrive, from, to: other, flags, seq, ack, win, len: e.len, urg,
       options, lost: e.lost === true, retransmit: e.retransmit === true, tokens,
+      rawSeq: e.seq >>> 0, rawAck: f & ACK ? e.ack >>> 0 : null, ev: indexOf.get(e) ?? -1,
     };
   };
   const segKey = (st: ConnState, from: SideIndex, e: SegmentEvent) => `${st.info.key}|${from}|${e.seq >>> 0}|${e.ack >>> 0}|${e.flags}|${e.len}`;

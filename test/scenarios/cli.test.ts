@@ -136,3 +136,24 @@ describe('wrap', () => {
     assert.ok(!lines.some((l) => l.startsWith('，')), JSON.stringify(lines));
   });
 });
+
+describe('synack scenario run: what-ifs', () => {
+  test('--set and --drop change the run; the checks say what changed; exit 0', async () => {
+    const r = await cli(['run', 'handshake', '--drop', '1', '--set', 'tcp_rto_initial=500', '--segments']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /What-if run \(seed 1; tcp_rto_initial=500, drop #1\)/);
+    assert.match(r.out, /✘ client is ESTABLISHED after one round trip .*client 0\.510 s/);
+    assert.match(r.out, /#1 +5ms +server +SA .*\(lost\)/);
+    assert.match(r.out, /#3 +505ms +server +SA .*\(retransmit\)/);
+  });
+  test('bad --set / --drop values are usage errors that say why', async () => {
+    const a = await cli(['run', 'handshake', '--set', 'tcp_nope=1']);
+    assert.equal(a.code, 2);
+    assert.match(a.err, /no sysctl 'tcp_nope'/);
+    const b = await cli(['run', 'handshake', '--drop', '-1']);
+    assert.equal(b.code, 2);
+    assert.match(b.err, /--drop takes a segment number >= 0/);
+    const c = await cli(['run', 'handshake', '--set', 'tcp_msl=x']);
+    assert.match(c.err, /value must be a number/);
+  });
+});
