@@ -15,7 +15,7 @@ test('npm pack: the files a user needs and nothing left over from a build', () =
   const [pack] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }>; size: number }>;
   const files = pack!.files.map((f) => f.path);
   for (const want of ['LICENSE', 'README.md', 'package.json', 'bin/synack.js', 'dist/src/index.js', 'dist/browser/synack.js',
-    'native/tun.c', 'native/binding.gyp', 'docs/browser.md', 'tests/pkt/closing-syn.pkt']) {
+    'dist/lab/index.html', 'dist/lab/lab.js', 'native/tun.c', 'native/binding.gyp', 'docs/browser.md', 'tests/pkt/closing-syn.pkt']) {
     assert.ok(files.includes(want), `${want} missing from the package`);
   }
   const bad = files.filter((f) => f.startsWith('native/build/') || f.startsWith('dist/test/') || f.startsWith('node_modules/') || f.endsWith('.pcap'));

@@ -10,6 +10,7 @@ import { flagLetters } from '../trace/conn.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
 import { formatTime } from '../trace/diagram.js';
 import { joinNegativeValues } from './args.js';
+import { diagramTranslator } from '../viz/i18n.js';
 import type { Lang, Scenario, ScenarioResult } from '../scenarios/types.js';
 import { renderAscii } from '../viz/ascii.js';
 import { renderSvg } from '../viz/svg.js';
@@ -105,7 +106,7 @@ export function scenarioReport(sc: Scenario, o: ReportOptions = {}): Report {
   const changed = [...Object.entries(o.sysctls ?? {}).map(([k, v]) => `${k}=${String(v)}`), ...(o.drops ?? []).map((d) => `drop #${d}`)].join(', ');
   const checksHead = whatIf ? w.whatIf(seed, changed) : w.checks(seed);
   const brief = [head, checksHead, ...checks, ''].join('\n');
-  const view = { conn: r.conn, names: r.hosts, absolute: o.absolute ?? r.absolute ?? false };
+  const view = { conn: r.conn, names: r.hosts, absolute: o.absolute ?? r.absolute ?? false, translate: diagramTranslator(lang) };
   let output: string | Uint8Array;
   switch (format) {
     case 'ascii': {
