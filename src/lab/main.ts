@@ -301,6 +301,7 @@ function describe(e: RecordedEvent): string {
     case 'timer': return t + fmt(s.evTimer, { host, what: tr(timerText(e.timer)) });
     case 'user': return t + fmt(s.evUser, { host, what: userCallText(e.call, e.detail) });
     case 'drop': return t + fmt(s.evDrop, { host, what: e.reason });
+    default: return t + (e as { type: string }).type;
   }
 }
 

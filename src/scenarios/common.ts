@@ -8,7 +8,8 @@ import type { Tcb } from '../tcp/tcb.js';
 import type { TcpState } from '../tcp/types.js';
 import type { FaultyLink } from '../link/faulty.js';
 import type { LinkEnd, Observable } from '../link/types.js';
-import type { ConnId, SegmentEvent, StateEvent, TimerEvent } from '../trace/events.js';
+import type { ConnId, SegmentEvent, SegmentTraceOptions, StateEvent, TimerEvent } from '../trace/events.js';
+import { newTcpOptionSummary, scanTcpOptions } from '../wire/tcpoptions.js';
 import { Simulation } from '../sim/simulation.js';
 import { twoHosts } from '../sim/hosts.js';
 import { TraceRecorder, type RecordedEvent } from '../trace/recorder.js';
@@ -262,6 +263,24 @@ export function collect(tcb: Tcb, now: () => Instant): { data: number[]; text():
   return got;
 }
 
+/** The TCP options of an IPv4/TCP packet as the trace records them (what the pcap shows). */
+export function pktOptions(packet: Uint8Array): SegmentTraceOptions {
+  const r = parseIpv4(packet, { verifyChecksum: false });
+  const o: SegmentTraceOptions = {};
+  if (!r.ok || view.reset(r.value.payload) !== null) return o;
+  const s = newTcpOptionSummary();
+  if (scanTcpOptions(r.value.payload, view.optionsOffset, view.optionsLength, s) !== null) return o;
+  if (s.mss >= 0) o.mss = s.mss;
+  if (s.wscale >= 0) o.wscale = s.wscale;
+  if (s.sackPermitted) o.sackOK = true;
+  if (s.tsPresent) o.ts = { val: s.tsVal, ecr: s.tsEcr };
+  if (s.sackCount > 0) {
+    o.sack = [];
+    for (let k = 0; k < s.sackCount; k++) o.sack.push([s.sackBlocks[2 * k]!, s.sackBlocks[2 * k + 1]!]);
+  }
+  return o;
+}
+
 /**
  * Put a crafted packet on the wire as if `from` had sent it (an old duplicate from an
  * earlier incarnation): recorded as an outgoing segment of `from`, then sent on its link.
@@ -272,7 +291,7 @@ export function injectFrom(w: World, from: Stack, packet: Uint8Array, extra: Par
     w.rec.events.push({
       type: 'segment', t: w.sim.now(), host: from.traceHost,
       conn: { localAddr: i.src, localPort: i.srcPort, remoteAddr: i.dst, remotePort: i.dstPort },
-      dir: 'out', seq: i.seq, ack: i.ack, flags: i.flags, win: i.win, len: i.len, urg: 0, options: {}, retransmit: true, ...extra,
+      dir: 'out', seq: i.seq, ack: i.ack, flags: i.flags, win: i.win, len: i.len, urg: 0, options: pktOptions(packet), injected: true, ...extra,
     } as SegmentEvent);
   }
   (from === w.a ? w.faultA : w.faultB).send(packet);

@@ -70,6 +70,8 @@ export interface SegmentItem extends ItemBase {
   options: string | null;
   lost: boolean;
   retransmit: boolean;
+  /** Put on the wire by the scenario (an old duplicate), not by the sender's TCP. */
+  injected: boolean;
   /** Label words: flags, seq=, ack=, win=, len=, options, (retransmit). */
   tokens: string[];
   /** Absolute sequence and acknowledgment numbers (for relabelling, e.g. the textbooks' x, y). */
@@ -221,10 +223,11 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     if (e.len > 0) tokens.push(`len=${e.len}`);
     if (urg !== null) tokens.push(`urg=${urg}`);
     if (options !== null) tokens.push(options);
-    if (e.retransmit) tokens.push('(retransmit)');
+    if (e.injected === true) tokens.push('(old duplicate)');
+    else if (e.retransmit) tokens.push('(retransmit)');
     return {
       kind: 'segment', t: tSend ?? tArrive ?? e.t, conn: st.info, tSend, tArrive, from, to: other, flags, seq, ack, win, len: e.len, urg,
-      options, lost: e.lost === true, retransmit: e.retransmit === true, tokens,
+      options, lost: e.lost === true, retransmit: e.retransmit === true && e.injected !== true, injected: e.injected === true, tokens,
       rawSeq: e.seq >>> 0, rawAck: f & ACK ? e.ack >>> 0 : null, ev: indexOf.get(e) ?? -1,
     };
   };

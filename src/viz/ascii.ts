@@ -57,7 +57,7 @@ export function renderAscii(events: ReadonlyArray<TraceEvent & { lost?: boolean 
   if (tr !== undefined) {
     for (const it of d.items) {
       if (it.kind === 'note') it.text = tr(it.text);
-      else if (it.kind === 'segment') it.tokens = it.tokens.map((w) => (w === '(retransmit)' ? tr(w) : w));
+      else if (it.kind === 'segment') it.tokens = it.tokens.map((w) => (w === '(retransmit)' || w === '(old duplicate)' ? tr(w) : w));
     }
   }
   return layout(d, opts);

@@ -15,6 +15,8 @@ const ZH: Record<string, string> = {
   'FIN-WAIT-2 timeout': 'FIN-WAIT-2 定时器到期',
   'user timeout': '用户超时',
   '(retransmit)': '（重传）',
+  '(old duplicate)': '（旧的重复报文段）',
+  'old duplicate, put on the wire by the scenario': '旧的重复报文段（由场景注入）',
   '{t} later': '{t} 之后',
   'time': '时间',
   'seq/ack relative to each side\'s ISN': 'seq/ack 为相对各自 ISN 的相对序号',

@@ -92,7 +92,7 @@ export function renderSvg(events: ReadonlyArray<TraceEvent & { lost?: boolean }>
     for (const it of d.items) {
       if (it.kind === 'note') it.text = tr(it.text);
       else if (it.kind === 'segment') {
-        const words = it.tokens.map((w) => (w === '(retransmit)' ? tr(w) : w));
+        const words = it.tokens.map((w) => (w === '(retransmit)' || w === '(old duplicate)' ? tr(w) : w));
         it.tokens = opts.relabel !== undefined ? opts.relabel(it, words) : words;
       }
     }
@@ -429,8 +429,8 @@ function markLevel(arrows: Arrow[]): void {
 function arrowSvg(a: Arrow): string {
   const seg = a.seg;
   const color = seg.lost ? LOST : seg.from === 0 ? RIGHTWARD : LEFTWARD;
-  const cls = ['segment', seg.lost ? 'lost' : '', seg.retransmit ? 'retransmit' : ''].filter(Boolean).join(' ');
-  const dash = seg.retransmit ? ' stroke-dasharray="6 3"' : '';
+  const cls = ['segment', seg.lost ? 'lost' : '', seg.retransmit ? 'retransmit' : '', seg.injected ? 'injected' : ''].filter(Boolean).join(' ');
+  const dash = seg.injected ? ' stroke-dasharray="2 3"' : seg.retransmit ? ' stroke-dasharray="6 3"' : '';
   const marker = seg.lost ? '' : ` marker-end="url(#${seg.from === 0 ? 'head-r' : 'head-l'})"`;
   const times = (seg.tSend !== null ? ` data-t-send="${seg.tSend}"` : '') + (seg.tArrive !== null ? ` data-t-arrive="${seg.tArrive}"` : '');
   let s = `<g class="${cls}" data-seg="${a.id}" data-ev="${seg.ev}"${times}><line class="arrow" x1="${f(a.xa)}" y1="${f(a.ya)}" x2="${f(a.xe)}" y2="${f(a.ye)}" stroke="${color}" stroke-width="1.5"${dash}${marker}/>`;
@@ -615,13 +615,14 @@ function textW(s: string, size: number, bold: boolean, mono = false): number {
   return (n - wide) * size * (mono ? 0.61 : bold ? 0.64 : 0.56) + wide * size * 1.02;
 }
 
-type LegendItem = { kind: 'text' | 'lost' | 'rtx'; text: string };
+type LegendItem = { kind: 'text' | 'lost' | 'rtx' | 'dup'; text: string };
 
 /** What a reader needs to read the figure: the numbering, and the marks actually used. */
 function legendItems(d: ReturnType<typeof buildDiagram>, items: DiagramItem[], tr: (s: string) => string): LegendItem[] {
   const out: LegendItem[] = [{ kind: 'text', text: tr(d.absolute ? 'seq/ack: absolute numbers' : 'seq/ack relative to each side\'s ISN') }];
   if (items.some((it) => it.kind === 'segment' && it.lost)) out.push({ kind: 'lost', text: tr('lost on the link') });
   if (items.some((it) => it.kind === 'segment' && it.retransmit)) out.push({ kind: 'rtx', text: tr('retransmission') });
+  if (items.some((it) => it.kind === 'segment' && it.injected)) out.push({ kind: 'dup', text: tr('old duplicate, put on the wire by the scenario') });
   return out;
 }
 
@@ -632,8 +633,8 @@ function legendSvg(items: LegendItem[], x0: number, y: number): string {
     if (it.kind === 'lost') {
       o.push(`<path d="M${f(x + 2)},${f(y - 8)} L${f(x + 12)},${f(y + 2)} M${f(x + 2)},${f(y + 2)} L${f(x + 12)},${f(y - 8)}" stroke="${LOST}" stroke-width="2" stroke-linecap="round"/>`);
       x += 18;
-    } else if (it.kind === 'rtx') {
-      o.push(`<line x1="${f(x)}" y1="${f(y - 3)}" x2="${f(x + 26)}" y2="${f(y - 3)}" stroke="${INK}" stroke-width="1.5" stroke-dasharray="6 3"/>`);
+    } else if (it.kind === 'rtx' || it.kind === 'dup') {
+      o.push(`<line x1="${f(x)}" y1="${f(y - 3)}" x2="${f(x + 26)}" y2="${f(y - 3)}" stroke="${INK}" stroke-width="1.5" stroke-dasharray="${it.kind === 'dup' ? '2 3' : '6 3'}"/>`);
       x += 32;
     }
     o.push(`<text x="${f(x)}" y="${f(y + 1)}" font-size="11" fill="${MUTED}">${esc(it.text)}</text>`);

@@ -159,16 +159,19 @@ test('screenshots match the stored images (at most 1.5% of pixels differ)', { sk
   mkdirSync(shots, { recursive: true });
   for (const s of SHOTS) {
     await open(s.query);
-    const png = await page.locator('#layout').screenshot();
-    const file = join(shots, `${s.name}.png`);
+    // The diagram and the TCB panels: the state of the run (the explanation text may be edited freely).
+    for (const part of ['diagram', 'tcbs'] as const) {
+    const png = await page.locator(`#${part}`).screenshot();
+    const file = join(shots, `${s.name}-${part}.png`);
     if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(file)) {
       if (process.env.CI === 'true' && !existsSync(file)) assert.fail(`${file} missing`);
       writeFileSync(file, png);
       continue;
     }
     const d = await pixelDiff(readFileSync(file), png);
-    if (d > 0.015) writeFileSync(join(tmpdir(), `synack-lab-${s.name}.actual.png`), png);
-    assert.ok(d <= 0.015, `${s.name}: ${(d * 100).toFixed(2)}% of pixels differ (actual in ${tmpdir()})`);
+    if (d > 0.015) writeFileSync(join(tmpdir(), `synack-lab-${s.name}-${part}.actual.png`), png);
+    assert.ok(d <= 0.015, `${s.name}-${part}: ${(d * 100).toFixed(2)}% of pixels differ (actual in ${tmpdir()})`);
+    }
   }
   assert.deepEqual(errors, []);
 });

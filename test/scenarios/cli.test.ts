@@ -50,7 +50,7 @@ describe('synack scenario', () => {
     const r = await cli(['run', 'time-wait-2msl', '--lang', 'zh']);
     assert.equal(r.code, 0);
     assert.match(r.out, /^time-wait-2msl: TIME-WAIT 持续 2·MSL/);
-    assert.match(r.out, /为什么：\n  MSL（最大报文段生存时间）/);
+    assert.match(r.out, /为什么：\n  MSL（最长报文段寿命）/);
     assert.match(r.out, /检查（种子 1）：\n  ✔ TIME-WAIT 恰好持续/);
   });
 
