@@ -285,6 +285,11 @@ export function pktOptions(packet: Uint8Array): SegmentTraceOptions {
  * Put a crafted packet on the wire as if `from` had sent it (an old duplicate from an
  * earlier incarnation): recorded as an outgoing segment of `from`, then sent on its link.
  */
+/** An annotation in the diagram beside `host`'s lifeline, on connection `conn` (from that host's side). */
+export function note(w: World, host: Stack, conn: ConnId, text: string): void {
+  w.rec.events.push({ type: 'user', t: w.sim.now(), host: host.traceHost, conn, call: 'note', detail: text });
+}
+
 export function injectFrom(w: World, from: Stack, packet: Uint8Array, extra: Partial<SegmentEvent> = {}): void {
   const i = pktInfo(packet);
   if (i !== null) {

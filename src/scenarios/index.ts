@@ -6,6 +6,8 @@ import { dataAndClose, halfClose, closeFinAckCombined, simultaneousClose, rstAbo
 import { lastAckLost, timeWait2msl, lastAckRetries, finWait2Timeout } from './close-timers.js';
 import { keepaliveDeadPeer, synFlood, timeWaitReuse } from './robustness.js';
 import { zeroWindow, lossRecovery, slowStart } from './data.js';
+import { serverRestart, keepaliveRebootedPeer, timeWaitPileup } from './servers.js';
+import { congestionAvoidance, maxOrphans } from './limits.js';
 
 export type { Scenario, ScenarioResult, ScenarioCheck, Text, Lang } from './types.js';
 
@@ -14,6 +16,7 @@ export const SCENARIOS: Scenario[] = [
   synLost, synackLost, finalAckLost, oldDuplicateSyn, connectRefused, connectTimeout,
   lastAckLost, timeWait2msl, lastAckRetries, finWait2Timeout, keepaliveDeadPeer, rstAbort, synFlood, timeWaitReuse,
   zeroWindow, lossRecovery, slowStart,
+  serverRestart, timeWaitPileup, keepaliveRebootedPeer, maxOrphans, congestionAvoidance,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -11,8 +11,9 @@ import { serializeSegment } from '../stack/tcpout.js';
 import { StackError } from '../stack/errors.js';
 import {
   Checks, MS, SEC, SERVER_ADDR, makeWorld, result, serve, statePath, segments, collect, bytes,
-  isRst, isSyn, fmtTime, gaps, secs, stateEvents, type World,
+  isRst, isSyn, fmtTime, gaps, secs, stateEvents, note, type World,
 } from './common.js';
+import type { ConnId } from '../trace/events.js';
 
 export const keepaliveDeadPeer: Scenario = {
   name: 'keepalive-dead-peer',
@@ -73,8 +74,11 @@ const CLIENT_START = 500 * MS;
 
 interface FloodRun { w: World; c: Tcb; srv: Tcb | null; err: TcpErrorCode | null; errAt: number; estAt: number; queueFull: number; got: string }
 
+/** The client's connection seen from the server. */
+const fromServer = (c: Tcb): ConnId => ({ localAddr: c.remoteAddr, localPort: c.remotePort, remoteAddr: c.localAddr, remotePort: c.localPort });
+
 /** Spoofed SYNs: FLOOD_BACKLOG at once, then 10 per second until FLOOD_END, from random unreachable sources. */
-function flood(seed: number, syncookies: number): FloodRun {
+function flood(seed: number, syncookies: number, before?: FloodRun): FloodRun {
   const w = makeWorld(seed, { optionsA: { tcp_syn_retries: 3 }, optionsB: { tcp_max_syn_backlog: FLOOD_BACKLOG, tcp_syncookies: syncookies } });
   const run = { got: (): string => '', srv: null as Tcb | null };
   const l = serve(w.b, 80, (t) => { const got = collect(t, () => w.sim.now()); run.got = () => got.text(); run.srv = t; });
@@ -98,7 +102,27 @@ function flood(seed: number, syncookies: number): FloodRun {
       onEstablished: () => { out.estAt = w.sim.now(); c.send(bytes('GET /'), w.sim.now()); },
       onClosed: (e) => { out.err = e; out.errAt = w.sim.now(); },
     };
+    // The diagram shows the client's connection: summarise the flood beside the server.
+    note(w, w.b, fromServer(c), `flood: ${FLOOD_BACKLOG} spoofed SYNs, SYN queue full (${queueFull}/${FLOOD_BACKLOG}), +10/s`);
+    if (before !== undefined) {
+      const n = segments(before.w.rec, before.w.a, 'out', before.c.localPort).filter(isSyn).length;
+      note(w, w.a, c.connId, `without cookies: ${n} SYNs dropped, ETIMEDOUT at ${Math.round((before.errAt - CLIENT_START) / SEC)} s`);
+    }
+    if (syncookies !== 0) {
+      // Mark the cookie: the SYN-ACK to this client carries a SYN cookie as its ISN.
+      const off = w.b.addTraceListener((e) => {
+        if (e.type === 'segment' && e.dir === 'out' && e.conn.remotePort === c.localPort && (e.flags & 0x12) === 0x12) {
+          note(w, w.b, fromServer(c), 'ISN = SYN cookie (no state kept)');
+          off();
+        }
+      });
+    }
     c.openActive(w.sim.now());
+  });
+  w.sim.at(FLOOD_END + 10 * MS, () => {
+    if (out.c === null) return;
+    const cn = w.b.counters;
+    note(w, w.b, fromServer(out.c), syncookies !== 0 ? `flood over: ${FLOOD_BACKLOG + 200} spoofed SYNs, ${cn.TcpExtSyncookiesSent - 1} got cookies` : `flood over: ${FLOOD_BACKLOG + 200} spoofed SYNs, ${cn.TcpExtListenDrops} dropped`);
   });
   w.sim.runUntilIdle();
   out.queueFull = queueFull;
@@ -146,7 +170,7 @@ export const synFlood: Scenario = {
     ck.ok('cookies off: the listener dropped 200 spoofed SYNs and the client\'s 4 (TcpExtListenDrops = 204)', '不用 cookie：监听者丢弃了 200 个伪造的 SYN 和客户端的 4 个（TcpExtListenDrops = 204）',
       off.w.b.counters.TcpExtListenDrops === 200 + 4, `TcpExtListenDrops=${off.w.b.counters.TcpExtListenDrops}`);
 
-    const on = flood(seed, 1);
+    const on = flood(seed, 1, off);
     const port = on.c.localPort;
     ck.eq('cookies on: the SYN queue is just as full', '使用 cookie：SYN 队列同样是满的', on.queueFull, FLOOD_BACKLOG);
     ck.ok('cookies on: the client connects in one round trip, with a single SYN', '使用 cookie：客户端只用一个 SYN，在一个往返内完成连接',

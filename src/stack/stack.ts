@@ -90,6 +90,14 @@ export interface ListenOptions {
   addr?: number | string;
   port: number;
   backlog?: number;
+  /**
+   * SO_REUSEADDR (Linux semantics, inet_csk_bind_conflict): without it, listening on a port
+   * that a connection still holds — typically the server's own TIME-WAIT ones after a
+   * restart — fails with EADDRINUSE; with it, it succeeds when that connection came from a
+   * socket that had SO_REUSEADDR too (TIME-WAIT inherits the flag). Default false, as for a
+   * plain socket; synack's net layer sets it, as Node does (see src/net/server.ts).
+   */
+  reuseAddr?: boolean;
 }
 
 function defaultRandom(n: number): Uint8Array {
@@ -120,6 +128,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   private readonly conns = new ConnTable();
   private readonly listenersByPort = new Map<number, Listener[]>();
+  /** Listeners with SO_REUSEADDR, and the connections they created (which keep the flag, into TIME-WAIT). */
+  private readonly reuseAddr = new WeakSet<Listener | Tcb>();
   private readonly timers = new TimerQueue<Tcb>();
   private readonly isnGen: IsnGenerator;
   private readonly tsKey: Uint8Array;
@@ -545,6 +555,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       tsOffset: this.tsOffsetFor(localAddr, localPort, remoteAddr, remotePort),
     });
     tcb.now = now;
+    for (const l of this.listenersByPort.get(localPort) ?? []) {
+      if ((l.localAddr === 0 || l.localAddr === localAddr) && this.reuseAddr.has(l)) this.reuseAddr.add(tcb);
+    }
     this.conns.add(tcb);
     return tcb;
   }
@@ -634,8 +647,16 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (port === 0) port = this.allocateListenPort();
     const ls = this.listenersByPort.get(port) ?? [];
     for (const l of ls) if (l.localAddr === addr || l.localAddr === 0 || addr === 0) throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port}`);
+    // A connection still bound to the port (TIME-WAIT after a server restart, an orphan in
+    // FIN-WAIT) conflicts unless both sockets set SO_REUSEADDR (Linux inet_csk_bind_conflict).
+    for (const t of this.conns.values()) {
+      if (t.localPort !== port || t.state === 'CLOSED' || (addr !== 0 && t.localAddr !== addr)) continue;
+      if (opts.reuseAddr === true && this.reuseAddr.has(t)) continue;
+      throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port} (a connection in ${t.state} holds it${opts.reuseAddr === true ? '' : '; SO_REUSEADDR not set'})`);
+    }
     const backlog = Math.max(1, Math.min(opts.backlog ?? 511, this.options.somaxconn));
     const l = new Listener(this, addr, port, backlog);
+    if (opts.reuseAddr === true) this.reuseAddr.add(l);
     ls.push(l);
     this.listenersByPort.set(port, ls);
     return l;

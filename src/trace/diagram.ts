@@ -103,6 +103,8 @@ export function timerText(name: string): string {
 }
 
 export function userCallText(call: string, detail: string | undefined): string {
+  // A scenario's own annotation (a summary of traffic it generated): the text as is.
+  if (call === 'note') return detail ?? '';
   if (call === 'abort') return detail === undefined || detail === 'user: abort' ? 'abort()' : `abort(): ${detail}`;
   return `${call}(${detail ?? ''})`;
 }
@@ -299,6 +301,8 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     else if (ports.size === 1) endpoint = `${ip}:${[...ports][0]}`;
     let init: TcpState | null = null;
     if (connList.length === 1) init = initial[i] ?? (first !== undefined && traced.has(first) ? 'CLOSED' : null);
+    // Several connections: a listening side still starts in LISTEN (where they all come from).
+    else if (initial[i] === 'LISTEN') init = 'LISTEN';
     return { index: i, hosts, name: first === undefined ? null : opts.names?.[ip] ?? null, endpoint, initial: init };
   };
   return { sides: [mkSide(0), mkSide(1)], conns: connList, items, absolute };

@@ -198,7 +198,10 @@ function center(s: string, w: number): string {
 }
 
 function clip(s: string, w: number): string {
-  return s.length <= w ? s : s.slice(0, Math.max(0, w - 1)) + '~';
+  if (cols(s) <= w) return s;
+  let out = '';
+  for (const ch of s) { if (cols(out + ch) > w - 1) break; out += ch; }
+  return out + '~';
 }
 
 /** Greedy wrap of label tokens; an option list "<a,b,c>" too long for a line breaks after a comma. */

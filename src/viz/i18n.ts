@@ -28,10 +28,20 @@ const ZH: Record<string, string> = {
   'in flight': '在途',
 };
 
+/** Annotations with numbers in them (scenario notes). */
+const ZH_PATTERNS: Array<[RegExp, string]> = [
+  [/^flood: (\d+) spoofed SYNs, SYN queue full \((\d+)\/(\d+)\), \+10\/s$/, '洪泛：$1 个伪造 SYN，半连接队列满（$2/$3），每秒再来 10 个'],
+  [/^without cookies: (\d+) SYNs dropped, ETIMEDOUT at (\d+) s$/, '不用 cookie：$1 个 SYN 全被丢弃，$2 秒时 ETIMEDOUT'],
+  [/^ISN = SYN cookie \(no state kept\)$/, 'ISN = SYN cookie（不保存状态）'],
+  [/^flood over: (\d+) spoofed SYNs, (\d+) got cookies$/, '洪泛结束：共 $1 个伪造 SYN，$2 个得到 cookie'],
+  [/^flood over: (\d+) spoofed SYNs, (\d+) dropped$/, '洪泛结束：共 $1 个伪造 SYN，丢弃 $2 个'],
+];
+
 /** Chinese for a diagram annotation; "drop: reason" keeps its reason; unknown text is returned as is. */
 export function zhDiagram(english: string): string {
   const hit = ZH[english];
   if (hit !== undefined) return hit;
+  for (const [re, zh] of ZH_PATTERNS) if (re.test(english)) return english.replace(re, zh);
   if (english.startsWith('drop: ')) return `丢弃：${english.slice(6)}`;
   const lost = /^(\u00d7) lost on the link$/.exec(english);
   if (lost !== null) return `${lost[1]} 在链路上丢失`;
