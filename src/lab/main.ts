@@ -5,7 +5,7 @@
 // A run is deterministic, so stepping back shows a prefix of the recorded events, and
 // losing a segment re-runs the scenario from its seed with the segment on a drop list
 // (src/scenarios/run.ts). The page uses the wall clock only to pace "play".
-import { SCENARIOS, findScenario } from '../scenarios/index.js';
+import { SCENARIOS, WHAT_IFS, findScenario } from '../scenarios/index.js';
 import { runScenario, addDrop, LAB_SYSCTLS, type ScenarioRun, type HostSnapshot } from '../scenarios/run.js';
 import { freeScenario } from '../scenarios/free.js';
 import type { Scenario } from '../scenarios/types.js';
@@ -160,6 +160,19 @@ function renderStatic(): void {
   sel.innerHTML = '';
   for (const sc of SCENARIOS) sel.add(new Option(`${sc.name} — ${sc.title[setup.lang]}`, sc.name));
   sel.add(new Option(s.free, 'free'));
+  const grp = document.createElement('optgroup');
+  grp.label = s.whatIf;
+  for (const sc of WHAT_IFS) grp.append(new Option(`${sc.name} — ${sc.title[setup.lang]}`, sc.name));
+  sel.add(grp);
+  const wbox = $('whatif-runs');
+  wbox.innerHTML = '';
+  for (const sc of WHAT_IFS) {
+    const b = document.createElement('button');
+    b.type = 'button'; b.className = 'whatif-run'; b.dataset.scenario = sc.name;
+    b.textContent = sc.notTcp?.[setup.lang] ?? sc.name;
+    b.addEventListener('click', () => { setup.scenario = sc.name; setup.drops = []; setup.step = 'end'; rerun(); });
+    wbox.append(b);
+  }
   sel.value = setup.scenario;
   $<HTMLInputElement>('seed').value = String(setup.seed);
   $<HTMLInputElement>('delay').value = String(setup.free.delay);
@@ -367,8 +380,9 @@ function renderTcbs(): void {
 function renderText(): void {
   const s = S();
   $('b-play').textContent = playing !== null ? s.pause : s.play;
-  $('not-tcp').hidden = !setup.msl0;
-  $('not-tcp').textContent = s.notTcp + (setup.msl0 ? ': MSL = 0' : '');
+  const cf = [run?.scenario.notTcp?.[setup.lang], setup.msl0 ? 'MSL = 0' : undefined].filter((x) => x !== undefined);
+  $('not-tcp').hidden = cf.length === 0;
+  $('not-tcp').textContent = `${s.notTcp}: ${cf.join('; ')}`;
   if (run === null) return;
   $('scenario-title').textContent = `${run.scenario.name}: ${run.scenario.title[setup.lang]}`;
   const ex = $('explain');

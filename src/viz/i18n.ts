@@ -26,6 +26,8 @@ const ZH: Record<string, string> = {
   'lost on the link': '在链路上丢失',
   'retransmission': '重传',
   'in flight': '在途',
+  'two-way: connection open, greeting sent': '两次握手：认为连接已建立，发出欢迎信息',
+  'old copy of the answer to /a, delayed 1.1 s': '/a 回答的旧副本，延迟了 1.1 秒',
 };
 
 /** Annotations with numbers in them (scenario notes). */

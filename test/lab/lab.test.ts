@@ -133,6 +133,20 @@ test('switching to Chinese translates the page and the diagram annotations', { s
   assert.deepEqual(errors, []);
 });
 
+test('what-ifs run as counterfactuals, marked NOT TCP', { skip }, async () => {
+  await open('scenario=handshake&step=end&lang=en');
+  assert.equal(await page.locator('#not-tcp').isVisible(), false);
+  await page.click('button.whatif-run[data-scenario="whatif-no-time-wait"]');
+  await page.waitForFunction(() => document.getElementById('scenario-title')!.textContent!.startsWith('whatif-no-time-wait'));
+  assert.match(await page.locator('#not-tcp').innerText(), /NOT TCP.*no TIME-WAIT/);
+  assert.equal(await count('#checks li.bad'), 0);
+  assert.match(await page.locator('#diagram svg').innerHTML(), /old duplicate/);
+  await open('scenario=time-wait-2msl&step=end&lang=zh&whatif=msl0');
+  assert.match(await page.locator('#not-tcp').innerText(), /不是 TCP.*MSL = 0/);
+  assert.ok(await count('#checks li.bad') > 0, 'MSL = 0 changes what the TIME-WAIT checks see');
+  assert.deepEqual(errors, []);
+});
+
 /** Fraction of pixels differing by more than `tol` in any channel, computed in the page. */
 async function pixelDiff(a: Buffer, b: Buffer, tol = 40): Promise<number> {
   return page.evaluate(async ([x, y, t]) => {
