@@ -4,7 +4,7 @@
 // Mermaid, JSON or pcap; `check` runs them all. Exit code 1 when a check fails.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SCENARIOS, findScenario, runScenario, parseSysctl } from '../scenarios/index.js';
+import { SCENARIOS, WHAT_IFS, findScenario, runScenario, parseSysctl } from '../scenarios/index.js';
 import type { StackOptions } from '../stack/options.js';
 import { flagLetters } from '../trace/conn.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
@@ -251,8 +251,10 @@ export async function run(argv: string[]): Promise<number> {
 
   switch (sub) {
     case 'list': {
-      const wide = Math.max(...SCENARIOS.map((s) => s.name.length));
+      const wide = Math.max(...[...SCENARIOS, ...WHAT_IFS].map((s) => s.name.length));
       process.stdout.write(SCENARIOS.map((s) => `${s.name.padEnd(wide)}  ${s.title[lang]}`).join('\n') + '\n');
+      // The counterfactual runs, set apart: they break TCP on purpose.
+      process.stdout.write(`\n${lang === 'zh' ? '假设（不是 TCP）：' : 'what-ifs (NOT TCP):'}\n` + WHAT_IFS.map((s) => `${s.name.padEnd(wide)}  ${s.title[lang]}`).join('\n') + '\n');
       return 0;
     }
     case 'check': {

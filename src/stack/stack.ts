@@ -92,9 +92,9 @@ export interface ListenOptions {
   backlog?: number;
   /**
    * SO_REUSEADDR (Linux semantics, inet_csk_bind_conflict): without it, listening on a port
-   * that a connection still holds — typically the server's own TIME-WAIT ones after a
-   * restart — fails with EADDRINUSE; with it, it succeeds when that connection came from a
-   * socket that had SO_REUSEADDR too (TIME-WAIT inherits the flag). Default false, as for a
+   * that a TIME-WAIT connection holds — typically the server's own after a restart — fails
+   * with EADDRINUSE; with it, it succeeds when that connection came from a socket that had
+   * SO_REUSEADDR too (TIME-WAIT inherits the flag). Default false, as for a
    * plain socket; synack's net layer sets it, as Node does (see src/net/server.ts).
    */
   reuseAddr?: boolean;
@@ -647,10 +647,13 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (port === 0) port = this.allocateListenPort();
     const ls = this.listenersByPort.get(port) ?? [];
     for (const l of ls) if (l.localAddr === addr || l.localAddr === 0 || addr === 0) throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port}`);
-    // A connection still bound to the port (TIME-WAIT after a server restart, an orphan in
-    // FIN-WAIT) conflicts unless both sockets set SO_REUSEADDR (Linux inet_csk_bind_conflict).
+    // A TIME-WAIT connection on the port (a server restarted after closing first) conflicts
+    // unless both sockets set SO_REUSEADDR (Linux inet_csk_bind_conflict; the TIME-WAIT socket
+    // keeps its creator's flag). Linux refuses for any socket bound to the port; synack only
+    // for TIME-WAIT, because RFC 9293 MUST-42 requires LISTEN on a port while a connection
+    // from it is in SYN-SENT or SYN-RECEIVED (the RFC and Linux disagree there; the RFC wins).
     for (const t of this.conns.values()) {
-      if (t.localPort !== port || t.state === 'CLOSED' || (addr !== 0 && t.localAddr !== addr)) continue;
+      if (t.localPort !== port || t.state !== 'TIME-WAIT' || (addr !== 0 && t.localAddr !== addr)) continue;
       if (opts.reuseAddr === true && this.reuseAddr.has(t)) continue;
       throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port} (a connection in ${t.state} holds it${opts.reuseAddr === true ? '' : '; SO_REUSEADDR not set'})`);
     }

@@ -29,7 +29,9 @@ describe('synack scenario', () => {
   test('list: every scenario with its title, in English or Chinese', async () => {
     const en = await cli(['list']);
     assert.equal(en.code, 0);
-    assert.equal(en.out.trim().split('\n').length, SCENARIOS.length);
+    const [real, whatIfs] = en.out.trim().split('\n\n');
+    assert.equal(real!.split('\n').length, SCENARIOS.length);
+    assert.match(whatIfs!, /^what-ifs \(NOT TCP\):\nwhatif-two-way-handshake +What if the handshake had two steps/);
     assert.match(en.out, /^handshake\s+The three-way handshake$/m);
     const zh = await cli(['list', '--lang', 'zh']);
     assert.match(zh.out, /^handshake\s+三次握手$/m);
