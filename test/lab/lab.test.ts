@@ -147,6 +147,24 @@ test('what-ifs run as counterfactuals, marked NOT TCP', { skip }, async () => {
   assert.deepEqual(errors, []);
 });
 
+test('exports: SVG, pcap and JSON of the current run', { skip }, async () => {
+  await open('scenario=syn-lost&step=end&lang=en');
+  const get = async (id: string): Promise<{ name: string; body: Buffer }> => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(id)]);
+    const file = join(profile, dl.suggestedFilename());
+    await dl.saveAs(file);
+    return { name: dl.suggestedFilename(), body: readFileSync(file) };
+  };
+  const svg = await get('#x-svg');
+  assert.equal(svg.name, 'syn-lost.svg');
+  assert.match(svg.body.toString(), /^<svg [\s\S]*class="legend"[\s\S]*<\/svg>\n$/);
+  const pcap = await get('#x-pcap');
+  assert.equal(pcap.body.readUInt32LE(0), 0xa1b2c3d4, 'pcap magic');
+  const json = JSON.parse((await get('#x-json')).body.toString()) as Array<{ type: string; lost?: boolean }>;
+  assert.equal(json.filter((e) => e.type === 'segment' && e.lost === true).length, 2);
+  assert.deepEqual(errors, []);
+});
+
 /** Fraction of pixels differing by more than `tol` in any channel, computed in the page. */
 async function pixelDiff(a: Buffer, b: Buffer, tol = 40): Promise<number> {
   return page.evaluate(async ([x, y, t]) => {
