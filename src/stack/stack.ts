@@ -39,6 +39,20 @@ export interface NetIf {
   readonly link: LinkEnd;
 }
 
+/**
+ * Transparent mode (the gateway's "accept any destination" hook, src/gateway): like Linux
+ * IP_TRANSPARENT + TPROXY, the stack takes packets addressed to any non-local unicast address
+ * instead of dropping them. TCP segments of known connections go to their TCB as usual; for
+ * a segment with no connection the hook decides (a Listener takes it, 'rst' refuses it with
+ * RFC 9293 §3.10.7.1's reset, 'drop' ignores it — e.g. a SYN while the real connection is
+ * being opened); local listeners are never used for non-local addresses. Every other
+ * protocol (UDP flows, ICMP) goes to `datagram` whole. Set with Stack.setTransparent().
+ */
+export interface TransparentHook {
+  tcp(packet: Uint8Array, src: number, srcPort: number, dst: number, dstPort: number, flags: number): Listener | 'rst' | 'drop';
+  datagram(packet: Uint8Array, protocol: number, src: number, dst: number, payload: Uint8Array, nif: NetIf | null): void;
+}
+
 export interface StackInit {
   /** Name for traces and tables (defaults to the first interface address). */
   name?: string;
@@ -104,6 +118,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   isnOverride: IsnOverride | null = null;
 
   private readonly conns = new ConnTable();
+  private transparent: TransparentHook | null = null;
+  private transparentPacket: Uint8Array | null = null;
   private readonly listenersByPort = new Map<number, Listener[]>();
   private readonly timers = new TimerQueue<Tcb>();
   private readonly isnGen: IsnGenerator;
@@ -159,6 +175,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     return nif;
   }
 
+  /** Enter (or, with null, leave) transparent mode: see TransparentHook. */
+  setTransparent(hook: TransparentHook | null): void { this.transparent = hook; }
+
   private isLocal(addr: number): boolean {
     for (const i of this.interfaces) if (i.addr === addr) return true;
     return false;
@@ -205,12 +224,19 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const r = parseIpv4(packet);
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;
-    if (!this.isLocal(ip.dst)) { c.IpInAddrErrors++; this.drop('ip: not for us', now); return; }
+    const transparent = this.transparent !== null && !this.isLocal(ip.dst) && !isBroadcastOrMulticast(ip.dst, this.interfaces);
+    if (!transparent && !this.isLocal(ip.dst)) { c.IpInAddrErrors++; this.drop('ip: not for us', now); return; }
     // RFC 1122 §3.2.1.3: "silently discard an incoming datagram containing an IP source address
     // that is invalid" — 0.0.0.0, a broadcast or a multicast address (Linux: martian source).
     // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63).
     if (this.invalidPeer(ip.src)) { this.drop('ip: martian source', now); return; }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
+    if (transparent) {
+      if (ip.protocol !== IPPROTO_TCP) { this.transparent!.datagram(packet.subarray(0, ip.totalLength), ip.protocol, ip.src, ip.dst, ip.payload, nif); return; }
+      this.transparentPacket = packet.subarray(0, ip.totalLength);
+      try { this.tcpInput(ip.src, ip.dst, ip.payload, now); } finally { this.transparentPacket = null; }
+      return;
+    }
     if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
     else {
@@ -294,7 +320,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     let tcb = this.conns.find(dst, dstPort, src, srcPort);
     if (this.tracer !== null) this.traceSegment('in', dst, dstPort, src, srcPort, seg.seq, seg.ack, seg.flags, seg.window, seg.payload.length, seg.urgentPointer, this.optSummary, now, false);
     if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)
-      && this.findListener(dst, dstPort) !== null) {
+      && this.transparentPacket === null && this.findListener(dst, dstPort) !== null) {
       // RFC 6191 / RFC 9293 §3.10.7.4 note: a new SYN with a higher timestamp (or sequence
       // number) may reuse a TIME-WAIT 4-tuple. Linux picks ISS = old SND.NXT + 65535 + 2.
       // Only a listener can take the new connection; without one TIME-WAIT stays and the
@@ -309,7 +335,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       this.pendingIss = null;
       return;
     }
-    const l = this.findListener(dst, dstPort);
+    const tp = this.transparentPacket;
+    const hook = tp === null ? null : this.transparent!.tcp(tp, src, srcPort, dst, dstPort, seg.flags);
+    if (hook === 'drop') { this.pendingIss = null; this.drop('tcp: transparent hold', now); return; }
+    const l = tp === null ? this.findListener(dst, dstPort) : hook === 'rst' ? null : hook;
     if (l !== null) {
       l.onSegment(seg, src, srcPort, dst, now);
       this.pendingIss = null;

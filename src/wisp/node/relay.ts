@@ -171,6 +171,10 @@ export class WispRelay {
       this.counters.streamsOpened++;
       const c = net.connect({ host: addr, port });
       sock = c;
+      // Tell the client the connection is up: a CONTINUE with the full credit (Wisp has no
+      // connect acknowledgement; this one is harmless to any client, and WispConnector's
+      // awaitContinue uses it to turn a refusal into a RST to the guest's SYN).
+      c.once('connect', () => { if (!s.closed) send(encodeContinue(id, this.bufferPackets - buffered)); });
       for (const d of pending.splice(0)) write(d);
       let wsPaused = false;
       c.on('data', (chunk: Buffer) => {
