@@ -4,7 +4,7 @@
 // injected Clock and a driver calls poll() at nextDeadline().
 import type { Instant } from '../time/instant.js';
 import type { Clock } from '../time/clock.js';
-import type { LinkEnd, Pollable } from '../link/types.js';
+import { RX_CSUM_VALID, TX_CSUM_PARTIAL, type LinkEnd, type Pollable } from '../link/types.js';
 import type { SegmentIn, SegmentOut, TcpState } from '../tcp/types.js';
 import type { ConnId, TraceEvent, TraceSink, SegmentTraceOptions } from '../trace/events.js';
 import { TimerQueue } from '../time/timerqueue.js';
@@ -192,7 +192,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       mtu: cfg.mtu ?? cfg.link.mtu, link: cfg.link,
     };
     this.interfaces.push(nif);
-    cfg.link.setReceiver((p) => this.input(p, nif));
+    cfg.link.setReceiver((p, f) => this.input(p, nif, f));
     return nif;
   }
 
@@ -270,7 +270,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   // ---------------------------------------------------------------- input
 
   /** An IPv4 packet arrived on `nif`. Malformed input is counted and dropped, never thrown. */
-  input(packet: Uint8Array, nif: NetIf | null = null): void {
+  input(packet: Uint8Array, nif: NetIf | null = null, rxFlags = 0): void {
     const now = this.clock.now();
     const c = this.counters;
     c.IpInReceives++;
@@ -293,10 +293,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (transparent) {
       if (ip.protocol !== IPPROTO_TCP) { this.transparent!.datagram(packet.subarray(0, ip.totalLength), ip.protocol, ip.src, ip.dst, ip.payload, nif); return; }
       this.transparentPacket = packet.subarray(0, ip.totalLength);
-      try { this.tcpInput(ip.src, ip.dst, ip.payload, now); } finally { this.transparentPacket = null; }
+      try { this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags); } finally { this.transparentPacket = null; }
       return;
     }
-    if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
+    if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
     else if (this.network.deliver(ip, packet, nif, false)) return;
     else {
@@ -381,12 +381,14 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     tcb.onIcmpError({ type: m.type, code: m.code, seq, nextHopMtu: mtu }, now);
   }
 
-  private tcpInput(src: number, dst: number, bytes: Uint8Array, now: Instant): void {
+  private tcpInput(src: number, dst: number, bytes: Uint8Array, now: Instant, rxFlags = 0): void {
     const c = this.counters;
     const v = this.view;
     const err = v.reset(bytes);
     if (err !== null) { c.TcpInErrs++; this.drop('tcp: ' + err.kind, now); return; }
-    if (transportChecksum(src, dst, IPPROTO_TCP, bytes, 0, bytes.length) !== 0) {
+    // RX_CSUM_VALID: the link (a TUN device with offloads) vouches for it, as Linux trusts
+    // CHECKSUM_PARTIAL / CHECKSUM_UNNECESSARY packets (skb_csum_unnecessary).
+    if ((rxFlags & RX_CSUM_VALID) === 0 && transportChecksum(src, dst, IPPROTO_TCP, bytes, 0, bytes.length) !== 0) {
       c.TcpInErrs++; c.TcpInCsumErrors++; this.drop('tcp: bad checksum', now); return;
     }
     const oerr = scanTcpOptions(bytes, 20, v.optionsLength, this.optSummary);
@@ -469,13 +471,17 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   /** @internal the next IPv4 identification (network.ts uses it too). */
   allocIpId(): number { return this.nextIpId(); }
 
-  /** @internal send a finished datagram towards `dst` (through `nif`, or the routed interface). */
-  transmit(pkt: Uint8Array, dst: number, nif: NetIf | null): void {
+  /**
+   * @internal send a finished datagram towards `dst` (through `nif`, or the routed interface).
+   * `txFlags` (TX_CSUM_PARTIAL) goes to a link that completes checksums (TUN with offloads).
+   */
+  transmit(pkt: Uint8Array, dst: number, nif: NetIf | null, txFlags = 0): void {
     const out = nif ?? this.route(dst);
     if (out === null) { this.drop('ip: no route', this.clock.now()); return; }
     this.counters.IpOutRequests++;
     if (out.kind === 'ethernet') (out as EthernetInterface).output(pkt, this.network.nextHop(dst, out));
-    else out.link.send(pkt);
+    else if (txFlags === 0) out.link.send(pkt);
+    else out.link.send(pkt, txFlags);
   }
 
   emit(tcb: Tcb, seg: SegmentOut): void {
@@ -485,12 +491,15 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   /** Send a TCP segment; `dscp` is the connection's Diffserv codepoint (RFC 9293 MUST-48, SHLD-22). */
   sendStateless(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seg: SegmentOut, dscp = 0): void {
     this.counters.TcpOutSegs++;
-    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId(), dscp);
+    // A link that completes checksums (TUN with offloads) gets the pseudo-header sum only.
+    const nif = this.route(remoteAddr);
+    const partial = nif !== null && nif.link.txChecksumOffload === true;
+    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId(), dscp, partial);
     if (this.tracer !== null) {
       const len = seg.payload === null ? 0 : seg.payload.length;
       this.traceSegment('out', localAddr, localPort, remoteAddr, remotePort, seg.seq, seg.ack, seg.flags, seg.window, len, seg.urgentPointer, seg.opts, this.clock.now(), seg.retransmit);
     }
-    this.transmit(pkt, remoteAddr, null);
+    this.transmit(pkt, remoteAddr, nif, partial ? TX_CSUM_PARTIAL : 0);
   }
 
   private traceSegment(

@@ -46,7 +46,7 @@ before(async () => {
   for (let i = 0; i < BIG; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
   writeFileSync(join(dir, 'big'), big);
   bigSha = createHash('sha256').update(big).digest('hex');
-  ns = Netns.create('synack-14-gw');
+  ns = Netns.create('14-gw');
   const host = ns.spawn(process.execPath, ['-e', HOST_SERVER, join(dir, 'big')]);
   await waitLine(host, 'ready');
   gwProc = ns.spawn(process.execPath, [join(ROOT, 'bin', 'synack.js'), 'gateway', '--tun', 'gw14', '--subnet', '198.18.0.0/24',

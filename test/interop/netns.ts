@@ -66,10 +66,10 @@ export class Netns {
 
   private constructor(name: string) { this.name = name; }
 
-  /** Create `<prefix>-<pid>-<hex>` (prefix default `synack`; issue tests pass e.g. `synack-14-gw`) with lo up. Registers it for cleanup on every exit path. */
-  static create(prefix = 'synack'): Netns {
+  /** Create `synack-[<tag>-]<pid>-<hex>` with lo up. Registers it for cleanup on every exit path. */
+  static create(tag = ''): Netns {
     hookProcess();
-    const name = `${prefix}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const name = `synack-${tag ? tag + '-' : ''}${process.pid}-${randomBytes(3).toString('hex')}`;
     const r = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ip netns add ${name} failed: ${r.stderr || r.error?.message}`);
     const ns = new Netns(name);

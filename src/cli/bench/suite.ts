@@ -208,17 +208,20 @@ export async function nodeNetConnRate(count: number): Promise<Sample> {
 
 // ---------------------------------------------------------------- TUN (root only)
 
-let tunCache: Promise<TunRun[]> | null = null;
+const tunCache = new Map<string, Promise<TunRun[]>>();
 
-/** One tunBench invocation (both directions, `runs` runs each), shared by the two TUN cases. */
-async function tunSamples(direction: TunRun['direction'], quick: boolean, runs: number, serveArgs: string[] = []): Promise<Sample[]> {
-  if (tunCache === null) tunCache = tunBench({ bytes: quick ? 50e6 : 100e6, runs, serveArgs });
-  const all = await tunCache;
+/** One tunBench invocation (both directions, `runs` runs each), shared by the two cases of one offload setting. */
+async function tunSamples(direction: TunRun['direction'], quick: boolean, runs: number, offload: boolean): Promise<Sample[]> {
+  const key = String(offload);
+  if (!tunCache.has(key)) tunCache.set(key, tunBench({ bytes: quick ? 50e6 : 100e6, runs, serveArgs: ['--offload', offload ? 'on' : 'off'] }));
+  const all = await tunCache.get(key)!;
   return all.filter((x) => x.direction === direction).map((x) => ({
     value: x.MBps * 8,
-    extra: { 'MB/s': x.MBps, 'packets/s in': x.pktsInPerS, 'packets/s out': x.pktsOutPerS, 'CPU µs/packet': x.usCpuPerPacket, retransmits: x.retrans },
+    extra: { 'MB/s': x.MBps, 'packets/s in': x.pktsInPerS, 'packets/s out': x.pktsOutPerS, 'CPU µs/packet': x.usCpuPerPacket, 'CPU ms/MB': x.cpuMsPerMB, retransmits: x.retrans },
   }));
 }
+
+function batchOnly(): Sample { throw new Error('measured by runAll'); }
 
 export const CASES: BenchCase[] = [
   { name: 'ceiling', unit: 'Mbit/s', describe: 'the minimal pipeline: copy + checksums + headers per 1448-byte segment, both ends, ACK per two', run: (q) => ceiling(q ? 100 : 400, 1448) },
@@ -230,8 +233,10 @@ export const CASES: BenchCase[] = [
   { name: 'heap-per-conn-100k', unit: 'bytes', describe: '100,000 idle established connections (both ends)', run: (q) => idleConnections(q ? 30_000 : 100_000), isolated: true },
   { name: 'loss-goodput', unit: 'Mbit/s', describe: 'virtual time: 1% loss, 20 ms RTT, 100 Mbit/s bottleneck', run: (q) => lossGoodput(q ? 10 : 40, 7), once: true },
   { name: 'loss-mathis', unit: 'Mbit/s', describe: 'Mathis model for MSS 1448, RTT 20 ms, p = 1%', run: () => ({ value: mathis(1448, 0.02, 0.01) }), once: true },
-  { name: 'tun-kernel-to-synack', unit: 'Mbit/s', describe: 'over a TUN device: the kernel (socat) sends to synack (root only)', run: () => { throw new Error('batch case'); }, runAll: (q, n) => tunSamples('kernel→synack', q, n), unavailable: tunUnavailable, ceilingMss: 1448 },
-  { name: 'tun-synack-to-kernel', unit: 'Mbit/s', describe: 'over a TUN device: synack (Node http) sends to the kernel (curl) (root only)', run: () => { throw new Error('batch case'); }, runAll: (q, n) => tunSamples('synack→kernel', q, n), unavailable: tunUnavailable, ceilingMss: 1448 },
+  { name: 'tun-kernel-to-synack', unit: 'Mbit/s', describe: 'TUN with offloads (TSO/GSO, checksum): the kernel (socat) sends to synack (root only)', run: batchOnly, runAll: (q, n) => tunSamples('kernel→synack', q, n, true), unavailable: tunUnavailable, ceilingMss: 1448 },
+  { name: 'tun-synack-to-kernel', unit: 'Mbit/s', describe: 'TUN with offloads: synack (Node http) sends to the kernel (curl) (root only)', run: batchOnly, runAll: (q, n) => tunSamples('synack→kernel', q, n, true), unavailable: tunUnavailable, ceilingMss: 1448 },
+  { name: 'tun-kernel-to-synack-nooffload', unit: 'Mbit/s', describe: 'TUN without offloads, kernel to synack (root only)', run: batchOnly, runAll: (q, n) => tunSamples('kernel→synack', q, n, false), unavailable: tunUnavailable, ceilingMss: 1448 },
+  { name: 'tun-synack-to-kernel-nooffload', unit: 'Mbit/s', describe: 'TUN without offloads, synack to kernel (root only)', run: batchOnly, runAll: (q, n) => tunSamples('synack→kernel', q, n, false), unavailable: tunUnavailable, ceilingMss: 1448 },
   { name: 'node-net-loopback', unit: 'Mbit/s', describe: "Node's net over the kernel loopback (reference)", run: (q) => nodeNetBulk(q ? 200 : 1000) },
   { name: 'node-net-connrate-seq', unit: 'conn/s', describe: "Node's net connect+close over loopback, one at a time (reference)", run: (q) => nodeNetConnRate(q ? 1000 : 5000) },
 ];

@@ -154,7 +154,7 @@ interface TunStatsSnapshot {
 export interface TunRun {
   direction: 'kernel→synack' | 'synack→kernel';
   run: number; seconds: number; MBps: number;
-  pktsInPerS: number; pktsOutPerS: number; cpuPerSec: number; usCpuPerPacket: number; retrans: number;
+  pktsInPerS: number; pktsOutPerS: number; cpuPerSec: number; usCpuPerPacket: number; cpuMsPerMB: number; retrans: number;
 }
 
 export interface TunBenchOptions { bytes: number; runs: number; serveArgs?: string[]; onRun?: (r: TunRun) => void }
@@ -187,6 +187,7 @@ export async function tunBench(o: TunBenchOptions): Promise<TunRun[]> {
           direction, run: i + 1, seconds: +s.toFixed(3), MBps: +(o.bytes / 1e6 / s).toFixed(1),
           pktsInPerS: Math.round(rx / s), pktsOutPerS: Math.round(tx / s),
           cpuPerSec: +(cpu / s).toFixed(2), usCpuPerPacket: +((cpu * 1e6) / Math.max(1, rx + tx)).toFixed(2),
+          cpuMsPerMB: +((cpu * 1000) / (o.bytes / 1e6)).toFixed(3),
           retrans: b.counters.TcpRetransSegs - a.counters.TcpRetransSegs,
         };
         results.push(r);
