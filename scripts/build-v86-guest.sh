@@ -11,11 +11,15 @@
 # The guest's /init loads the NIC driver, runs udhcpc on eth0, then `wget`s the URL given
 # as `synack.url=...` on the kernel command line and prints markers on the serial console:
 #   SYNACK-GUEST-BOOTED, SYNACK-DHCP-OK <addr>, SYNACK-FETCH-OK <bytes> <md5> / SYNACK-FETCH-FAIL
+# Without DHCP: synack.ip=A/P synack.gw=G on the command line configure eth0 statically.
 # Needs root (dpkg --add-architecture i386, apt-get update) the first time. Idempotent.
 set -euo pipefail
 OUT="${1:-${SYNACK_V86_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/synack-v86}}"
 mkdir -p "$OUT"
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] && [ -s "$OUT/seabios.bin" ] && [ -s "$OUT/vgabios.bin" ] && [ "${FORCE:-0}" != 1 ]; then
+# The cache is keyed by this script's contents: a changed /init rebuilds the image.
+STAMP="$(sha256sum "$0" | cut -c1-16)"
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] && [ -s "$OUT/seabios.bin" ] && [ -s "$OUT/vgabios.bin" ] \
+   && [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$STAMP" ] && [ "${FORCE:-0}" != 1 ]; then
   echo "v86 guest already built in $OUT"; exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -83,9 +87,22 @@ insmod /lib/modules/8390.ko
 insmod /lib/modules/ne2k-pci.ko
 ip link set lo up
 ip link set eth0 up
-URL=""
-for a in $(cat /proc/cmdline); do case "$a" in synack.url=*) URL="${a#synack.url=}";; esac; done
-if udhcpc -i eth0 -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script; then
+URL=""; SIP=""; SGW=""
+for a in $(cat /proc/cmdline); do
+  case "$a" in
+    synack.url=*) URL="${a#synack.url=}";;
+    synack.ip=*) SIP="${a#synack.ip=}";;
+    synack.gw=*) SGW="${a#synack.gw=}";;
+  esac
+done
+netup() {
+  if [ -n "$SIP" ]; then
+    ip addr add "$SIP" dev eth0 && ip route add default via "$SGW" dev eth0 && echo "SYNACK-STATIC-OK $SIP"
+  else
+    udhcpc -i eth0 -n -q -t 5 -T 2 -s /usr/share/udhcpc/default.script
+  fi
+}
+if netup; then
   if [ -n "$URL" ]; then
     if wget -q -O /tmp/f "$URL"; then
       echo "SYNACK-FETCH-OK $(wc -c < /tmp/f) $(md5sum /tmp/f | cut -c1-32 2>/dev/null || md5sum /tmp/f)"
@@ -105,4 +122,5 @@ chmod +x "$R/init"
 mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 mv "$OUT/initrd.img.tmp" "$OUT/initrd.img"
 echo "$KPKG" > "$OUT/kernel-package"
+echo "$STAMP" > "$OUT/stamp"
 ls -l "$OUT"

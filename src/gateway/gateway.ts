@@ -17,6 +17,7 @@ import type { Instant, Duration } from '../time/instant.js';
 import type { Stack, NetIf } from '../stack/stack.js';
 import type { Tcb } from '../tcp/tcb.js';
 import { Listener } from '../tcp/listener.js';
+import type { EthernetInterface } from '../stack/ethernet.js';
 import { TCP_ACK, TCP_SYN } from '../wire/tcp.js';
 import { formatIpv4Address, parseIpv4Address } from '../wire/ipv4addr.js';
 import type { Connector, FlowTarget, OutboundTcp } from './connector.js';
@@ -93,6 +94,10 @@ export class Gateway {
     this.udpIdleTimeout = o.udpIdleTimeout ?? 60_000_000;
     this.maxPending = o.maxPendingTcp ?? 256;
     this.log = o.log ?? (() => {});
+    // The guest ARPs for an alias in its own subnet (198.18.0.2): answer for it (proxy ARP).
+    for (const nif of this.stack.interfaces) {
+      if (nif.kind === 'ethernet') (nif as EthernetInterface).proxyArp = (a) => this.aliases.has(a);
+    }
     this.stack.setTransparent({
       tcp: (packet, src, sp, dst, dp, flags) => this.onTcp(packet, src, sp, dst, dp, flags),
       datagram: (packet, protocol, src, dst, payload, nif) => {
