@@ -7,6 +7,14 @@
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]
       ]
+    },
+    {
+      "target_name": "synack_sockets",
+      "sources": ["sockets.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
     }
   ]
 }

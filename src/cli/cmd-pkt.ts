@@ -9,6 +9,7 @@ import { TraceRecorder } from '../trace/recorder.js';
 import { renderAscii } from '../viz/ascii.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
 import { DEFAULT_CONFIG } from '../pkt/config.js';
+import { runLinuxTarget } from './pkt-linux.js';
 
 export const summary = 'run packetdrill-dialect scripts in virtual time (FILE..., --trace)';
 
@@ -26,6 +27,12 @@ options:
   --ignore-psh            ignore the PSH flag
   --fail_extra_packets    fail on outbound packets sent after the script's last line
                           (packetdrill ignores them; so does synack pkt by default)
+  --target linux          run each script on this machine's kernel too (root; a network
+                          namespace and TUN device per script, real time) and compare
+  --jobs N                linux scripts run at once (default 4)
+  --max_duration S        skip on linux scripts longer than S s of script time (default 30)
+  --baseline FILE         scripts known to fail on linux (one path a line): reported as
+                          'known', not failures
   --define NAME[=VALUE]   define NAME for #ifdef blocks and expressions (also --define=…,
   -D NAME[=VALUE]         -D NAME, -DNAME); 'Linux' is always defined
   --name=value            any other packetdrill option, as if on the script's first line
@@ -36,6 +43,10 @@ export async function run(argv: string[]): Promise<number> {
   const options: Array<{ name: string; value: string }> = [];
   let trace = false;
   let quiet = false;
+  let target = 'synack';
+  let jobs = 4;
+  let maxDurationS = 30;
+  let baselineFile: string | null = null;
   const defines = new Map<string, string>();
   const define = (d: string | undefined): boolean => {
     if (d === undefined || !/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/.test(d)) return false;
@@ -55,6 +66,24 @@ export async function run(argv: string[]): Promise<number> {
       continue;
     }
     if (a === '--trace') { trace = true; continue; }
+    if (a === '--baseline' || a.startsWith('--baseline=')) {
+      baselineFile = a.startsWith('--baseline=') ? a.slice('--baseline='.length) : argv[++i] ?? '';
+      continue;
+    }
+    if (a === '--target' || a.startsWith('--target=') || a === '--jobs' || a.startsWith('--jobs=') || a === '--max_duration' || a.startsWith('--max_duration=')) {
+      const eq = a.indexOf('=');
+      const v = eq < 0 ? argv[++i] : a.slice(eq + 1);
+      const key = eq < 0 ? a : a.slice(0, eq);
+      if (key === '--target') {
+        if (v !== 'linux' && v !== 'synack') { process.stderr.write(`synack pkt: --target is synack or linux, got '${v ?? ''}'\n` + HELP); return 2; }
+        target = v;
+      } else {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0) { process.stderr.write(`synack pkt: ${key} needs a positive number, got '${v ?? ''}'\n` + HELP); return 2; }
+        if (key === '--jobs') jobs = Math.floor(n); else maxDurationS = n;
+      }
+      continue;
+    }
     if (a === '--quiet' || a === '-q') { quiet = true; continue; }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
@@ -78,6 +107,18 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`synack pkt: cannot read ${file}: ${why}\n` + HELP);
       return 2;
     }
+  }
+  if (target === 'linux') {
+    let baseline: Set<string> | null = null;
+    if (baselineFile !== null) {
+      try {
+        baseline = new Set(readFileSync(baselineFile, 'utf8').split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter((l) => l !== ''));
+      } catch (e) {
+        process.stderr.write(`synack pkt: cannot read ${baselineFile}: ${(e as Error).message}\n`);
+        return 2;
+      }
+    }
+    return runLinuxTarget({ files, texts, options, defines, quiet, jobs, maxDurationS, baseline });
   }
   let passed = 0;
   let failed = 0;

@@ -360,7 +360,16 @@ export const PREDEFINED: ReadonlyMap<string, string> = new Map([['Linux', '1']])
 
 /** Parse a whole script. Never throws. `defines`: --define / -D names (added to PREDEFINED). */
 export function parseScript(text: string, defines: ReadonlyMap<string, string> = new Map()): ParseOutcome {
-  const all = new Map([...PREDEFINED, ...defines]);
+  // A `// defines: A B=1` comment line adds names as if given with -D (a synack convention
+  // for scripts that need names, so they run the same from the CLI, the tests and --target linux).
+  const header = new Map<string, string>();
+  for (const m of text.matchAll(/^\/\/ defines: (.*)$/gm)) {
+    for (const w of m[1]!.trim().split(/\s+/)) {
+      const eq = w.indexOf('=');
+      if (eq < 0) header.set(w, '1'); else header.set(w.slice(0, eq), w.slice(eq + 1));
+    }
+  }
+  const all = new Map([...PREDEFINED, ...header, ...defines]);
   const pre = preprocess(text, all);
   if (pre.error !== null) return { ok: false, error: pre.error };
   DEFINES = all;

@@ -109,7 +109,7 @@ function defaultOpts(): SockOpts {
 }
 
 /** Compare an output argument `[N]` with the actual value; '...' matches anything. */
-function checkOut(e: Expr | undefined, actual: number, what: string, name?: (v: number) => string | null): string | null {
+export function checkOut(e: Expr | undefined, actual: number, what: string, name?: (v: number) => string | null): string | null {
   if (e === undefined || e.kind === 'ellipsis') return null;
   let expected: number;
   try { expected = evalInt(e); } catch (x) { return `${what}: ${(x as Error).message}`; }
@@ -623,7 +623,7 @@ export class SocketLayer {
 }
 
 /** Bytes described by an iovec list: `[{..., 1000}, {iov_base=..., iov_len=500}]`. */
-function iovTotal(e: Expr | undefined): number {
+export function iovTotal(e: Expr | undefined): number {
   if (e === undefined || e.kind !== 'list') throw new EvalError('expected an iovec list [{..., N}, …]');
   let n = 0;
   for (const it of e.items) {
@@ -634,7 +634,7 @@ function iovTotal(e: Expr | undefined): number {
   return n;
 }
 
-function errnoName(v: number): string | null {
+export function errnoName(v: number): string | null {
   return v === 0 ? null : errnoNameOf(v);
 }
 

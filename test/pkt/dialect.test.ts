@@ -1,7 +1,7 @@
 // tests/pkt/dialect/: one script per packetdrill dialect feature, and a deliberately wrong
 // twin (NAME-wrong.pkt) that must fail with the precise message its first line states:
 //   // expect: LINE: MESSAGE
-// A `// defines: A B=1` line gives the --define names the script runs with.
+// A `// defines: A B=1` line gives the --define names the script runs with (parseScript reads it).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -14,14 +14,8 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.pkt')).sort();
 
 function run(f: string): ReturnType<typeof runScript> {
   const text = readFileSync(join(dir, f), 'utf8');
-  const defines = new Map<string, string>();
-  const d = /^\/\/ defines: (.*)$/m.exec(text);
-  for (const w of d?.[1]!.trim().split(/\s+/) ?? []) {
-    const eq = w.indexOf('=');
-    if (eq < 0) defines.set(w, '1'); else defines.set(w.slice(0, eq), w.slice(eq + 1));
-  }
   const readFile = (p: string): string | null => { try { return readFileSync(join(dir, p), 'utf8'); } catch { return null; } };
-  return runScript(text, { defines, readFile });
+  return runScript(text, { readFile });
 }
 
 describe('tests/pkt/dialect: each feature passes, its wrong twin fails precisely', () => {
