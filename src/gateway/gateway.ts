@@ -23,6 +23,7 @@ import { formatIpv4Address, parseIpv4Address } from '../wire/ipv4addr.js';
 import type { Connector, FlowTarget, OutboundTcp } from './connector.js';
 import { Policy } from './policy.js';
 import { TcpPipe } from './tcppipe.js';
+import { UdpFlows } from './udpflows.js';
 
 export interface GatewayOptions {
   stack: Stack;
@@ -72,8 +73,10 @@ export class Gateway {
   };
   /** Live pipes (for tests and stats). */
   readonly pipes = new Set<TcpPipe>();
-  /** Extra handler for non-TCP datagrams to non-local addresses (the UDP flow table). */
+  /** Extra handler for other non-TCP datagrams to non-local addresses (tried after UDP). */
   datagramHandler: ((packet: Uint8Array, protocol: number, src: number, dst: number, payload: Uint8Array, nif: NetIf | null) => boolean) | null = null;
+  /** The UDP flow table (idle timeouts run with the stack's timers). */
+  readonly udp: UdpFlows;
   readonly connector: Connector;
   readonly udpIdleTimeout: Duration;
   private readonly aliases = new Map<number, string>();
@@ -81,6 +84,7 @@ export class Gateway {
   private readonly listeners = new Map<number, Listener>();
   private readonly maxPending: number;
   private readonly log: (msg: string) => void;
+  private readonly removeUdpTimer: () => void;
 
   constructor(o: GatewayOptions) {
     this.stack = o.stack;
@@ -98,9 +102,12 @@ export class Gateway {
     for (const nif of this.stack.interfaces) {
       if (nif.kind === 'ethernet') (nif as EthernetInterface).proxyArp = (a) => this.aliases.has(a);
     }
+    this.udp = new UdpFlows(this, this.udpIdleTimeout);
+    this.removeUdpTimer = this.stack.addPollable(this.udp);
     this.stack.setTransparent({
       tcp: (packet, src, sp, dst, dp, flags) => this.onTcp(packet, src, sp, dst, dp, flags),
       datagram: (packet, protocol, src, dst, payload, nif) => {
+        if (this.udp.input(packet, protocol, src, dst, payload)) return;
         if (this.datagramHandler !== null && this.datagramHandler(packet, protocol, src, dst, payload, nif)) return;
         this.counters.otherDropped++;
         this.stack.drop('gateway: protocol not relayed', this.stack.clock.now());
@@ -224,6 +231,8 @@ export class Gateway {
     for (const l of this.listeners.values()) l.close(now);
     for (const p of this.pending.values()) p.out.destroy();
     this.pending.clear();
+    this.udp.closeAll();
+    this.removeUdpTimer();
     this.stack.setTransparent(null);
   }
 }

@@ -323,7 +323,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (!r.ok || r.value.isFragment && r.value.fragmentOffset !== 0) return false;
     const ip = r.value;
     // RFC 1122 §3.2.2: never about a broadcast/multicast datagram or from a martian source.
-    if (!this.isLocal(ip.dst) || this.invalidPeer(ip.src)) return false;
+    // In transparent mode (the gateway) the datagram was for a non-local unicast address we
+    // answer for: the error comes from that address, as from the real destination.
+    const forUs = this.isLocal(ip.dst) || (this.transparent !== null && ip.dst !== 0xffffffff && !isBroadcastOrMulticast(ip.dst, this.interfaces));
+    if (!forUs || this.invalidPeer(ip.src)) return false;
     if (!this.icmpLimiter.allow(this.clock.now())) return false;
     this.sendIcmpUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
     return true;

@@ -13,7 +13,7 @@ import { Netns, interopGate, ROOT } from '../interop/netns.js';
 
 const gate = interopGate(['curl']);
 const BIG = 100 << 20;
-const HTTP_PORT = 18080, CLOSED_PORT = 18081, DENIED_PORT = 18082, GUEST_PORT = 7022, FWD_PORT = 19022;
+const HTTP_PORT = 18080, CLOSED_PORT = 18081, DENIED_PORT = 18082, GUEST_PORT = 7022, FWD_PORT = 19022, UDP_PORT = 18053;
 let ns: Netns | null = null;
 let gwProc: ChildProcess | null = null;
 let dir = '';
@@ -27,7 +27,11 @@ const big = fs.readFileSync(process.argv[1]);
 http.createServer((q, r) => {
   if (q.method === 'POST') { const h = crypto.createHash('sha256'); q.on('data', d => h.update(d)); q.on('end', () => r.end(h.digest('hex'))); return; }
   r.writeHead(200, { 'content-length': big.length }); r.end(big);
-}).listen(${HTTP_PORT}, '127.0.0.1', () => console.log('ready'));`;
+}).listen(${HTTP_PORT}, '127.0.0.1', () => {
+  const u = require('dgram').createSocket('udp4');
+  u.on('message', (m, r) => u.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address));
+  u.bind(${UDP_PORT}, '127.0.0.1', () => console.log('ready'));
+});`;
 const GUEST_SERVER = `
 require('net').createServer(s => s.pipe(s)).listen(${GUEST_PORT}, '198.18.0.100', () => console.log('ready'));`;
 
@@ -50,7 +54,7 @@ before(async () => {
   const host = ns.spawn(process.execPath, ['-e', HOST_SERVER, join(dir, 'big')]);
   await waitLine(host, 'ready');
   gwProc = ns.spawn(process.execPath, [join(ROOT, 'bin', 'synack.js'), 'gateway', '--tun', 'gw14', '--subnet', '198.18.0.0/24',
-    '--allow', `tcp:127.0.0.1:${HTTP_PORT}`, '--allow', `tcp:127.0.0.1:${CLOSED_PORT}`,
+    '--allow', `tcp:127.0.0.1:${HTTP_PORT}`, '--allow', `tcp:127.0.0.1:${CLOSED_PORT}`, '--allow', `udp:127.0.0.1:${UDP_PORT}`,
     '--host-alias', '198.18.0.2=127.0.0.1', '--hostfwd', `${FWD_PORT}:${GUEST_PORT}`, '-q']);
   gwProc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[gateway] ${d}`));
   await waitLine(gwProc, 'ready');
@@ -102,4 +106,24 @@ test('hostfwd: 127.0.0.1:19022 on the host reaches the guest server on :7022', o
     s.write(${JSON.stringify(msg)});`], { timeoutMs: 20_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.toString(), msg);
+});
+
+test('UDP: echo through the gateway to a host loopback UDP server; a port without a rule gets ICMP port unreachable (ECONNREFUSED)', opts, async () => {
+  assert.equal(gate.fail, null, gate.fail ?? '');
+  const r = await ns!.run(process.execPath, ['-e', `
+    const d = require('dgram');
+    const s = d.createSocket('udp4');
+    s.connect(${UDP_PORT}, '198.18.0.2', () => {
+      let n = 0;
+      const send = () => s.send('ping ' + n);
+      s.on('message', (m) => { console.log(String(m)); if (++n === 3) { s.close(); refused(); } else send(); });
+      send();
+    });
+    function refused() {
+      const x = d.createSocket('udp4');
+      x.on('error', (e) => { console.log(e.code); process.exit(0); });
+      x.connect(${UDP_PORT + 1}, '198.18.0.2', () => { x.send('anyone?'); setTimeout(() => x.send('anyone?'), 200); });
+      setTimeout(() => { console.log('no error'); process.exit(0); }, 5000);
+    }`], { timeoutMs: 20_000 });
+  assert.equal(r.stdout.toString(), 'echo:ping 0\necho:ping 1\necho:ping 2\nECONNREFUSED\n', r.stderr);
 });

@@ -13,6 +13,7 @@ import { attachNet } from '../../src/net/index.js';
 import type { Socket } from '../../src/net/socket.js';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { NodeConnector, wrapSocket } from '../../src/gateway/node/connector.js';
+import type { Connector, OutboundUdp } from '../../src/gateway/connector.js';
 
 function sha(b: Uint8Array): string { return createHash('sha256').update(b).digest('hex'); }
 
@@ -129,4 +130,48 @@ test('gateway sim: hostfwd — a connection to the host side reaches a server in
   assert.ok(await w.sim.runUntilAsync(() => Buffer.concat(parts).length >= msg.length, { maxTime: 60_000_000 }));
   assert.equal(sha(Buffer.concat(parts)), sha(msg));
   assert.equal(w.gw.counters.forwardsAccepted, 1);
+});
+
+test('gateway sim: UDP flows — echo, idle timeout closes the flow in virtual time, no rule → ICMP port unreachable', async () => {
+  const sim = new Simulation({ seed: 11 });
+  const inner = twoHosts(sim, { aAddr: '198.18.0.100', bAddr: '198.18.0.1', delay: 2000 });
+  const G = inner.a, W = inner.b;
+  // The "real network" for UDP: an echo a millisecond away (the peer, not the thing under test).
+  let opened = 0, closed = 0;
+  const connector: Connector = {
+    connectTcp: () => { throw new Error('no tcp here'); },
+    openUdp: () => {
+      opened++;
+      const o: OutboundUdp = { onmessage: null, onerror: null, send: (d) => { sim.after(1000, () => o.onmessage?.(Uint8Array.from([...new TextEncoder().encode('echo:'), ...d]))); }, close: () => { closed++; } };
+      return o;
+    },
+  };
+  const gw = new Gateway({ stack: W, connector, policy: ['udp:198.19.0.2:53'], hostAliases: { '198.18.0.2': '198.19.0.2' }, udpIdleTimeout: 60_000_000 });
+  const got: string[] = [];
+  const errors: number[] = [];
+  G.registerProtocol(17, (d) => got.push(new TextDecoder().decode(d.payload.subarray(8))), (e) => errors.push(e.code));
+  const send = (port: number, text: string): void => {
+    const data = new TextEncoder().encode(text);
+    const u = new Uint8Array(8 + data.length);
+    u[0] = 0x9c; u[1] = 0x40; u[2] = port >> 8; u[3] = port & 0xff; u[4] = 0; u[5] = u.length; u.set(data, 8); // checksum 0: not used (RFC 768)
+    G.sendIpv4({ dst: '198.18.0.2', protocol: 17, payload: u });
+  };
+  send(53, 'one');
+  await sim.runForAsync(100_000);
+  send(53, 'two');
+  await sim.runForAsync(30_000_000);
+  assert.deepEqual(got, ['echo:one', 'echo:two']);
+  assert.equal(opened, 1);
+  assert.equal(gw.udp.size, 1, 'still open after 30 s idle');
+  await sim.runForAsync(31_000_000);
+  assert.equal(gw.udp.size, 0, 'closed after 60 s idle');
+  assert.equal(closed, 1);
+  assert.equal(gw.counters.udpIdleClosed, 1);
+  send(53, 'three');
+  await sim.runForAsync(100_000);
+  assert.equal(opened, 2, 'a new datagram opens a new flow');
+  send(54, 'denied');
+  await sim.runForAsync(100_000);
+  assert.deepEqual(errors, [3], 'ICMP port unreachable for the port with no rule');
+  assert.equal(gw.counters.udpRefusedByPolicy, 1);
 });
