@@ -8,32 +8,11 @@ import type { Instant, Duration } from '../time/instant.js';
 import type { Pollable } from '../link/types.js';
 import type { Stack } from '../stack/stack.js';
 import { IPPROTO_UDP } from '../wire/ipv4.js';
-import { transportChecksum } from '../wire/checksum.js';
+import { parseUdp, buildUdp } from '../wire/udp.js';
 import type { OutboundUdp } from './connector.js';
 import type { Gateway } from './gateway.js';
 
 const ICMP_PORT_UNREACHABLE = 3;
-
-// The UDP header (RFC 768), read and written here until the network issue's src/wire/udp.ts
-// is on main (then its parseUdp/buildUdp replace these two).
-function readUdp(b: Uint8Array, src: number, dst: number): { sp: number; dp: number; data: Uint8Array } | null {
-  if (b.length < 8) return null;
-  const len = (b[4]! << 8) | b[5]!;
-  if (len < 8 || len > b.length) return null;
-  const sum = (b[6]! << 8) | b[7]!;
-  if (sum !== 0 && transportChecksum(src, dst, IPPROTO_UDP, b, 0, len) !== 0) return null;
-  return { sp: (b[0]! << 8) | b[1]!, dp: (b[2]! << 8) | b[3]!, data: b.subarray(8, len) };
-}
-function writeUdp(sp: number, dp: number, data: Uint8Array, src: number, dst: number): Uint8Array {
-  const b = new Uint8Array(8 + data.length);
-  b[0] = sp >>> 8; b[1] = sp & 0xff; b[2] = dp >>> 8; b[3] = dp & 0xff;
-  b[4] = b.length >>> 8; b[5] = b.length & 0xff;
-  b.set(data, 8);
-  let c = transportChecksum(src, dst, IPPROTO_UDP, b, 0, b.length);
-  if (c === 0) c = 0xffff;
-  b[6] = c >>> 8; b[7] = c & 0xff;
-  return b;
-}
 
 interface Flow {
   key: string;
@@ -58,8 +37,9 @@ export class UdpFlows implements Pollable {
   input(packet: Uint8Array, protocol: number, src: number, dst: number, payload: Uint8Array): boolean {
     if (protocol !== IPPROTO_UDP) return false;
     const c = this.gw.counters;
-    const u = readUdp(payload, src, dst);
-    if (u === null) { c.otherDropped++; this.stack.drop('gateway: bad udp', this.stack.clock.now()); return true; }
+    const r = parseUdp(payload, { src, dst });
+    if (!r.ok) { c.otherDropped++; this.stack.drop('gateway: udp ' + r.error.kind, this.stack.clock.now()); return true; }
+    const u = { sp: r.value.srcPort, dp: r.value.dstPort, data: r.value.payload };
     const now = this.stack.clock.now();
     const key = `${src}:${u.sp}>${dst}:${u.dp}`;
     let f = this.flows.get(key);
@@ -96,7 +76,7 @@ export class UdpFlows implements Pollable {
     f.last = this.stack.clock.now();
     this.gw.counters.datagramsToGuest++;
     try {
-      this.stack.sendIpv4({ src: f.dst, dst: f.guest, protocol: IPPROTO_UDP, payload: writeUdp(f.dstPort, f.guestPort, d, f.dst, f.guest) });
+      this.stack.sendIpv4({ src: f.dst, dst: f.guest, protocol: IPPROTO_UDP, payload: buildUdp(f.dstPort, f.guestPort, d, f.dst, f.guest) });
     } catch {
       this.gw.counters.otherDropped++; // EMSGSIZE: larger than the guest link's MTU (no fragmentation yet)
     }
