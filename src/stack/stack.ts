@@ -55,6 +55,20 @@ export interface NetIf {
   readonly neighbours?: NeighbourCache;
 }
 
+/**
+ * Transparent mode (the gateway's "accept any destination" hook, src/gateway): like Linux
+ * IP_TRANSPARENT + TPROXY, the stack takes packets addressed to any non-local unicast address
+ * instead of dropping them. TCP segments of known connections go to their TCB as usual; for
+ * a segment with no connection the hook decides (a Listener takes it, 'rst' refuses it with
+ * RFC 9293 §3.10.7.1's reset, 'drop' ignores it — e.g. a SYN while the real connection is
+ * being opened); local listeners are never used for non-local addresses. Every other
+ * protocol (UDP flows, ICMP) goes to `datagram` whole. Set with Stack.setTransparent().
+ */
+export interface TransparentHook {
+  tcp(packet: Uint8Array, src: number, srcPort: number, dst: number, dstPort: number, flags: number): Listener | 'rst' | 'drop';
+  datagram(packet: Uint8Array, protocol: number, src: number, dst: number, payload: Uint8Array, nif: NetIf | null): void;
+}
+
 export interface StackInit {
   /** Name for traces and tables (defaults to the first interface address). */
   name?: string;
@@ -128,6 +142,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   isnOverride: IsnOverride | null = null;
 
   private readonly conns = new ConnTable();
+  private transparent: TransparentHook | null = null;
+  private transparentPacket: Uint8Array | null = null;
   private readonly listenersByPort = new Map<number, Listener[]>();
   /** Listeners with SO_REUSEADDR, and the connections they created (which keep the flag, into TIME-WAIT). */
   private readonly reuseAddr = new WeakSet<Listener | Tcb>();
@@ -193,6 +209,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     cfg.link.setReceiver((p, f) => this.input(p, nif, f));
     return nif;
   }
+
+  /** Enter (or, with null, leave) transparent mode: see TransparentHook. */
+  setTransparent(hook: TransparentHook | null): void { this.transparent = hook; }
 
   /** An Ethernet interface (frames on `link`, ARP); `addr` may be absent: unconfigured until configureInterface (DHCP). */
   addEthernetInterface(cfg: EthernetInterfaceOptions): EthernetInterface {
@@ -281,7 +300,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const r = parseIpv4(packet);
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;
-    if (!this.isLocal(ip.dst)) {
+    // Transparent mode (the gateway): any non-local unicast destination is taken, below.
+    const transparent = this.transparent !== null && !this.isLocal(ip.dst) && ip.dst !== 0xffffffff && !isBroadcastOrMulticast(ip.dst, this.interfaces);
+    if (!transparent && !this.isLocal(ip.dst)) {
       // Broadcasts, and anything on an unconfigured interface, may still be for a registered
       // protocol (DHCP): network.ts decides (docs/network.md).
       if (this.network.inputOther(ip, packet, nif, now)) return;
@@ -292,6 +313,12 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63).
     if (this.invalidPeer(ip.src)) { this.drop('ip: martian source', now); return; }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
+    if (transparent) {
+      if (ip.protocol !== IPPROTO_TCP) { this.transparent!.datagram(packet.subarray(0, ip.totalLength), ip.protocol, ip.src, ip.dst, ip.payload, nif); return; }
+      this.transparentPacket = packet.subarray(0, ip.totalLength);
+      try { this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags); } finally { this.transparentPacket = null; }
+      return;
+    }
     if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
     else if (this.network.deliver(ip, packet, nif, false)) return;
@@ -319,7 +346,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (!r.ok || r.value.isFragment && r.value.fragmentOffset !== 0) return false;
     const ip = r.value;
     // RFC 1122 §3.2.2: never about a broadcast/multicast datagram or from a martian source.
-    if (!this.isLocal(ip.dst) || this.invalidPeer(ip.src)) return false;
+    // In transparent mode (the gateway) the datagram was for a non-local unicast address we
+    // answer for: the error comes from that address, as from the real destination.
+    const forUs = this.isLocal(ip.dst) || (this.transparent !== null && ip.dst !== 0xffffffff && !isBroadcastOrMulticast(ip.dst, this.interfaces));
+    if (!forUs || this.invalidPeer(ip.src)) return false;
     if (!this.icmpErrorAllowed(ip.src, this.clock.now())) return false;
     this.sendIcmpUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
     return true;
@@ -432,7 +462,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     let tcb = this.conns.find(dst, dstPort, src, srcPort);
     if (this.tracer !== null) this.traceSegment('in', dst, dstPort, src, srcPort, seg.seq, seg.ack, seg.flags, seg.window, seg.payload.length, seg.urgentPointer, this.optSummary, now, false);
     if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)
-      && this.findListener(dst, dstPort) !== null) {
+      && this.transparentPacket === null && this.findListener(dst, dstPort) !== null) {
       // RFC 6191 / RFC 9293 §3.10.7.4 note: a new SYN with a higher timestamp (or sequence
       // number) may reuse a TIME-WAIT 4-tuple. Linux picks ISS = old SND.NXT + 65535 + 2.
       // Only a listener can take the new connection; without one TIME-WAIT stays and the
@@ -447,7 +477,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       this.pendingIss = null;
       return;
     }
-    const l = this.findListener(dst, dstPort);
+    const tp = this.transparentPacket;
+    const hook = tp === null ? null : this.transparent!.tcp(tp, src, srcPort, dst, dstPort, seg.flags);
+    if (hook === 'drop') { this.pendingIss = null; this.drop('tcp: transparent hold', now); return; }
+    const l = tp === null ? this.findListener(dst, dstPort) : hook === 'rst' ? null : hook;
     if (l !== null) {
       l.onSegment(seg, src, srcPort, dst, now);
       this.pendingIss = null;
