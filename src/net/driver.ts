@@ -45,9 +45,10 @@ export interface NetDriver {
    */
   until(cond: () => boolean, opts?: UntilOptions): Promise<boolean>;
   /**
-   * An active handle (a connecting or open socket, a listening server) appeared (+1) or
-   * went away (-1). In real time the event loop stays alive while any exists, as with Node's
-   * own sockets; TIME-WAIT and other orphaned connections do not keep it alive.
+   * A referenced, active handle appeared (+1) or went away (-1): a listening server, or a
+   * socket that is connecting, reading, or has a write the TCB has not taken yet (libuv's
+   * rule, docs/net.md "Process liveness"). In real time the event loop stays alive while
+   * any exists; protocol timers alone (TIME-WAIT, keepalive, orphans) never keep it alive.
    */
   hold(delta: 1 | -1): void;
 }
@@ -93,6 +94,15 @@ export class RealtimeNetDriver implements NetDriver, Scheduler {
   private readonly events = new TimerQueue<() => void>();
   private readonly stacks = new Set<Stack>();
   private handles = 0;
+  private stopped = false;
+  /**
+   * The host handle that keeps the process alive while any socket or server holds the
+   * driver, even when no deadline is armed (an idle connection, a lone listener). With
+   * nothing held, it and the host timer are unref()'d, so pending protocol timers
+   * (TIME-WAIT, keepalive, an orphan's retransmissions) never keep a process alive by
+   * themselves, as the kernel's do not.
+   */
+  private readonly keepAlive: { ref(): unknown; unref(): unknown };
 
   constructor(opts: RealtimeNetDriverOptions = {}) {
     this.clock = opts.clock ?? new RealtimeClock();
@@ -102,14 +112,19 @@ export class RealtimeNetDriver implements NetDriver, Scheduler {
       nextDeadline: () => events.nextDeadline(),
       poll: (now) => { events.popExpired(now, (fn) => fn()); },
     });
-    // Until a socket or server holds it, the host timer does not keep the process alive.
+    // Nothing holds the process until a socket or server does (see hold()).
     this.driver.unref();
+    this.keepAlive = setInterval(noop, 0x7fffffff);
+    this.keepAlive.unref();
   }
 
   hold(delta: 1 | -1): void {
+    const before = this.handles;
     this.handles += delta;
-    if (this.handles > 0) this.driver.ref();
-    else this.driver.unref();
+    // The host timer follows too: an unref()'d setImmediate does not wake a blocked loop, so
+    // while something is held the timer must be ref()'d or due work would wait.
+    if (before === 0 && this.handles > 0) { if (!this.stopped) this.keepAlive.ref(); this.driver.ref(); }
+    else if (before > 0 && this.handles === 0) { this.keepAlive.unref(); this.driver.unref(); }
   }
 
   /** Active handles (sockets and servers) keeping the event loop alive. */
@@ -152,9 +167,13 @@ export class RealtimeNetDriver implements NetDriver, Scheduler {
     }
   }
 
-  /** Stop the host timer (nothing runs until start()). */
-  stop(): void { this.driver.stop(); }
-  start(): void { this.driver.start(); }
+  /** Stop the host timer (nothing runs until start()); nothing keeps the process alive meanwhile. */
+  stop(): void { this.stopped = true; this.driver.stop(); this.keepAlive.unref(); }
+  start(): void {
+    this.stopped = false;
+    if (this.handles > 0) this.keepAlive.ref();
+    this.driver.start();
+  }
 }
 
 export interface RealtimeHostsOptions {
@@ -183,6 +202,8 @@ export function realtimeTwoHosts(driver: RealtimeNetDriver, o: RealtimeHostsOpti
   driver.addStack(b);
   return { a, b, linkA, linkB };
 }
+
+function noop(): void { /* the keep-alive interval never needs to do anything */ }
 
 /** A Simulation or a NetDriver → a NetDriver. */
 export function toDriver(d: NetDriver | Simulation): NetDriver {
