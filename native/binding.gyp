@@ -2,7 +2,15 @@
   "targets": [
     {
       "target_name": "synack_tun",
-      "sources": ["tun.c"],
+      "sources": ["tun.c", "tun_vnet.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    },
+    {
+      "target_name": "synack_sockets",
+      "sources": ["sockets.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]

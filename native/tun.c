@@ -337,8 +337,8 @@ static napi_value tun_start_reading(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   if (!get_args(env, info, 4, argv) || !get_i32(env, argv[0], &fd) || !get_i32(env, argv[1], &frame) ||
       !get_i32(env, argv[2], &max_batch) || napi_typeof(env, argv[3], &t) != napi_ok || t != napi_function ||
-      frame < 68 || frame > 65536 || max_batch < 1 || max_batch > 4096)
-    return throw_type(env, "startReading(fd, frame 68..65536, maxBatch 1..4096, callback)");
+      frame < 68 || frame > 65536 + 64 || max_batch < 1 || max_batch > 4096)
+    return throw_type(env, "startReading(fd, frame 68..65600, maxBatch 1..4096, callback)");
 
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
@@ -452,6 +452,9 @@ static napi_value tun_last_write_errno(napi_env env, napi_callback_info info) {
 
 // --------------------------------------------------------------------------- module
 
+/** native/tun_vnet.c: IFF_VNET_HDR + TUNSETOFFLOAD (openVnet, setOffload, vnetHeaderSize). */
+napi_value tun_vnet_init(napi_env env, napi_value exports);
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "open", NULL, tun_open, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -464,7 +467,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "lastWriteErrno", NULL, tun_last_write_errno, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
-  return exports;
+  return tun_vnet_init(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

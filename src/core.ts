@@ -32,9 +32,21 @@ export { Simulation, yieldToEventLoop, type RunOptions } from './sim/simulation.
 export { twoHosts, type TwoHostOptions, type TwoHosts } from './sim/hosts.js';
 export { Rng } from './sim/rng.js';
 
+// Ethernet, ARP and the network layer (docs/network.md).
+export { EthernetInterface, type EthernetCounters } from './stack/ethernet.js';
+export type { EthernetInterfaceOptions, IpDatagram, IpProtocolHandler, IcmpErrorInfo, IcmpErrorHandler, SendIpv4Options } from './stack/network.js';
+export { NeighbourCache, DEFAULT_NEIGHBOUR_PARAMS, renderNeighbours, type NeighbourParams, type NeighbourRow, type NudState } from './arp/neighbour.js';
+export type { EthernetLinkEnd } from './link/ethernet.js';
+export { createEthernetPair, EthernetSwitch, type EthernetSwitchOptions } from './sim/ethernet.js';
+export {
+  parseEthernet, EthernetView, emitEthernetHeader, buildEthernetFrame, parseMac, formatMac, localMac, BROADCAST_MAC,
+  ETHERTYPE_IPV4, ETHERTYPE_ARP, ETHERTYPE_VLAN, type EthernetFrame, type Mac,
+} from './wire/ethernet.js';
+export { parseArp, emitArp, ARPOP_REQUEST, ARPOP_REPLY, type ArpPacket } from './wire/arp.js';
+
 // Tracing and rendering.
 export { TraceRecorder, type RecordedEvent } from './trace/recorder.js';
-export type { TraceEvent, TraceSink, SegmentEvent, StateEvent, TimerEvent, UserEvent, DropEvent, ConnId, TimerName } from './trace/events.js';
+export type { TraceEvent, TraceSink, SegmentEvent, StateEvent, TimerEvent, UserEvent, DropEvent, ArpEvent, NeighEvent, ConnId, TimerName } from './trace/events.js';
 export { probe, type Probe } from './trace/probe.js';
 export { subscribeConnection, subscribeType } from './trace/subscribe.js';
 export { renderJson, toJsonTrace } from './trace/json.js';

@@ -25,6 +25,7 @@ export const TUN_OPTIONS = {
   'host-addr': { type: 'string' },
   mtu: { type: 'string' },
   pcap: { type: 'string' },
+  offload: { type: 'string' },
   loss: { type: 'string' },
   reorder: { type: 'string' },
   'reorder-delay': { type: 'string' },
@@ -46,6 +47,9 @@ export const TUN_HELP = `link options:
                         routes the prefix through the device
   --mtu N               device MTU (default 1500)
   --pcap FILE           capture every packet crossing the device (LINKTYPE_RAW)
+  --offload on|off      virtio-net header with TSO/GSO and checksum offload: the kernel
+                        hands over 64 KB super-segments and splits synack's (default off,
+                        or $SYNACK_TUN_OFFLOAD); off with --pcap or fault options
 fault injection on synack's side of the link (seeded, realtime):
   --loss P              drop each packet with probability P (e.g. 0.02)
   --reorder P           hold a packet back by --reorder-delay (default 2*delay or 1ms)
@@ -64,6 +68,8 @@ export interface TunHostConfig {
   hostAddr: number;
   mtu: number;
   pcap: string | undefined;
+  /** IFF_VNET_HDR + TSO4/CSUM offloads on the device (src/link/tun-vnet.ts). */
+  offload: boolean;
   faults: FaultOptions | null;
   faultDirs: 'in' | 'out' | 'both';
   seed: number;
@@ -168,9 +174,15 @@ export function parseTunFlags(v: FlagValues, opts: { needAddr: boolean } = { nee
     seed = Math.floor(Math.random() * 2 ** 31);
   }
   void opts;
+  const off = v.offload ?? process.env.SYNACK_TUN_OFFLOAD ?? 'off';
+  if (!['on', 'off', '1', '0'].includes(off)) throw new UsageError(`--offload takes on or off, got '${off}'`);
+  const faults = Object.keys(f).length > 0 ? f : null;
+  // A capture should show real checksums and single segments, and the fault wrappers take
+  // whole packets: offloads stay off with either.
+  const offload = (off === 'on' || off === '1') && v.pcap === undefined && faults === null;
   return {
-    tun: v.tun, addr: cidr.addr, prefixLen: cidr.prefixLen, hostAddr, mtu, pcap: v.pcap,
-    faults: Object.keys(f).length > 0 ? f : null, faultDirs: dirs, seed,
+    tun: v.tun, addr: cidr.addr, prefixLen: cidr.prefixLen, hostAddr, mtu, pcap: v.pcap, offload,
+    faults, faultDirs: dirs, seed,
     options: { ...TUN_DEFAULT_OPTIONS, ...parseSysctl(v.sysctl) },
   };
 }
@@ -267,7 +279,7 @@ export interface TunHost {
 
 /** Open the device, configure the kernel's side, and put a realtime-driven stack on it. */
 export function startTunHost(cfg: TunHostConfig): TunHost {
-  const tun = TunLink.open({ name: cfg.tun, hostAddr: cfg.hostAddr, prefixLen: cfg.prefixLen, mtu: cfg.mtu });
+  const tun = TunLink.open({ name: cfg.tun, hostAddr: cfg.hostAddr, prefixLen: cfg.prefixLen, mtu: cfg.mtu, offload: cfg.offload });
   const driver = new RealtimeNetDriver({
     onError: (e) => { process.stderr.write(`synack: internal error: ${(e as Error)?.stack ?? String(e)}\n`); process.exitCode = 70; },
   });

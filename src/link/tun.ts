@@ -14,7 +14,8 @@ import { createRequire } from 'node:module';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import type { LinkEnd, PacketHandler } from './types.js';
+import { RX_CSUM_VALID, TX_CSUM_PARTIAL, type LinkEnd, type PacketHandler } from './types.js';
+import { VNET_HDR_LEN, TUN_F_CSUM, TUN_F_TSO4, GsoStager, parseVnetRx } from './tun-vnet.js';
 import { formatIpv4Address, parseIpv4Address } from '../wire/ipv4addr.js';
 
 interface TunAddon {
@@ -26,6 +27,10 @@ interface TunAddon {
   refReading(handle: object, on: boolean): void;
   writeBatch(fd: number, bytes: Uint8Array, lengths: Uint32Array, count: number): number;
   lastWriteErrno(): number;
+  /** native/tun_vnet.c (absent in an addon built before it). */
+  openVnet?(name: string, multiQueue: boolean): { fd: number; name: string };
+  setOffload?(fd: number, flags: number): void;
+  vnetHeaderSize?(): number;
 }
 
 /** An error opening or using a TUN device: `code` is the errno name (or ERR_TUN_ADDON). */
@@ -129,13 +134,23 @@ export interface TunOpenOptions {
    * (a GC, a burst of work) does not overflow it at full speed. 0 keeps the kernel's.
    */
   txQueueLen?: number;
+  /**
+   * Offloads (IFF_VNET_HDR + TUNSETOFFLOAD TSO4|CSUM, src/link/tun-vnet.ts): the kernel sends
+   * TCP super-segments of up to 64 KB with partial checksums, and synack's runs of full-sized
+   * segments leave as super-segments the kernel splits (GSO). Default false.
+   */
+  offload?: boolean;
 }
 
 export interface TunStats {
   rxPackets: number; rxBytes: number; rxBatches: number;
+  /** Offload mode: super-segments received (gso_type TCPV4) and sent (several segments in one write). */
+  rxGso: number; txGso: number;
   txPackets: number; txBytes: number; txBatches: number;
   /** Packets the kernel refused (device down, buffer full): the link drops them, like a wire. */
   txErrors: number;
+  /** Offload mode: frames with a virtio-net header synack cannot take (dropped). */
+  rxErrors: number;
   lastTxErrno: number;
 }
 
@@ -143,7 +158,7 @@ const STAGE_BYTES = 1 << 20;
 const STAGE_PACKETS = 1024;
 
 export class TunLink implements LinkEnd {
-  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxBatches: 0, txPackets: 0, txBytes: 0, txBatches: 0, txErrors: 0, lastTxErrno: 0 };
+  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxBatches: 0, rxGso: 0, txGso: 0, txPackets: 0, txBytes: 0, txBatches: 0, txErrors: 0, rxErrors: 0, lastTxErrno: 0 };
   /** Called with a read error (the device went away); the link stops reading. */
   onError: ((err: Error) => void) | null = null;
   private handler: PacketHandler | null = null;
@@ -155,6 +170,10 @@ export class TunLink implements LinkEnd {
   private bytes = 0;
   private flushQueued = false;
   private readonly flushFn = (): void => { this.flushQueued = false; this.flush(); };
+  /** Offload mode: builds virtio-net headers and GSO super-segments in the stage. */
+  private readonly gso: GsoStager | null;
+  /** The stack may leave TCP checksums to the device (TX_CSUM_PARTIAL): offload mode. */
+  readonly txChecksumOffload: boolean;
 
   private constructor(
     private readonly lib: TunAddon,
@@ -162,7 +181,11 @@ export class TunLink implements LinkEnd {
     readonly name: string,
     readonly mtu: number,
     private readonly readBatch: number,
-  ) {}
+    readonly offload = false,
+  ) {
+    this.txChecksumOffload = offload;
+    this.gso = offload ? new GsoStager(this.stage, this.lens) : null;
+  }
 
   /** Open (create) the device; with hostAddr, give the kernel its address and MTU and bring it up. */
   static open(o: TunOpenOptions): TunLink {
@@ -170,8 +193,15 @@ export class TunLink implements LinkEnd {
     const mtu = o.mtu ?? 1500;
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new TunError(`invalid MTU ${mtu} (68..65535)`, 'ERR_OUT_OF_RANGE');
     let dev: { fd: number; name: string };
+    const offload = o.offload === true;
+    if (offload && (lib.openVnet === undefined || lib.setOffload === undefined)) {
+      throw new TunError('the TUN addon predates offload support: rebuild it with `node scripts/build-addon.mjs --verbose`', 'ERR_TUN_ADDON');
+    }
     try {
-      dev = lib.open(o.name);
+      if (offload) {
+        dev = lib.openVnet!(o.name, false);
+        try { lib.setOffload!(dev.fd, TUN_F_CSUM | TUN_F_TSO4); } catch (e) { lib.close(dev.fd); throw e; }
+      } else dev = lib.open(o.name);
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE') throw new TunError(`invalid TUN device name '${o.name}' (1 to 15 bytes)`, 'ERR_INVALID_ARG_VALUE');
       throw explain(e as NodeJS.ErrnoException, 'open', o.name);
@@ -198,7 +228,7 @@ export class TunLink implements LinkEnd {
     // synack speaks IPv4 only: keep the kernel's IPv6 chatter (router solicitations, MLD)
     // off the device. Best effort (no IPv6 in the kernel, read-only /proc: nothing to do).
     try { writeFileSync(`/proc/sys/net/ipv6/conf/${dev.name}/disable_ipv6`, '1'); } catch { /* ignore */ }
-    return new TunLink(lib, dev.fd, dev.name, mtu, o.readBatch ?? 256);
+    return new TunLink(lib, dev.fd, dev.name, mtu, o.readBatch ?? (offload ? 64 : 256), offload);
   }
 
   get isClosed(): boolean { return this.closed; }
@@ -207,7 +237,8 @@ export class TunLink implements LinkEnd {
     this.handler = handler;
     if (handler !== null && this.reader === null && !this.closed) {
       // Frames as large as the MTU (at least a full Ethernet frame, in case the MTU is raised later).
-      const frame = Math.max(this.mtu, 1500);
+      // With offloads: a 64 KB super-segment plus the virtio-net header.
+      const frame = this.offload ? 65535 + VNET_HDR_LEN : Math.max(this.mtu, 1500);
       this.reader = this.lib.startReading(this.fd, frame, this.readBatch, (err, batch) => this.onBatch(err, batch));
     }
   }
@@ -226,26 +257,46 @@ export class TunLink implements LinkEnd {
     let off = ((1 + n) * 4 + 7) & ~7;
     const s = this.stats;
     s.rxBatches++;
+    const vnet = this.offload;
     for (let i = 0; i < n; i++) {
       const len = lens[i]!;
-      const pkt = new Uint8Array(batch, off, len);
+      const frame = new Uint8Array(batch, off, len);
       off += (len + 3) & ~3;
       s.rxPackets++;
       s.rxBytes += len;
-      // The handler may close the link.
-      if (this.handler !== null) this.handler(pkt);
+      if (!vnet) {
+        // The handler may close the link.
+        if (this.handler !== null) this.handler(frame);
+        continue;
+      }
+      const rx = parseVnetRx(frame);
+      if (rx === null) { s.rxErrors++; continue; }
+      if (rx.gso) s.rxGso++;
+      if (this.handler !== null) {
+        if (rx.csumValid) this.handler(rx.packet, RX_CSUM_VALID);
+        else this.handler(rx.packet);
+      }
     }
   }
 
   /** Queue one IP packet for the device; it is written (with the others of this turn) at the next microtask. */
-  send(packet: Uint8Array): void {
+  send(packet: Uint8Array, flags = 0): void {
     if (this.closed) return;
     const len = packet.length;
     if (len > this.mtu || len === 0) { this.stats.txErrors++; return; }
-    if (this.count === STAGE_PACKETS || this.bytes + len > STAGE_BYTES) this.flush();
-    this.stage.set(packet, this.bytes);
-    this.lens[this.count++] = len;
-    this.bytes += len;
+    if (this.gso !== null) {
+      // Appended to the super-segment being built, or staged after a virtio-net header.
+      if (!this.gso.append(packet, (flags & TX_CSUM_PARTIAL) !== 0, this.count, this.bytes)) {
+        if (this.count === STAGE_PACKETS || this.bytes + len + VNET_HDR_LEN > STAGE_BYTES) this.flush();
+        this.bytes = this.gso.start(packet, (flags & TX_CSUM_PARTIAL) !== 0, this.count, this.bytes);
+        this.count++;
+      } else this.bytes = this.gso.end;
+    } else {
+      if (this.count === STAGE_PACKETS || this.bytes + len > STAGE_BYTES) this.flush();
+      this.stage.set(packet, this.bytes);
+      this.lens[this.count++] = len;
+      this.bytes += len;
+    }
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushFn);
@@ -255,7 +306,8 @@ export class TunLink implements LinkEnd {
   /** Write everything staged now. */
   flush(): void {
     const n = this.count;
-    if (n === 0 || this.closed) { this.count = 0; this.bytes = 0; return; }
+    if (n === 0 || this.closed) { this.count = 0; this.bytes = 0; this.gso?.reset(); return; }
+    if (this.gso !== null) this.stats.txGso += this.gso.finish();
     let done = 0, off = 0;
     const s = this.stats;
     s.txBatches++;

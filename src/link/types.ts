@@ -2,7 +2,17 @@
 // There is no layer 2 here: a packet is an IP datagram (like a TUN device with IFF_NO_PI).
 import type { Instant } from '../time/instant.js';
 
-export type PacketHandler = (packet: Uint8Array) => void;
+/**
+ * `flags` (optional, 0 when absent) carries what the link knows about the packet:
+ * RX_CSUM_VALID — the transport checksum need not be verified (a TUN device with offloads
+ * hands over the kernel's own packets with partial checksums, like Linux CHECKSUM_PARTIAL).
+ */
+export type PacketHandler = (packet: Uint8Array, flags?: number) => void;
+
+/** Receive flag: the TCP checksum was validated by (or is owed to) the link; skip verifying it. */
+export const RX_CSUM_VALID = 1;
+/** Send flag: the TCP checksum field holds only the pseudo-header sum; the link (device) completes it. */
+export const TX_CSUM_PARTIAL = 1;
 
 /** One end of a link, as a stack's interface sees it. */
 export interface LinkEnd {
@@ -12,7 +22,12 @@ export interface LinkEnd {
    * Send one IP packet. Ownership of `packet` passes to the link: the caller must not
    * modify it afterwards (the link may hold it while it is "in flight").
    */
-  send(packet: Uint8Array): void;
+  send(packet: Uint8Array, flags?: number): void;
+  /**
+   * True when the link completes TCP checksums itself (send flag TX_CSUM_PARTIAL): a TUN
+   * device with offloads. Absent/false: every packet must carry its full checksum.
+   */
+  readonly txChecksumOffload?: boolean;
   /** Where packets arriving at this end are delivered. One receiver; setting again replaces it. */
   setReceiver(handler: PacketHandler | null): void;
 }

@@ -53,7 +53,13 @@ export interface PacketEvent extends EventBase {
   start: number;
   end: number;
   len: number;
+  /** nplab `...(LEN)`: any sequence number (outbound only; not compared). */
+  seqAny: boolean;
+  /** `start:end(len)!`: absolute sequence numbers (not relative to the ISN). */
+  seqAbs: boolean;
   ack: number | null;
+  /** `ack N` on a segment without the `.` flag: the raw header field, not ISN-relative. */
+  ackRaw: boolean;
   win: number | null;
   urg: number | null;
   /** null: no `<...>` written (no options); 'any': `<...>`. */
@@ -77,14 +83,24 @@ export interface ShellEvent extends EventBase {
   command: string;
 }
 
-export type ScriptEvent = PacketEvent | SyscallEvent | ShellEvent;
+/** A `%{ python }%` block: packetdrill runs it with the socket's tcp_info (tcpi_*) in scope. */
+export interface PythonEvent extends EventBase {
+  type: 'python';
+  code: string;
+  /** Line where the block starts. */
+  codeLine: number;
+}
+
+export type ScriptEvent = PacketEvent | SyscallEvent | ShellEvent | PythonEvent;
 
 export interface Script {
   /** `--name=value` option lines, in order (value '' for a bare `--flag`). */
   options: Array<{ name: string; value: string; line: number }>;
   events: ScriptEvent[];
-  /** `%{ python }%` blocks skipped. */
+  /** `%{ python }%` blocks found. */
   pythonBlocks: number;
+  /** Names defined for this run (`--define`, `-D`, the personality's OS name). */
+  defines: ReadonlyMap<string, string>;
 }
 
 export interface ScriptError {

@@ -16,7 +16,11 @@ export interface RunConfig {
   ignoreWin: boolean;
   ignoreOptions: boolean;
   ignorePsh: boolean;
-  /** Outbound packets nobody expected fail the script at its end (off: ignored). */
+  /**
+   * Outbound packets sent after the last line fail the script (synack's --fail_extra_packets).
+   * Off by default, as packetdrill: it reads packets only for `>` lines and stops after the
+   * last event.
+   */
   failOnExtraPackets: boolean;
   /** Compare outbound TS val (packetdrill --tcp_ts_tick_usecs). */
   checkTsVal: boolean;
@@ -35,7 +39,7 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   ignoreWin: false,
   ignoreOptions: false,
   ignorePsh: false,
-  failOnExtraPackets: true,
+  failOnExtraPackets: false,
   checkTsVal: false,
   seed: 1,
 });
@@ -91,6 +95,7 @@ export function applyOption(c: RunConfig, rawName: string, value: string): strin
     case 'ignore_options': c.ignoreOptions = bool(value); return null;
     case 'ignore_psh': c.ignorePsh = bool(value); return null;
     case 'ignore_extra_packets': c.failOnExtraPackets = !bool(value); return null;
+    case 'fail_extra_packets': c.failOnExtraPackets = bool(value); return null;
     case 'tcp_ts_tick_usecs': {
       const t = int(rawName, value, 0, 1e9);
       if (t !== 0 && t !== 1000) return `--tcp_ts_tick_usecs=${t}: our TS clock ticks every 1000 µs; TS val is not compared`;

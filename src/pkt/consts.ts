@@ -2,13 +2,15 @@
 // argument expressions to numbers.
 import type { Expr } from './ast.js';
 import { parseIpv4Address } from '../wire/ipv4addr.js';
+import { errnoNumber } from './errno.js';
 
 export const CONSTANTS: Readonly<Record<string, number>> = {
   AF_UNSPEC: 0, AF_INET: 2, AF_INET6: 10, PF_INET: 2, PF_INET6: 10,
   SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_NONBLOCK: 0x800, SOCK_CLOEXEC: 0x80000,
   IPPROTO_IP: 0, IPPROTO_TCP: 6, IPPROTO_UDP: 17, IPPROTO_IPV6: 41,
   SOL_SOCKET: 1, SOL_TCP: 6, SOL_IP: 0,
-  IP_TOS: 1,
+  IP_TOS: 1, IP_MTU_DISCOVER: 10, IP_MTU: 14,
+  IP_PMTUDISC_DONT: 0, IP_PMTUDISC_WANT: 1, IP_PMTUDISC_DO: 2, IP_PMTUDISC_PROBE: 3, IP_PMTUDISC_INTERFACE: 4, IP_PMTUDISC_OMIT: 5,
   SO_DEBUG: 1, SO_REUSEADDR: 2, SO_TYPE: 3, SO_ERROR: 4, SO_DONTROUTE: 5, SO_BROADCAST: 6, SO_SNDBUF: 7,
   SO_RCVBUF: 8, SO_KEEPALIVE: 9, SO_OOBINLINE: 10, SO_LINGER: 13, SO_REUSEPORT: 15, SO_RCVLOWAT: 18,
   SO_SNDLOWAT: 19, SO_RCVTIMEO: 20, SO_SNDTIMEO: 21, SO_ACCEPTCONN: 30,
@@ -33,7 +35,8 @@ export function evalInt(e: Expr): number {
   switch (e.kind) {
     case 'int': return e.value;
     case 'sym': {
-      const v = CONSTANTS[e.name];
+      // Errno names are integer constants too (packetdrill: `[ECONNRESET]` for SO_ERROR).
+      const v = CONSTANTS[e.name] ?? (/^E[A-Z0-9]+$/.test(e.name) ? errnoNumber(e.name) : undefined);
       if (v === undefined) throw new EvalError(`unknown constant ${e.name}`);
       return v;
     }

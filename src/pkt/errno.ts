@@ -35,3 +35,10 @@ const STRERROR: Readonly<Record<string, string>> = {
 export function errnoText(name: string): string {
   return STRERROR[canonicalErrno(name)] ?? name;
 }
+
+/** Name of a Linux errno number (the canonical one), or null. */
+export function errnoNameOf(n: number): string | null {
+  for (const [k, v] of Object.entries(ERRNO)) if (v === n) return k;
+  for (const [k, v] of Object.entries(EXTRA)) if (v === n) return k;
+  return null;
+}

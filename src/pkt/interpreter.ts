@@ -7,7 +7,7 @@
 // layer; a call that blocks stays pending while later events run, and must return by its
 // `...E` end time. Sequence numbers are relative to each side's ISN: the script's ISN is
 // chosen per connection, ours is learned from our SYN / SYN-ACK.
-import type { PacketEvent, Script, ScriptEvent, SyscallEvent, TimePoint } from './ast.js';
+import type { PacketEvent, PythonEvent, Script, ScriptEvent, SyscallEvent, TimePoint } from './ast.js';
 import type { Instant } from '../time/instant.js';
 import type { LinkEnd } from '../link/types.js';
 import { Stack } from '../stack/stack.js';
@@ -18,6 +18,8 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { parseScript } from './parser.js';
 import { applyOption, DEFAULT_CONFIG, type RunConfig } from './config.js';
 import { applyShell } from './sysctl.js';
+import { runPython } from './python.js';
+import { tcpInfoOf } from './tcpinfo.js';
 import { SocketLayer, type Call, type CallResult } from './syscalls.js';
 import { EvalError, evalInt, formatExpr } from './consts.js';
 import { canonicalErrno, errnoText } from './errno.js';
@@ -28,6 +30,14 @@ import type { Tcb } from '../tcp/tcb.js';
 export interface RunOptions {
   /** Options as on packetdrill's command line, applied before the script's own option lines. */
   options?: Array<{ name: string; value: string }>;
+  /** `--define NAME[=VALUE]` / `-D` names (`Linux` is always defined). */
+  defines?: ReadonlyMap<string, string>;
+  /**
+   * Reads a file a shell command runs (`../common/defaults.sh`), by a path relative to the
+   * script's directory (packetdrill's working directory in upstream harnesses). Returns null
+   * when it cannot. Without it, such commands are reported as not run.
+   */
+  readFile?: (path: string) => string | null;
   /** Called with the stack before the first event (attach a TraceRecorder here). */
   onStack?: (stack: Stack) => void;
 }
@@ -119,7 +129,6 @@ class Runner {
         throw new ScriptFailure(o.line, (e as Error).message);
       }
     }
-    if (this.script.pythonBlocks > 0) this.notes.push(`${this.script.pythonBlocks} %{ python }% block(s) skipped`);
     this.match = { ignoreWin: this.cfg.ignoreWin, ignoreOptions: this.cfg.ignoreOptions, ignorePsh: this.cfg.ignorePsh, checkTsVal: this.cfg.checkTsVal };
     this.rng = new Rng(this.cfg.seed);
     // Shell lines at time 0 before anything else configure the stack before it exists.
@@ -140,10 +149,25 @@ class Runner {
     this.opts.onStack?.(stack);
   }
 
+  private readonly noted = new Set<string>();
+
   private shell(command: string, line: number, o: StackOptions): void {
-    const r = applyShell(command, o);
+    const r = applyShell(command, o, { readFile: this.opts.readFile, env: this.script.defines });
     if (r.error !== null) throw new ScriptFailure(line, r.error);
-    for (const n of r.ignored) this.notes.push(`line ${line}: ${n}`);
+    // Each thing ignored is reported once (defaults.sh is run by every script of a suite).
+    for (const n of r.ignored) {
+      if (this.noted.has(n)) continue;
+      this.noted.add(n);
+      this.notes.push(`line ${line}: ${n}`);
+    }
+  }
+
+  /** A `%{ assert … }%` block, against the tcp_info of the socket under test. */
+  private python(ev: PythonEvent): void {
+    const t = this.layer.socketUnderTest();
+    const r = runPython(ev.code, t === null ? null : tcpInfoOf(t));
+    for (const n of r.skipped) this.notes.push(`line ${ev.codeLine}: python ${n}`);
+    if (r.failure !== null) throw new ScriptFailure(ev.codeLine, r.failure, [`tcp_info of the socket under test at ${fmtTime(this.now)}`]);
   }
 
   private onSend(p: Uint8Array): void {
@@ -230,6 +254,7 @@ class Runner {
       this.line = ev.line;
       if (ev.type === 'packet') this.inbound(ev);
       else if (ev.type === 'syscall') this.syscall(ev, start);
+      else if (ev.type === 'python') this.python(ev);
       else this.shell(ev.command, ev.line, this.stack!.options);
     }
     this.base = t.kind === 'point' ? start : this.now;
@@ -289,6 +314,9 @@ class Runner {
 
   private inbound(ev: PacketEvent): void {
     const c = this.contextForInbound(ev);
+    // An absolute SYN (`S 4294967246:4294967246(0)!`): the peer's ISN is what is written, and
+    // the peer's numbers on this connection are absolute from then on (relative base 0).
+    if (ev.seqAbs && (ev.flags & TCP_SYN) && !(ev.flags & TCP_ACK)) c.remoteIsn = 0;
     let pkt: Uint8Array;
     try {
       pkt = buildInbound(ev, c, c.localPort ?? this.cfg.bindPort);
@@ -313,15 +341,17 @@ class Runner {
     }
     const first = this.unconsumed()!;
     const c = this.contextFor(first);
-    if ((ev.flags & TCP_SYN) && (first.flags & TCP_SYN)) c.localIsn = (first.seq - ev.start) >>> 0;
+    // Our ISN, from our SYN: relative 0 is what the script wrote (its SYN at `...(0)` is 0 too).
+    if ((ev.flags & TCP_SYN) && (first.flags & TCP_SYN) && !ev.seqAbs) c.localIsn = (first.seq - (ev.seqAny ? 0 : ev.start)) >>> 0;
     if (c.tsOffset === null && Array.isArray(ev.options)) {
       const st = ev.options.find((o) => o.kind === 'ts');
       const at = first.options.find((o) => o.kind === 'ts');
       if (st?.kind === 'ts' && at?.kind === 'ts') c.tsOffset = (at.val - st.val) >>> 0;
     }
     const parts = this.merge(first, ev, hi);
+    // packetdrill compares a merged super-segment with the flags of its last segment.
     const merged: OutPacket = parts.length === 1 ? first : {
-      ...first, len: parts.reduce((n, p) => n + p.len, 0), flags: parts.reduce((f, p) => f | p.flags, 0),
+      ...first, len: parts.reduce((n, p) => n + p.len, 0), flags: parts[parts.length - 1]!.flags,
     };
     const diffs = matchOutbound(ev, merged, c, this.match);
     const details = [`script: ${formatEvent(ev)}`, `actual: ${formatOut(merged, c)}${parts.length > 1 ? ` (${parts.length} segments merged)` : ''}`];
@@ -431,7 +461,7 @@ class Runner {
 
 /** Parse and run a script. Never throws for script problems: they are the result's failure. */
 export function runScript(text: string, opts: RunOptions = {}): RunResult {
-  const parsed = parseScript(text);
+  const parsed = parseScript(text, opts.defines);
   if (!parsed.ok) {
     return { ok: false, failure: { line: parsed.error.line, message: `parse error: ${parsed.error.message}`, details: [] }, notes: [], endTime: 0, stack: null };
   }

@@ -13,12 +13,15 @@ export interface LogicalLine {
 export interface Preprocessed {
   lines: LogicalLine[];
   pythonBlocks: number;
+  /** The `%{ … }%` blocks: their text and the line each starts on. */
+  python: Array<{ line: number; code: string }>;
   /** Set when a comment, string or python block is not closed. */
   error: { line: number; message: string } | null;
 }
 
 /** Remove comments and python blocks; count the blocks. Newlines are kept. */
-function strip(text: string): { out: string; pythonBlocks: number; error: Preprocessed['error'] } {
+function strip(text: string): { out: string; pythonBlocks: number; python: Preprocessed['python']; error: Preprocessed['error'] } {
+  const python: Preprocessed['python'] = [];
   let out = '';
   let i = 0;
   let line = 1;
@@ -30,17 +33,19 @@ function strip(text: string): { out: string; pythonBlocks: number; error: Prepro
     if (c === '\n') { out += c; line++; i++; continue; }
     if (c === '%' && text[i + 1] === '{') {
       const end = text.indexOf('}%', i + 2);
-      if (end < 0) return { out, pythonBlocks, error: { line, message: 'unterminated %{ python block' } };
+      if (end < 0) return { out, pythonBlocks, python, error: { line, message: 'unterminated %{ python block' } };
       const block = text.slice(i, end + 2);
       pythonBlocks++;
-      out += blank(block);
+      python.push({ line, code: text.slice(i + 2, end) });
+      // A marker keeps the block's place among the events (its time is on the same line).
+      out += `%PY${python.length - 1} ` + blank(block);
       line += block.split('\n').length - 1;
       i = end + 2;
       continue;
     }
     if (c === '/' && text[i + 1] === '*') {
       const end = text.indexOf('*/', i + 2);
-      if (end < 0) return { out, pythonBlocks, error: { line, message: 'unterminated /* comment' } };
+      if (end < 0) return { out, pythonBlocks, python, error: { line, message: 'unterminated /* comment' } };
       const block = text.slice(i, end + 2);
       out += blank(block);
       line += block.split('\n').length - 1;
@@ -54,7 +59,7 @@ function strip(text: string): { out: string; pythonBlocks: number; error: Prepro
     if (c === '`' || c === '"') {
       // Shell commands and strings are copied verbatim (a `//` inside them is not a comment).
       const end = text.indexOf(c, i + 1);
-      if (end < 0) return { out, pythonBlocks, error: { line, message: c === '`' ? 'unterminated `shell command`' : 'unterminated string' } };
+      if (end < 0) return { out, pythonBlocks, python, error: { line, message: c === '`' ? 'unterminated `shell command`' : 'unterminated string' } };
       const s = text.slice(i, end + 1);
       out += s;
       line += s.split('\n').length - 1;
@@ -64,7 +69,7 @@ function strip(text: string): { out: string; pythonBlocks: number; error: Prepro
     out += c;
     i++;
   }
-  return { out, pythonBlocks, error: null };
+  return { out, pythonBlocks, python, error: null };
 }
 
 /** Net bracket depth of a line, ignoring strings and shell commands. */
@@ -80,8 +85,45 @@ function depth(s: string): number {
   return d;
 }
 
-export function preprocess(text: string): Preprocessed {
-  const s = strip(text.replace(/\r\n?/g, '\n'));
+/**
+ * nplab packetdrill's conditional blocks: `#ifdef NAME` … `#endif` keeps the lines between
+ * only when NAME is defined. No nesting and no `#else` (as nplab); an unterminated block or a
+ * stray `#endif` is an error. Dropped lines (and the directives) become blank lines so line
+ * numbers stay right.
+ */
+export function conditionals(text: string, defines: ReadonlyMap<string, string>): { text: string; error: Preprocessed['error'] } {
+  const lines = text.split('\n');
+  let open: { line: number; keep: boolean } | null = null;
+  for (let k = 0; k < lines.length; k++) {
+    const t = lines[k]!.trim();
+    const m = /^#\s*(ifdef|ifndef|endif|else|elif|if)\b\s*(.*)$/.exec(t);
+    if (m === null) {
+      if (open !== null && !open.keep) lines[k] = '';
+      continue;
+    }
+    const [, dir, rest] = m as unknown as [string, string, string];
+    if (dir === 'ifdef') {
+      if (open !== null) return { text, error: { line: k + 1, message: `nested #ifdef (the block opened at line ${open.line} is not closed; nplab packetdrill does not nest)` } };
+      const name = rest.trim();
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { text, error: { line: k + 1, message: `#ifdef needs one name, got '${rest.trim()}'` } };
+      open = { line: k + 1, keep: defines.has(name) };
+    } else if (dir === 'endif') {
+      if (open === null) return { text, error: { line: k + 1, message: '#endif without #ifdef' } };
+      if (rest.trim() !== '') return { text, error: { line: k + 1, message: `unexpected '${rest.trim()}' after #endif` } };
+      open = null;
+    } else {
+      return { text, error: { line: k + 1, message: `#${dir} is not supported (nplab packetdrill has #ifdef … #endif only)` } };
+    }
+    lines[k] = '';
+  }
+  if (open !== null) return { text, error: { line: open.line, message: `unterminated #ifdef (no #endif after line ${open.line})` } };
+  return { text: lines.join('\n'), error: null };
+}
+
+export function preprocess(text: string, defines: ReadonlyMap<string, string> = new Map()): Preprocessed {
+  const cond = conditionals(text.replace(/\r\n?/g, '\n'), defines);
+  if (cond.error !== null) return { lines: [], pythonBlocks: 0, python: [], error: cond.error };
+  const s = strip(cond.text);
   const phys = s.out.split('\n');
   const lines: LogicalLine[] = [];
   let cur: LogicalLine | null = null;
@@ -91,8 +133,9 @@ export function preprocess(text: string): Preprocessed {
     if (cur === null) {
       if (t === '') continue;
       cur = { line: k + 1, text: t };
-    } else if (t !== '') {
-      cur.text += ' ' + t;
+    } else if (t !== '' || (cur.text.match(/`/g) ?? []).length % 2 === 1) {
+      // Inside a backquoted command the newline is kept (a multi-line shell command).
+      cur.text += ((cur.text.match(/`/g) ?? []).length % 2 === 1 ? '\n' : ' ') + t;
     }
     d += depth(t);
     // A backquoted command may span lines: keep joining until the quotes balance.
@@ -103,7 +146,7 @@ export function preprocess(text: string): Preprocessed {
     d = 0;
   }
   if (cur !== null) lines.push(cur);
-  return { lines, pythonBlocks: s.pythonBlocks, error: s.error };
+  return { lines, pythonBlocks: s.pythonBlocks, python: s.python, error: s.error };
 }
 
 // ------------------------------------------------------------------ tokens

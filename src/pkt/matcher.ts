@@ -63,12 +63,16 @@ export function matchOutbound(ev: PacketEvent, p: OutPacket, c: ConnContext, o: 
   const d: Difference[] = [];
   const mask = o.ignorePsh ? ~TCP_PSH : ~0;
   if ((ev.flags & mask) !== (p.flags & mask)) d.push({ field: 'flags', expected: ev.flagText, got: flagLetters(p.flags) });
-  const seq = rel(p.seq, c.localIsn ?? 0);
-  if (seq !== ev.start) d.push({ field: 'seq', expected: String(ev.start), got: String(seq) });
+  // `...(len)`: any sequence number; `start:end(len)!`: absolute numbers.
+  if (!ev.seqAny) {
+    const seq = ev.seqAbs ? p.seq : rel(p.seq, c.localIsn ?? 0);
+    if (seq !== ev.start) d.push({ field: ev.seqAbs ? 'seq (absolute)' : 'seq', expected: String(ev.start), got: String(seq) });
+  }
   if (p.len !== ev.len) d.push({ field: 'len', expected: String(ev.len), got: String(p.len) });
   if (ev.ack !== null) {
-    const ack = rel(p.ack, c.remoteIsn);
-    if (ack !== ev.ack) d.push({ field: 'ack', expected: String(ev.ack), got: String(ack) });
+    // `ack N` without the ACK flag: the raw header field.
+    const ack = ev.ackRaw ? p.ack : rel(p.ack, c.remoteIsn);
+    if (ack !== ev.ack) d.push({ field: ev.ackRaw ? 'ack (raw field)' : 'ack', expected: String(ev.ack), got: String(ack) });
   }
   if (ev.win !== null && !o.ignoreWin && ev.win !== p.window) d.push({ field: 'win', expected: String(ev.win), got: String(p.window) });
   if (ev.urg !== null && ev.urg !== p.urg) d.push({ field: 'urg', expected: String(ev.urg), got: String(p.urg) });

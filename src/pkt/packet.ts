@@ -75,8 +75,9 @@ export function buildInbound(ev: PacketEvent, c: ConnContext, localPort: number)
   const options = ev.options === null || ev.options === 'any' ? [] : wireOptions(ev.options, c);
   const f = {
     srcPort: c.remotePort, dstPort: localPort,
-    seq: abs(ev.start, c.remoteIsn),
-    ack: ev.ack === null ? 0 : abs(ev.ack, c.localIsn ?? 0),
+    seq: ev.seqAbs ? ev.start : abs(ev.start, c.remoteIsn),
+    // `ack N` without the ACK flag goes into the header as written (packetdrill).
+    ack: ev.ack === null ? 0 : ev.ackRaw ? ev.ack : abs(ev.ack, c.localIsn ?? 0),
     flags: ev.flags,
     window: ev.win ?? 65535,
     urgentPointer: ev.urg ?? 0,
@@ -137,7 +138,8 @@ export function formatOut(p: OutPacket, c: ConnContext): string {
 
 /** A script packet line, normalized. */
 export function formatEvent(ev: PacketEvent): string {
-  let t = `${ev.dir === 'in' ? '<' : '>'} ${ev.flagText} ${ev.start}:${ev.end}(${ev.len})`;
+  const seq = ev.seqAny ? `...(${ev.len})` : `${ev.start}:${ev.end}(${ev.len})${ev.seqAbs ? '!' : ''}`;
+  let t = `${ev.dir === 'in' ? '<' : '>'} ${ev.flagText} ${seq}`;
   if (ev.ack !== null) t += ` ack ${ev.ack}`;
   if (ev.win !== null) t += ` win ${ev.win}`;
   if (ev.urg !== null) t += ` urg ${ev.urg}`;

@@ -8,6 +8,17 @@ import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG 
 
 class ParseFail extends Error {}
 
+/** The names defined for the script being parsed (parseScript is synchronous). */
+let DEFINES: ReadonlyMap<string, string> = new Map();
+
+/** A defined word used where a number is expected is replaced by its value. */
+function wordToken(t: Token): Token {
+  if (t.kind !== 'ident') return t;
+  const v = DEFINES.get(t.text);
+  if (v === undefined) return t;
+  return { kind: 'num', text: v.trim(), pos: t.pos };
+}
+
 function fail(msg: string): never {
   throw new ParseFail(msg);
 }
@@ -32,7 +43,8 @@ export function parseFlags(word: string): number {
 
 const U32 = 0x1_0000_0000;
 
-function u32(t: Token, what: string): number {
+function u32(t0: Token, what: string): number {
+  const t = wordToken(t0);
   const v = intValue(t);
   if (!Number.isFinite(v) || v < 0 || v >= U32) fail(`expected ${what} (an integer 0..2^32-1), got '${t.text || 'end of line'}'`);
   return v;
@@ -87,7 +99,14 @@ function parseTime(c: Cursor): { time: TimeSpec; end: TimePoint | null } {
 
 // ------------------------------------------------------------------ packets
 
-function parseSeq(c: Cursor): { start: number; end: number; len: number } {
+function parseSeq(c: Cursor): { start: number; end: number; len: number; seqAny: boolean; seqAbs: boolean } {
+  if (c.accept('...')) {
+    // nplab: `...(LEN)` — any sequence number.
+    expectPunct(c, '(', "in ...(len)");
+    const len = u32(c.next(), 'length');
+    expectPunct(c, ')', "in ...(len)");
+    return { start: 0, end: len, len, seqAny: true, seqAbs: false };
+  }
   const start = u32(c.next(), 'start sequence number');
   expectPunct(c, ':', 'in start:end(len)');
   const end = u32(c.next(), 'end sequence number');
@@ -95,7 +114,11 @@ function parseSeq(c: Cursor): { start: number; end: number; len: number } {
   const len = u32(c.next(), 'length');
   expectPunct(c, ')', 'in start:end(len)');
   if (((end - start) >>> 0) !== len) fail(`sequence range ${start}:${end} does not have length ${len}`);
-  return { start, end, len };
+  // `!` right after `)`: absolute sequence numbers.
+  const bang = c.peek();
+  const seqAbs = bang.kind === 'punct' && bang.text === '!' && bang.pos === c.pos;
+  if (seqAbs) c.next();
+  return { start, end, len, seqAny: false, seqAbs };
 }
 
 function parseOneOption(text: string): OptSpec {
@@ -156,13 +179,14 @@ function parseOptions(c: Cursor): OptSpec[] | 'any' {
   return inner.split(',').map((s) => parseOneOption(s.trim()));
 }
 
-function parsePacket(c: Cursor, base: Omit<PacketEvent, 'type' | 'dir' | 'flags' | 'flagText' | 'start' | 'end' | 'len' | 'ack' | 'win' | 'urg' | 'options'>): PacketEvent {
+function parsePacket(c: Cursor, base: Pick<PacketEvent, 'line' | 'time' | 'text'>): PacketEvent {
   const dirTok = c.next();
   const dir = dirTok.text === '<' ? 'in' : 'out';
   const flagText = c.word();
   const flags = parseFlags(flagText);
   const seq = parseSeq(c);
-  const ev: PacketEvent = { ...base, type: 'packet', dir, flags, flagText, ...seq, ack: null, win: null, urg: null, options: null };
+  if (seq.seqAny && dir === 'in') fail("'...(len)' (any sequence number) is for outbound packets only: an inbound packet needs start:end(len)");
+  const ev: PacketEvent = { ...base, type: 'packet', dir, flags, flagText, ...seq, ack: null, ackRaw: false, win: null, urg: null, options: null };
   for (;;) {
     const t = c.peek();
     if (t.kind === 'eof') break;
@@ -171,7 +195,7 @@ function parsePacket(c: Cursor, base: Omit<PacketEvent, 'type' | 'dir' | 'flags'
     switch (t.text) {
       case 'ack': ev.ack = u32(c.next(), 'ack number'); break;
       case 'win': {
-        const w = u32(c.next(), 'window');
+        const w = u32(wordToken(c.next()), 'window');
         if (w > 0xffff) fail(`window ${w} does not fit 16 bits`);
         ev.win = w;
         break;
@@ -180,7 +204,9 @@ function parsePacket(c: Cursor, base: Omit<PacketEvent, 'type' | 'dir' | 'flags'
       default: fail(`unexpected '${t.text}' in a TCP line (expected ack, win, urg or <options>)`);
     }
   }
-  if (ev.ack !== null && !(flags & TCP_ACK)) fail("'ack' given but the ACK flag '.' is not set");
+  // packetdrill accepts `ack N` without the ACK flag: the number is the raw header field
+  // (inbound: written as is, not shifted by the ISN; outbound: compared raw).
+  if (ev.ack !== null && !(flags & TCP_ACK)) ev.ackRaw = true;
   return ev;
 }
 
@@ -245,6 +271,14 @@ function parseTerm(c: Cursor): Expr {
   if (t.kind === 'str') return { kind: 'string', value: t.text };
   if (t.kind === 'ident') {
     if (c.peek().text === '(') { c.next(); return { kind: 'call', name: t.text, args: parseList(c, ')') }; }
+    // A name given with --define / -D stands for its value (packetdrill substitutes it).
+    const def = DEFINES.get(t.text);
+    if (def !== undefined && def !== '') {
+      const sub = new Cursor(def);
+      const e = parseExpr(sub);
+      if (!sub.atEnd) fail(`defined name ${t.text}=${def} is not an expression`);
+      return e;
+    }
     return { kind: 'sym', name: t.text };
   }
   fail(`unexpected '${t.text || 'end of line'}' in an expression`);
@@ -285,13 +319,14 @@ function parseOptionLine(l: LogicalLine, script: Script): void {
   }
 }
 
+let python: Array<{ line: number; code: string }> = [];
+
 function parseEventLine(l: LogicalLine): ScriptEvent | null {
   const c = new Cursor(l.text);
   let time: TimeSpec = { kind: 'point', at: { rel: true, us: 0 } };
   let end: TimePoint | null = null;
   if (startsWithTime(c)) ({ time, end } = parseTime(c));
-  // Only a time left: the line held a `%{ python }%` block (skipped).
-  if (c.atEnd && end === null) return null;
+  if (c.atEnd) fail('a time with no event after it');
   const base = { line: l.line, time, text: l.text };
   const t = c.peek();
   if (t.kind === 'shell') {
@@ -299,6 +334,15 @@ function parseEventLine(l: LogicalLine): ScriptEvent | null {
     if (!c.atEnd) fail(`unexpected '${c.rest()}' after a shell command`);
     if (end !== null) fail('a shell command cannot be a blocking call');
     return { ...base, type: 'shell', command: t.text };
+  }
+  if (t.kind === 'punct' && t.text === '%') {
+    c.next();
+    const id = c.next();
+    const m = /^PY(\d+)$/.exec(id.text);
+    const block = m === null ? undefined : python[Number(m[1])];
+    if (block === undefined) fail(`unexpected '%${id.text}'`);
+    if (!c.atEnd) fail(`unexpected '${c.rest()}' after a %{ python }% block`);
+    return { ...base, type: 'python', code: block.code, codeLine: block.line };
   }
   if (t.kind === 'punct' && (t.text === '<' || t.text === '>')) {
     if (end !== null) fail("'...' end times are for system calls, not packets");
@@ -311,11 +355,26 @@ function parseEventLine(l: LogicalLine): ScriptEvent | null {
   fail(`expected a packet ('<' or '>'), a system call or a \`shell command\`, got '${t.text || 'end of line'}'`);
 }
 
-/** Parse a whole script. Never throws. */
-export function parseScript(text: string): ParseOutcome {
-  const pre = preprocess(text);
+/** The names every run has defined: the personality's OS name, as nplab packetdrill predefines it. */
+export const PREDEFINED: ReadonlyMap<string, string> = new Map([['Linux', '1']]);
+
+/** Parse a whole script. Never throws. `defines`: --define / -D names (added to PREDEFINED). */
+export function parseScript(text: string, defines: ReadonlyMap<string, string> = new Map()): ParseOutcome {
+  // A `// defines: A B=1` comment line adds names as if given with -D (a synack convention
+  // for scripts that need names, so they run the same from the CLI, the tests and --target linux).
+  const header = new Map<string, string>();
+  for (const m of text.matchAll(/^\/\/ defines: (.*)$/gm)) {
+    for (const w of m[1]!.trim().split(/\s+/)) {
+      const eq = w.indexOf('=');
+      if (eq < 0) header.set(w, '1'); else header.set(w.slice(0, eq), w.slice(eq + 1));
+    }
+  }
+  const all = new Map([...PREDEFINED, ...header, ...defines]);
+  const pre = preprocess(text, all);
   if (pre.error !== null) return { ok: false, error: pre.error };
-  const script: Script = { options: [], events: [], pythonBlocks: pre.pythonBlocks };
+  DEFINES = all;
+  python = pre.python;
+  const script: Script = { options: [], events: [], pythonBlocks: pre.pythonBlocks, defines: all };
   for (const l of pre.lines) {
     try {
       if (l.text.startsWith('--')) parseOptionLine(l, script);

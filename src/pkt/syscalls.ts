@@ -12,7 +12,7 @@ import type { Tcb } from '../tcp/tcb.js';
 import type { Instant } from '../time/instant.js';
 import { StackError } from '../stack/errors.js';
 import { isSynchronized } from '../tcp/types.js';
-import { errnoNumber } from './errno.js';
+import { errnoNameOf, errnoNumber } from './errno.js';
 import { CONSTANTS as K, EvalError, evalInt, field, flagNames, formatExpr } from './consts.js';
 
 /** Where `...` addresses point (packetdrill's defaults). */
@@ -61,6 +61,8 @@ interface SockOpts {
   userTimeout: number;
   /** IP_TOS: the TOS byte (its ECN bits cleared, as Linux does for stream sockets). */
   tos: number;
+  /** IP_MTU_DISCOVER (Linux IP_PMTUDISC_*; WANT by default, net.ipv4.ip_no_pmtu_disc=0). */
+  pmtudisc: number;
 }
 
 class Sock {
@@ -103,15 +105,19 @@ function retry(fn: () => CallOutcome): Call {
 }
 
 function defaultOpts(): SockOpts {
-  return { reuseaddr: false, rcvbuf: 0, sndbuf: 0, keepalive: false, linger: { on: false, secs: 0 }, nodelay: false, maxseg: 0, keepidle: 0, keepintvl: 0, keepcnt: 0, userTimeout: 0, tos: 0 };
+  return { reuseaddr: false, rcvbuf: 0, sndbuf: 0, keepalive: false, linger: { on: false, secs: 0 }, nodelay: false, maxseg: 0, keepidle: 0, keepintvl: 0, keepcnt: 0, userTimeout: 0, tos: 0, pmtudisc: 1 };
 }
 
 /** Compare an output argument `[N]` with the actual value; '...' matches anything. */
-function checkOut(e: Expr | undefined, actual: number, what: string): string | null {
+export function checkOut(e: Expr | undefined, actual: number, what: string, name?: (v: number) => string | null): string | null {
   if (e === undefined || e.kind === 'ellipsis') return null;
   let expected: number;
   try { expected = evalInt(e); } catch (x) { return `${what}: ${(x as Error).message}`; }
-  return expected === actual ? null : `${what}: expected ${formatExpr(e)}, got ${actual}`;
+  if (expected === actual) return null;
+  // A symbolic expectation also shows its value; the actual value its name when it has one.
+  const literal = e.kind === 'int' || (e.kind === 'list' && e.items.length === 1 && e.items[0]!.kind === 'int');
+  const n = name?.(actual) ?? null;
+  return `${what}: expected ${formatExpr(e)}${literal ? '' : ` (${expected})`}, got ${actual}${n === null ? '' : ` (${n})`}`;
 }
 
 export class SocketLayer {
@@ -172,8 +178,15 @@ export class SocketLayer {
   private withSock(args: Expr[], fn: (s: Sock) => CallOutcome): CallOutcome {
     if (args.length === 0) throw new EvalError('missing file descriptor');
     const s = this.fds.get(this.liveFd(evalInt(args[0]!)));
-    return s === undefined ? err('EBADF') : fn(s);
+    if (s === undefined) return err('EBADF');
+    const r = fn(s);
+    if (s.tcb !== null) this.lastTcb = s.tcb;
+    return r;
   }
+
+  /** The connection of the socket most recently used by a call (packetdrill's socket under test, for tcp_info). */
+  private lastTcb: Tcb | null = null;
+  socketUnderTest(): Tcb | null { return this.lastTcb; }
 
   /** A call on a socket that may block: EAGAIN instead of blocking on O_NONBLOCK sockets. */
   private blocking(args: Expr[], fn: (s: Sock) => CallOutcome | 'wait', nonblockFlag = false): Call {
@@ -266,6 +279,7 @@ export class SocketLayer {
     if (tcb === null) return 'wait';
     const c = this.alloc({ ...s.opts, linger: { ...s.opts.linger } });
     c.tcb = tcb;
+    this.lastTcb = tcb;
     c.bound = { addr: tcb.localAddr, port: tcb.localPort };
     return ok(c.fd);
   }
@@ -458,6 +472,13 @@ export class SocketLayer {
         default: return err('ENOPROTOOPT');
       }
     }
+    if (level === K.IPPROTO_IP && name === K.IP_MTU_DISCOVER) {
+      // Linux do_ip_setsockopt: IP_PMTUDISC_DONT..IP_PMTUDISC_OMIT, else EINVAL. synack always
+      // sets DF and does PMTUD (tcp/icmp.ts); the value is kept and reported by getsockopt.
+      if (v < K.IP_PMTUDISC_DONT! || v > K.IP_PMTUDISC_OMIT!) return err('EINVAL');
+      o.pmtudisc = v;
+      return ok(0);
+    }
     if (level === K.IPPROTO_IP && name === K.IP_TOS) {
       // RFC 9293 MUST-48/SHLD-21; Linux __ip_sock_set_tos: a stream socket keeps its ECN bits
       // (RFC 3168 §5), the rest becomes the TOS byte, effective for the next segment.
@@ -506,10 +527,12 @@ export class SocketLayer {
       }
     } else if (level === K.IPPROTO_IP && name === K.IP_TOS) {
       v = o.tos;
+    } else if (level === K.IPPROTO_IP && name === K.IP_MTU_DISCOVER) {
+      v = o.pmtudisc;
     } else {
       return err('ENOPROTOOPT');
     }
-    return ok(0, checkOut(out, v, 'optval'));
+    return ok(0, checkOut(out, v, 'optval', level === K.SOL_SOCKET && name === K.SO_ERROR ? errnoName : undefined));
   }
 
   private fcntl(s: Sock, args: Expr[]): CallOutcome {
@@ -600,7 +623,7 @@ export class SocketLayer {
 }
 
 /** Bytes described by an iovec list: `[{..., 1000}, {iov_base=..., iov_len=500}]`. */
-function iovTotal(e: Expr | undefined): number {
+export function iovTotal(e: Expr | undefined): number {
   if (e === undefined || e.kind !== 'list') throw new EvalError('expected an iovec list [{..., N}, …]');
   let n = 0;
   for (const it of e.items) {
@@ -609,6 +632,10 @@ function iovTotal(e: Expr | undefined): number {
     n += evalInt(len);
   }
   return n;
+}
+
+export function errnoName(v: number): string | null {
+  return v === 0 ? null : errnoNameOf(v);
 }
 
 function errnoNum(name: string | null): number {

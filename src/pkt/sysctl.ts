@@ -118,41 +118,181 @@ export function applySysctl(o: StackOptions, name: string, value: string): strin
   return null;
 }
 
-/** Run a backquoted shell line against the stack options (mutated in place, then validated). */
-export function applyShell(command: string, o: StackOptions): ShellOutcome {
-  const res: ShellOutcome = { applied: [], ignored: [], error: null };
-  const backup = JSON.stringify(o);
-  for (const part of command.split(/;|&&|\|\||\n/)) {
-    const w = shellWords(part);
-    if (w.length === 0) continue;
+export interface ShellContext {
+  /** Reads a file by a path relative to the script's directory; null when it cannot. */
+  readFile?: (path: string) => string | null;
+  /** Variables ($NAME): the script's defined names, plus assignments made by the commands. */
+  env?: ReadonlyMap<string, string>;
+}
+
+/** Shell integer arithmetic for `$((…))`: + - * / % << >> & | ^ ( ) on integers. */
+export function shellArith(text: string): number {
+  const toks = text.match(/0[xX][0-9a-fA-F]+|\d+|<<|>>|[-+*/%()&|^~]|\S/g) ?? [];
+  let i = 0;
+  const prec: Record<string, number> = { '|': 1, '^': 2, '&': 3, '<<': 4, '>>': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6 };
+  const atom = (): number => {
+    const t = toks[i++];
+    if (t === undefined) throw new Error(`bad arithmetic '$((${text}))'`);
+    if (t === '(') { const v = expr(0); if (toks[i++] !== ')') throw new Error(`missing ')' in '$((${text}))'`); return v; }
+    if (t === '-') return -atom();
+    if (t === '+') return atom();
+    if (t === '~') return ~atom();
+    if (/^\d|^0[xX]/.test(t)) return Number(t);
+    throw new Error(`bad arithmetic '$((${text}))' at '${t}'`);
+  };
+  const expr = (min: number): number => {
+    let l = atom();
+    for (;;) {
+      const op = toks[i];
+      const p = op === undefined ? undefined : prec[op];
+      if (p === undefined || p < min) return l;
+      i++;
+      const r = expr(p + 1);
+      switch (op) {
+        case '|': l |= r; break;
+        case '^': l ^= r; break;
+        case '&': l &= r; break;
+        case '<<': l = l * 2 ** r; break;
+        case '>>': l = Math.floor(l / 2 ** r); break;
+        case '+': l += r; break;
+        case '-': l -= r; break;
+        case '*': l *= r; break;
+        case '/': if (r === 0) throw new Error('division by zero'); l = Math.trunc(l / r); break;
+        default: if (r === 0) throw new Error('division by zero'); l %= r;
+      }
+    }
+  };
+  const v = expr(0);
+  if (i !== toks.length) throw new Error(`bad arithmetic '$((${text}))'`);
+  return v;
+}
+
+/** Expand `$((…))`, `${NAME}` and `$NAME` (unknown names expand to nothing, as in sh). */
+function expand(s: string, env: Map<string, string>): string {
+  let out = s;
+  // Innermost arithmetic first (variables inside are expanded before evaluating).
+  for (let guard = 0; guard < 100; guard++) {
+    const m = /\$\(\(((?:(?!\$\(\()[^])*?)\)\)/.exec(out);
+    if (m === null) break;
+    const inner = m[1]!.replace(/\$?\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, n: string) => env.get(n) ?? '0');
+    out = out.slice(0, m.index) + String(shellArith(inner)) + out.slice(m.index + m[0].length);
+  }
+  return out.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a?: string, b?: string) => env.get((a ?? b)!) ?? '');
+}
+
+/** Strip a `# comment` that starts a word (not inside quotes). */
+function stripComment(line: string): string {
+  let q = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (q !== '') { if (c === q) q = ''; continue; }
+    if (c === '"' || c === "'") { q = c; continue; }
+    if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i);
+  }
+  return line;
+}
+
+/** Split a command list on ; && || | and newlines (outside quotes). */
+function splitCommands(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let q = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (q !== '') { cur += c; if (c === q) q = ''; continue; }
+    if (c === '"' || c === "'") { q = c; cur += c; continue; }
+    if (c === '\n' || c === ';' || c === '|' || (c === '&' && s[i + 1] === '&')) {
+      out.push(cur);
+      cur = '';
+      if ((c === '&' || c === '|') && s[i + 1] === c) i++;
+      continue;
+    }
+    cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+const MAX_DEPTH = 8;
+
+/** Apply one `name=value` sysctl setting and record what happened. */
+function setting(res: ShellOutcome, o: StackOptions, name: string, value: string): void {
+  const r = applySysctl(o, name, value);
+  if (r === null) res.ignored.push(`sysctl ${name} is not modelled; ignored`);
+  else res.applied.push(r);
+}
+
+function runCommands(text: string, o: StackOptions, ctx: ShellContext, env: Map<string, string>, res: ShellOutcome, depth: number): void {
+  // A line ending in a backslash continues on the next.
+  const lines = text.replace(/\\\n/g, ' ').split('\n').map(stripComment).join('\n');
+  for (const part of splitCommands(lines)) {
+    if (res.error !== null) return;
+    let w: string[];
     try {
-      if (w[0] === 'sysctl') {
+      w = shellWords(expand(part, env));
+    } catch (e) {
+      res.error = `shell command '${part.trim()}': ${(e as Error).message}`;
+      return;
+    }
+    // Redirections of a command's output (> /dev/null 2>&1) do not change what it does.
+    const redirect = w.findIndex((x, i) => i > 0 && /^[0-9]?>>?(&[0-9])?$|^[0-9]?>\/dev\/null$/.test(x));
+    const gt = w.indexOf('>');
+    if (w[0] !== 'echo' && redirect > 0) w = w.slice(0, redirect);
+    if (w.length === 0) continue;
+    const cmd = w[0]!;
+    try {
+      if (w.length === 1 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(cmd)) {
+        const eq = cmd.indexOf('=');
+        env.set(cmd.slice(0, eq), cmd.slice(eq + 1));
+        continue;
+      }
+      if (cmd === 'set' || cmd === 'export' || cmd === 'true' || cmd === ':') continue;
+      if (cmd === 'sysctl') {
         for (const arg of w.slice(1)) {
           if (arg.startsWith('-')) continue;
           const eq = arg.indexOf('=');
           if (eq < 0) { res.ignored.push(`sysctl read '${arg}' ignored`); continue; }
-          const name = arg.slice(0, eq).replace(/\//g, '.');
-          const r = applySysctl(o, name, arg.slice(eq + 1));
-          if (r === null) res.ignored.push(`sysctl ${name} is not modelled; ignored`);
-          else res.applied.push(r);
+          setting(res, o, arg.slice(0, eq).replace(/\//g, '.'), arg.slice(eq + 1));
         }
         continue;
       }
       // echo V > /proc/sys/net/ipv4/NAME
-      const gt = w.indexOf('>');
-      if (w[0] === 'echo' && gt > 0 && w[gt + 1]?.startsWith('/proc/sys/')) {
-        const name = w[gt + 1]!.slice('/proc/sys/'.length).replace(/\//g, '.');
-        const r = applySysctl(o, name, w.slice(1, gt).join(' '));
-        if (r === null) res.ignored.push(`${name} is not modelled; ignored`);
-        else res.applied.push(r);
+      if (cmd === 'echo' && gt > 0 && w[gt + 1]?.startsWith('/proc/sys/')) {
+        setting(res, o, w[gt + 1]!.slice('/proc/sys/'.length).replace(/\//g, '.'), w.slice(1, gt).join(' '));
+        continue;
+      }
+      // A helper given /proc/sys/NAME=VALUE arguments (e.g. set_sysctls.py): set each.
+      const procArgs = w.slice(1).filter((a) => /^\/proc\/sys\/[^=]+=/.test(a));
+      if (procArgs.length > 0) {
+        for (const a of procArgs) {
+          const eq = a.indexOf('=');
+          setting(res, o, a.slice('/proc/sys/'.length, eq).replace(/\//g, '.'), a.slice(eq + 1));
+        }
+        continue;
+      }
+      // A shell script file: `../common/defaults.sh`, `sh x.sh`, `bash x.sh`, `. x.sh`.
+      const file = (cmd === 'sh' || cmd === 'bash' || cmd === 'source' || cmd === '.') ? w[1] : cmd;
+      if (file !== undefined && (file.endsWith('.sh') || file.startsWith('./') || file.startsWith('../'))) {
+        if (ctx.readFile === undefined) { res.ignored.push(`shell script ${file} not run (no script directory)`); continue; }
+        if (depth >= MAX_DEPTH) throw new Error(`shell scripts nested more than ${MAX_DEPTH} deep`);
+        const body = ctx.readFile(file);
+        if (body === null) throw new Error(`cannot run ${file}: no such file`);
+        runCommands(body, o, ctx, env, res, depth + 1);
         continue;
       }
       res.ignored.push(`shell command '${part.trim()}' ignored`);
     } catch (e) {
       res.error = `shell command '${part.trim()}': ${(e as Error).message}`;
-      break;
+      return;
     }
   }
+}
+
+/** Run a backquoted shell line against the stack options (mutated in place, then validated). */
+export function applyShell(command: string, o: StackOptions, ctx: ShellContext = {}): ShellOutcome {
+  const res: ShellOutcome = { applied: [], ignored: [], error: null };
+  const backup = JSON.stringify(o);
+  runCommands(command, o, ctx, new Map(ctx.env ?? []), res, 0);
   if (res.error === null) {
     try { validateOptions(o); } catch (e) { res.error = (e as Error).message; }
   }

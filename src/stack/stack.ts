@@ -4,7 +4,7 @@
 // injected Clock and a driver calls poll() at nextDeadline().
 import type { Instant } from '../time/instant.js';
 import type { Clock } from '../time/clock.js';
-import type { LinkEnd, Pollable } from '../link/types.js';
+import { RX_CSUM_VALID, TX_CSUM_PARTIAL, type LinkEnd, type Pollable } from '../link/types.js';
 import type { SegmentIn, SegmentOut, TcpState } from '../tcp/types.js';
 import type { ConnId, TraceEvent, TraceSink, SegmentTraceOptions } from '../trace/events.js';
 import { TimerQueue } from '../time/timerqueue.js';
@@ -31,12 +31,27 @@ import { ConnTable } from './demux.js';
 import { serializeSegment } from './tcpout.js';
 import { StackError } from './errors.js';
 import { connectionTable, type ConnRow } from './table.js';
+import { EthernetInterface } from './ethernet.js';
+import type { NeighbourCache } from '../arp/neighbour.js';
+import {
+  NetworkLayer, type EthernetInterfaceOptions, type IpProtocolHandler, type IcmpErrorHandler, type SendIpv4Options,
+} from './network.js';
 
+/**
+ * A network interface. 'ip' links carry bare IPv4 datagrams (memory pairs, TUN); 'ethernet'
+ * ones carry Ethernet II frames and resolve next hops with ARP (see docs/network.md).
+ * `addr` 0 means unconfigured (an Ethernet interface waiting for DHCP).
+ */
 export interface NetIf {
-  readonly addr: number;
-  readonly prefixLen: number;
+  readonly kind: 'ip' | 'ethernet' | 'loopback';
+  readonly name: string;
+  addr: number;
+  prefixLen: number;
   readonly mtu: number;
   readonly link: LinkEnd;
+  /** Ethernet only: the interface's MAC address and its neighbour (ARP) cache. */
+  readonly mac?: Uint8Array;
+  readonly neighbours?: NeighbourCache;
 }
 
 export interface StackInit {
@@ -122,6 +137,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private pendingIss: number | null = null;
   private readonly name0: string | undefined;
   readonly defaultRcvWscale: number;
+  /** Ethernet/ARP, routes, sendIpv4, other IP protocols (src/stack/network.ts). */
+  readonly network: NetworkLayer;
 
   constructor(init: StackInit) {
     this.clock = init.clock;
@@ -137,6 +154,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.name0 = init.name;
     this.isnOverride = init.isnOverride ?? null;
     this.defaultRcvWscale = this.options.tcp_window_scaling ? windowScaleFor(this.options.tcp_rmem[2]) : 0;
+    this.network = new NetworkLayer(this, random);
   }
 
   get name(): string {
@@ -152,22 +170,57 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   // ---------------------------------------------------------------- interfaces
 
-  addInterface(cfg: { addr: number | string; prefixLen?: number; mtu?: number; link: LinkEnd }): NetIf {
-    const nif: NetIf = { addr: toAddr(cfg.addr, 'interface'), prefixLen: cfg.prefixLen ?? 24, mtu: cfg.mtu ?? cfg.link.mtu, link: cfg.link };
+  addInterface(cfg: { addr: number | string; prefixLen?: number; mtu?: number; link: LinkEnd; name?: string }): NetIf {
+    const nif: NetIf = {
+      kind: 'ip', name: cfg.name ?? `ip${this.interfaces.length}`, addr: toAddr(cfg.addr, 'interface'), prefixLen: cfg.prefixLen ?? 24,
+      mtu: cfg.mtu ?? cfg.link.mtu, link: cfg.link,
+    };
     this.interfaces.push(nif);
-    cfg.link.setReceiver((p) => this.input(p, nif));
+    cfg.link.setReceiver((p, f) => this.input(p, nif, f));
     return nif;
   }
 
-  private isLocal(addr: number): boolean {
+  /** An Ethernet interface (frames on `link`, ARP); `addr` may be absent: unconfigured until configureInterface (DHCP). */
+  addEthernetInterface(cfg: EthernetInterfaceOptions): EthernetInterface {
+    return this.network.addEthernetInterface(cfg);
+  }
+
+  /** Give an interface its address (an Ethernet one announces it with a gratuitous ARP). */
+  configureInterface(nif: NetIf, cfg: { addr: number | string; prefixLen: number }): void {
+    this.network.configureInterface(nif, toAddr(cfg.addr, 'addr'), cfg.prefixLen);
+  }
+
+  /** The default route: datagrams for off-link destinations go to `gateway` (through `nif`, or the interface it is on-link with). */
+  setDefaultRoute(gateway: number | string | null, nif?: NetIf): void {
+    this.network.setDefaultRoute(gateway === null ? null : toAddr(gateway, 'gateway'), nif);
+  }
+
+  /** Send an IPv4 datagram of any protocol (UDP, DHCP with source 0.0.0.0, broadcast). See docs/network.md. */
+  sendIpv4(o: SendIpv4Options): void { this.network.sendIpv4(o); }
+
+  /** Receive IPv4 datagrams of `protocol` (not TCP/ICMP), and ICMP errors about the ones we sent. */
+  registerProtocol(protocol: number, handler: IpProtocolHandler, icmpError?: IcmpErrorHandler): () => void {
+    return this.network.registerProtocol(protocol, handler, icmpError);
+  }
+
+  /** Something with deadlines to run with the stack's (a DHCP client, UDP timers): polled by stack.poll(). */
+  addPollable(p: Pollable): () => void { return this.network.addPollable(p); }
+
+  /** Is `addr` one of our (configured) addresses? */
+  isLocal(addr: number): boolean {
+    if (addr === 0) return false;
     for (const i of this.interfaces) if (i.addr === addr) return true;
     return false;
   }
 
-  /** The interface towards `dst`: on-link prefix first, else the first interface (our default route). */
+  /**
+   * The interface towards `dst`: a configured interface whose prefix holds it, else the
+   * default route's interface, else the first interface (IP-level links have no next hop to
+   * choose).
+   */
   route(dst: number): NetIf | null {
-    for (const i of this.interfaces) if (inPrefix(dst, i.addr, i.prefixLen)) return i;
-    return this.interfaces[0] ?? null;
+    for (const i of this.interfaces) if (i.addr !== 0 && inPrefix(dst, i.addr, i.prefixLen)) return i;
+    return this.network.defaultInterface() ?? this.interfaces[0] ?? null;
   }
 
   mssFor(remoteAddr: number): number {
@@ -198,21 +251,27 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   // ---------------------------------------------------------------- input
 
   /** An IPv4 packet arrived on `nif`. Malformed input is counted and dropped, never thrown. */
-  input(packet: Uint8Array, nif: NetIf | null = null): void {
+  input(packet: Uint8Array, nif: NetIf | null = null, rxFlags = 0): void {
     const now = this.clock.now();
     const c = this.counters;
     c.IpInReceives++;
     const r = parseIpv4(packet);
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;
-    if (!this.isLocal(ip.dst)) { c.IpInAddrErrors++; this.drop('ip: not for us', now); return; }
+    if (!this.isLocal(ip.dst)) {
+      // Broadcasts, and anything on an unconfigured interface, may still be for a registered
+      // protocol (DHCP): network.ts decides (docs/network.md).
+      if (this.network.inputOther(ip, packet, nif, now)) return;
+      c.IpInAddrErrors++; this.drop('ip: not for us', now); return;
+    }
     // RFC 1122 §3.2.1.3: "silently discard an incoming datagram containing an IP source address
     // that is invalid" — 0.0.0.0, a broadcast or a multicast address (Linux: martian source).
     // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63).
     if (this.invalidPeer(ip.src)) { this.drop('ip: martian source', now); return; }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
-    if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now);
+    if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
+    else if (this.network.deliver(ip, packet, nif, false)) return;
     else {
       c.IpInUnknownProtos++;
       this.drop('ip: unknown protocol', now);
@@ -225,6 +284,22 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   /** 0.0.0.0, or an address of more than one host (broadcast, multicast): never a TCP peer. */
   private invalidPeer(addr: number): boolean {
     return addr === 0 || isBroadcastOrMulticast(addr, this.interfaces);
+  }
+
+  /**
+   * ICMP Destination Unreachable about `datagram` (a whole IPv4 datagram we received), e.g.
+   * port unreachable (code 3) for UDP: rate-limited like Linux's icmp_ratelimit. Returns
+   * whether it was sent.
+   */
+  icmpUnreachable(code: number, datagram: Uint8Array, nif: NetIf | null = null): boolean {
+    const r = parseIpv4(datagram);
+    if (!r.ok || r.value.isFragment && r.value.fragmentOffset !== 0) return false;
+    const ip = r.value;
+    // RFC 1122 §3.2.2: never about a broadcast/multicast datagram or from a martian source.
+    if (!this.isLocal(ip.dst) || this.invalidPeer(ip.src)) return false;
+    if (!this.icmpLimiter.allow(this.clock.now())) return false;
+    this.sendIcmpUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
+    return true;
   }
 
   private sendIcmpUnreachable(code: number, offending: Uint8Array, src: number, dst: number, nif: NetIf | null): void {
@@ -267,7 +342,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const q = parseIcmpQuote(quoted);
     if (!q.ok) { c.IcmpInErrors++; this.drop('icmp: ' + q.error.kind, now); return; }
     const o = q.value.ip;
-    if (o.protocol !== IPPROTO_TCP) { this.drop('icmp: not about tcp', now); return; }
+    if (o.protocol !== IPPROTO_TCP) {
+      if (this.network.icmpError(o.protocol, { type: m.type, code: m.code, nextHopMtu: mtu, src, quote: q.value })) return;
+      this.drop('icmp: not about tcp', now); return;
+    }
     const t = q.value.transport;
     const tcb = this.conns.find(o.src, (t[0]! << 8) | t[1]!, o.dst, (t[2]! << 8) | t[3]!);
     // Linux tcp_v4_err counts an error for no connection as an ICMP input error.
@@ -276,12 +354,14 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     tcb.onIcmpError({ type: m.type, code: m.code, seq, nextHopMtu: mtu }, now);
   }
 
-  private tcpInput(src: number, dst: number, bytes: Uint8Array, now: Instant): void {
+  private tcpInput(src: number, dst: number, bytes: Uint8Array, now: Instant, rxFlags = 0): void {
     const c = this.counters;
     const v = this.view;
     const err = v.reset(bytes);
     if (err !== null) { c.TcpInErrs++; this.drop('tcp: ' + err.kind, now); return; }
-    if (transportChecksum(src, dst, IPPROTO_TCP, bytes, 0, bytes.length) !== 0) {
+    // RX_CSUM_VALID: the link (a TUN device with offloads) vouches for it, as Linux trusts
+    // CHECKSUM_PARTIAL / CHECKSUM_UNNECESSARY packets (skb_csum_unnecessary).
+    if ((rxFlags & RX_CSUM_VALID) === 0 && transportChecksum(src, dst, IPPROTO_TCP, bytes, 0, bytes.length) !== 0) {
       c.TcpInErrs++; c.TcpInCsumErrors++; this.drop('tcp: bad checksum', now); return;
     }
     const oerr = scanTcpOptions(bytes, 20, v.optionsLength, this.optSummary);
@@ -358,11 +438,20 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   private nextIpId(): number { this.ipId = (this.ipId + 1) & 0xffff; return this.ipId; }
 
-  private transmit(pkt: Uint8Array, dst: number, nif: NetIf | null): void {
+  /** @internal the next IPv4 identification (network.ts uses it too). */
+  allocIpId(): number { return this.nextIpId(); }
+
+  /**
+   * @internal send a finished datagram towards `dst` (through `nif`, or the routed interface).
+   * `txFlags` (TX_CSUM_PARTIAL) goes to a link that completes checksums (TUN with offloads).
+   */
+  transmit(pkt: Uint8Array, dst: number, nif: NetIf | null, txFlags = 0): void {
     const out = nif ?? this.route(dst);
     if (out === null) { this.drop('ip: no route', this.clock.now()); return; }
     this.counters.IpOutRequests++;
-    out.link.send(pkt);
+    if (out.kind === 'ethernet') (out as EthernetInterface).output(pkt, this.network.nextHop(dst, out));
+    else if (txFlags === 0) out.link.send(pkt);
+    else out.link.send(pkt, txFlags);
   }
 
   emit(tcb: Tcb, seg: SegmentOut): void {
@@ -372,12 +461,15 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   /** Send a TCP segment; `dscp` is the connection's Diffserv codepoint (RFC 9293 MUST-48, SHLD-22). */
   sendStateless(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seg: SegmentOut, dscp = 0): void {
     this.counters.TcpOutSegs++;
-    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId(), dscp);
+    // A link that completes checksums (TUN with offloads) gets the pseudo-header sum only.
+    const nif = this.route(remoteAddr);
+    const partial = nif !== null && nif.link.txChecksumOffload === true;
+    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId(), dscp, partial);
     if (this.tracer !== null) {
       const len = seg.payload === null ? 0 : seg.payload.length;
       this.traceSegment('out', localAddr, localPort, remoteAddr, remotePort, seg.seq, seg.ack, seg.flags, seg.window, len, seg.urgentPointer, seg.opts, this.clock.now(), seg.retransmit);
     }
-    this.transmit(pkt, remoteAddr, null);
+    this.transmit(pkt, remoteAddr, nif, partial ? TX_CSUM_PARTIAL : 0);
   }
 
   private traceSegment(
@@ -588,9 +680,14 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   // ---------------------------------------------------------------- driver
 
-  nextDeadline(): Instant { return this.timers.nextDeadline(); }
+  nextDeadline(): Instant {
+    const d = this.timers.nextDeadline();
+    const n = this.network.nextDeadline();
+    return n < d ? n : d;
+  }
 
   poll(now: Instant): void {
+    this.network.poll(now);
     this.timers.popExpired(now, (tcb, at) => {
       if (tcb.scheduledAt !== at) return;
       tcb.scheduledAt = Infinity;

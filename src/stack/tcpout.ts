@@ -5,7 +5,7 @@
 import type { OutOptions, SegmentOut } from '../tcp/types.js';
 import { TCP_SYN } from '../wire/tcp.js';
 import { emitIpv4Header, IPPROTO_TCP } from '../wire/ipv4.js';
-import { transportChecksum } from '../wire/checksum.js';
+import { pseudoHeaderSum, transportChecksum } from '../wire/checksum.js';
 
 /** Byte length of the options `writeLinuxOptions` writes (always a multiple of 4). */
 export function linuxOptionsLength(o: OutOptions, syn: boolean): number {
@@ -65,9 +65,14 @@ export function allocPacket(len: number): Uint8Array {
   return p;
 }
 
-/** Build the whole IPv4 packet for `seg` into a fresh buffer (ownership passes to the link). */
+/**
+ * Build the whole IPv4 packet for `seg` into a fresh buffer (ownership passes to the link).
+ * `partialCsum`: the link completes the TCP checksum (checksum offload, like Linux
+ * CHECKSUM_PARTIAL): the field gets the folded pseudo-header sum only.
+ */
 export function serializeSegment(
   seg: SegmentOut, src: number, srcPort: number, dst: number, dstPort: number, ttl: number, ipId: number, dscp = 0,
+  partialCsum = false,
 ): Uint8Array {
   const syn = (seg.flags & TCP_SYN) !== 0;
   const optLen = linuxOptionsLength(seg.opts, syn);
@@ -88,7 +93,7 @@ export function serializeSegment(
   pkt[t + 18] = seg.urgentPointer >>> 8; pkt[t + 19] = seg.urgentPointer & 255;
   writeLinuxOptions(seg.opts, syn, pkt, t + 20);
   if (payloadLen > 0) pkt.set(seg.payload!, t + tcpHdr);
-  const sum = transportChecksum(src, dst, IPPROTO_TCP, pkt, t, tcpLen);
+  const sum = partialCsum ? pseudoHeaderSum(src, dst, IPPROTO_TCP, tcpLen) : transportChecksum(src, dst, IPPROTO_TCP, pkt, t, tcpLen);
   pkt[t + 16] = sum >>> 8; pkt[t + 17] = sum & 255;
   return pkt;
 }

@@ -22,6 +22,16 @@ export interface TimerEvent { type: 'timer'; t: Instant; host: number; conn: Con
 export interface UserEvent { type: 'user'; t: Instant; host: number; conn: ConnId; call: string; detail?: string }
 export interface DropEvent { type: 'drop'; t: Instant; host: number; conn: ConnId | null; reason: string }
 
-export type TraceEvent = SegmentEvent | StateEvent | TimerEvent | UserEvent | DropEvent;
+/** An ARP packet sent or received on an Ethernet interface (MACs as "02:00:…" strings). */
+export interface ArpEvent {
+  type: 'arp'; t: Instant; host: number; conn: null; ifname: string; dir: 'in' | 'out'; op: 'request' | 'reply';
+  sha: string; spa: number; tha: string; tpa: number; /** Ethernet destination of the frame. */ dst: string;
+}
+/** A neighbour-cache entry changed state (Linux NUD states; 'NONE': no entry). */
+export interface NeighEvent {
+  type: 'neigh'; t: Instant; host: number; conn: null; ifname: string; addr: number; mac: string | null; from: string; to: string; cause: string;
+}
+
+export type TraceEvent = SegmentEvent | StateEvent | TimerEvent | UserEvent | DropEvent | ArpEvent | NeighEvent;
 export type TimerName = 'rto' | 'syn' | 'synack' | 'persist' | 'delack' | 'keepalive' | 'time-wait' | 'fin-wait-2' | 'user-timeout';
 export type TraceSink = (ev: TraceEvent) => void;

@@ -4,7 +4,7 @@
 //   host  the dotted IPv4 address of the stack that reported it
 //   conn  "local:port-peer:port" from that host's side (null only for a drop that belongs to
 //         no connection, e.g. a packet with a bad checksum)
-//   type  "segment" | "state" | "timer" | "user" | "drop"
+//   type  "segment" | "state" | "timer" | "user" | "drop" | "arp" | "neigh"
 // Segment events carry every TCP header field the stack saw or sent; sequence numbers are
 // absolute (renderers make them relative). Field names never change meaning; new fields may
 // be added.
@@ -77,7 +77,33 @@ export interface JsonDropEvent extends JsonBase {
   reason: string;
 }
 
-export type JsonTraceEvent = JsonSegmentEvent | JsonStateEvent | JsonTimerEvent | JsonUserEvent | JsonDropEvent;
+/** An ARP packet on an Ethernet interface (conn is null). */
+export interface JsonArpEvent extends JsonBase {
+  type: 'arp';
+  conn: null;
+  ifname: string;
+  dir: 'in' | 'out';
+  op: 'request' | 'reply';
+  /** Sender and target hardware (MAC) and protocol (IPv4) addresses, RFC 826 names. */
+  sha: string; spa: string; tha: string; tpa: string;
+  /** The frame's Ethernet destination. */
+  dst: string;
+  lost?: true;
+}
+
+/** A neighbour-cache entry changed state: INCOMPLETE, REACHABLE, STALE, DELAY, PROBE, FAILED, PERMANENT, NONE. */
+export interface JsonNeighEvent extends JsonBase {
+  type: 'neigh';
+  conn: null;
+  ifname: string;
+  addr: string;
+  mac: string | null;
+  from: string;
+  to: string;
+  cause: string;
+}
+
+export type JsonTraceEvent = JsonSegmentEvent | JsonStateEvent | JsonTimerEvent | JsonUserEvent | JsonDropEvent | JsonArpEvent | JsonNeighEvent;
 
 export function jsonOptions(o: SegmentTraceOptions): JsonTcpOption[] {
   const out: JsonTcpOption[] = [];
@@ -136,6 +162,18 @@ export function toJsonTrace(events: ReadonlyArray<TraceEvent & { lost?: boolean 
         out.push({ t: e.t, host, conn, type: 'drop', reason: e.reason });
         break;
       }
+      case 'arp': {
+        const j: JsonArpEvent = {
+          t: e.t, host, conn: null, type: 'arp', ifname: e.ifname, dir: e.dir, op: e.op, sha: e.sha, spa: formatIpv4Address(e.spa),
+          tha: e.tha, tpa: formatIpv4Address(e.tpa), dst: e.dst,
+        };
+        if (e.lost) j.lost = true;
+        out.push(j);
+        break;
+      }
+      case 'neigh':
+        out.push({ t: e.t, host, conn: null, type: 'neigh', ifname: e.ifname, addr: formatIpv4Address(e.addr), mac: e.mac, from: e.from, to: e.to, cause: e.cause });
+        break;
     }
   }
   return out;

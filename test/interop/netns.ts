@@ -66,10 +66,10 @@ export class Netns {
 
   private constructor(name: string) { this.name = name; }
 
-  /** Create `synack-<pid>-<hex>` with lo up. Registers it for cleanup on every exit path. */
-  static create(): Netns {
+  /** Create `synack-[<tag>-]<pid>-<hex>` with lo up. Registers it for cleanup on every exit path. */
+  static create(tag = ''): Netns {
     hookProcess();
-    const name = `synack-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const name = `synack-${tag ? tag + '-' : ''}${process.pid}-${randomBytes(3).toString('hex')}`;
     const r = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ip netns add ${name} failed: ${r.stderr || r.error?.message}`);
     const ns = new Netns(name);

@@ -56,3 +56,48 @@ test('errno names and Linux numbers', () => {
   assert.equal(canonicalErrno('EWOULDBLOCK'), 'EAGAIN');
   assert.equal(errnoNumber('ENOPE'), undefined);
 });
+
+test('synack pkt: a missing or unreadable file is a usage error (exit 2), nothing runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synack-pkt-'));
+  try {
+    const good = join(dir, 'good.pkt');
+    writeFileSync(good, GOOD);
+    const missing = join(dir, 'missing.pkt');
+    const r = spawnSync(process.execPath, [bin, 'pkt', good, missing], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^synack pkt: cannot read ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no such file\\n`));
+    assert.match(r.stderr, /usage: synack pkt/);
+    const d = spawnSync(process.execPath, [bin, 'pkt', dir], { encoding: 'utf8' });
+    assert.equal(d.status, 2);
+    assert.match(d.stderr, /cannot read .*: is a directory/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('synack pkt: --define NAME[=V], --define=NAME[=V], -D NAME[=V], -DNAME reach #ifdef and expressions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'synack-pkt-'));
+  try {
+    const f = join(dir, 'd.pkt');
+    writeFileSync(f, [
+      '0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+      '#ifdef A', '+0  bind(3, ..., ...) = 0', '#endif',
+      '#ifdef B', '+0  listen(3, BL) = 0', '#endif',
+      '#ifdef C', '+0  < S 0:0(0) win W <mss 1460>', '#endif',
+      '#ifdef D', '+0  > S. 0:0(0) ack 1 <mss 1460>', '#endif',
+      '#ifdef Linux', '+.1 < . 1:1(0) ack 1 win W', '+0 accept(3, ..., ...) = 4', '#endif',
+    ].join('\n') + '\n');
+    const r = spawnSync(process.execPath, [bin, 'pkt', '--quiet', '--define', 'A', '--define=B', '-D', 'BL=1', '-DC', '-D', 'W=4000', '--define=D=1', f], { encoding: 'utf8' });
+    assert.equal(r.stdout, `ok ${f}\n1 passed, 0 failed\n`);
+    assert.equal(r.status, 0);
+    // Without C and D the SYN is never sent; accept() blocks: the script fails.
+    const r2 = spawnSync(process.execPath, [bin, 'pkt', '--quiet', '-D', 'A', '-D', 'B', '-D', 'BL=1', '-D', 'W=4000', f], { encoding: 'utf8' });
+    assert.equal(r2.status, 1);
+    const bad = spawnSync(process.execPath, [bin, 'pkt', '-D', '9x', f], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /-D needs NAME\[=VALUE\], got '9x'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

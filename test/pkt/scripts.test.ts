@@ -10,8 +10,12 @@ import { runScript } from '../../src/pkt/interpreter.js';
 const dir = fileURLToPath(new URL('../../../tests/pkt/', import.meta.url));
 const files = readdirSync(dir).filter((f) => f.endsWith('.pkt')).sort();
 
-function check(f: string, options?: Array<{ name: string; value: string }>): void {
-  const r = runScript(readFileSync(join(dir, f), 'utf8'), { options });
+// Stricter than packetdrill: a packet synack sends after a script's last line fails it too.
+const STRICT = [{ name: 'fail_extra_packets', value: '' }];
+
+function check(f: string, options: Array<{ name: string; value: string }> = []): void {
+  const readFile = (p: string): string | null => { try { return readFileSync(join(dir, p), 'utf8'); } catch { return null; } };
+  const r = runScript(readFileSync(join(dir, f), 'utf8'), { options: [...STRICT, ...options], readFile });
   if (!r.ok) {
     const fl = r.failure!;
     assert.fail(`${f}:${fl.line}: ${fl.message}\n    ${fl.details.join('\n    ')}`);

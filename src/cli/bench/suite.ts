@@ -1,10 +1,8 @@
 // The benchmark cases. Each returns one measurement per run; the runner repeats and takes
 // the median. Everything runs in this process except the heap cases (a child with --expose-gc).
 import { createServer, connect, type Socket } from 'node:net';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ceiling } from './ceiling.js';
+import { tunBench, tunUnavailable, type TunRun } from './tun.js';
 import { Simulation } from '../../sim/simulation.js';
 import { twoHosts } from '../../sim/hosts.js';
 import type { Tcb } from '../../tcp/tcb.js';
@@ -18,7 +16,14 @@ export interface BenchCase {
   run(quick: boolean): Promise<Sample> | Sample;
   /** Runs in a child process with --expose-gc (heap measurements). */
   isolated?: boolean;
-  available?(): boolean;
+  /** Why the case cannot run here (null: it can). */
+  unavailable?(): string | null;
+  /** All runs at once (cases measured by an external harness); replaces `run`. */
+  runAll?(quick: boolean, runs: number): Promise<Sample[]>;
+  /** Bulk cases: the MSS whose ceiling (same run) the figure is compared with. */
+  ceilingMss?: number;
+  /** Runs exactly once whatever --runs says (a model, a deterministic simulation). */
+  once?: boolean;
 }
 
 function cpuMs(): number { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }
@@ -203,47 +208,35 @@ export async function nodeNetConnRate(count: number): Promise<Sample> {
 
 // ---------------------------------------------------------------- TUN (root only)
 
-const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
+const tunCache = new Map<string, Promise<TunRun[]>>();
 
-function hasCommand(c: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0;
+/** One tunBench invocation (both directions, `runs` runs each), shared by the two cases of one offload setting. */
+async function tunSamples(direction: TunRun['direction'], quick: boolean, runs: number, offload: boolean): Promise<Sample[]> {
+  const key = String(offload);
+  if (!tunCache.has(key)) tunCache.set(key, tunBench({ bytes: quick ? 50e6 : 100e6, runs, serveArgs: ['--offload', offload ? 'on' : 'off'] }));
+  const all = await tunCache.get(key)!;
+  return all.filter((x) => x.direction === direction).map((x) => ({
+    value: x.MBps * 8,
+    extra: { 'MB/s': x.MBps, 'packets/s in': x.pktsInPerS, 'packets/s out': x.pktsOutPerS, 'CPU µs/packet': x.usCpuPerPacket, 'CPU ms/MB': x.cpuMsPerMB, retransmits: x.retrans },
+  }));
 }
 
-/** Root, the TUN addon built, curl and socat present: scripts/tun-bench.mjs can run. */
-export function tunAvailable(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0 && existsSync('/dev/net/tun')
-    && existsSync(join(repoRoot, 'native', 'build', 'Release', 'synack_tun.node'))
-    && existsSync(join(repoRoot, 'dist', 'test', 'interop', 'netns.js'))
-    && hasCommand('curl') && hasCommand('socat') && hasCommand('ip');
-}
+function batchOnly(): Sample { throw new Error('measured by runAll'); }
 
-interface TunRun { direction: string; MBps: number; pktsInPerS: number; pktsOutPerS: number; usCpuPerPacket: number; cpuPerSec: number }
-let tunCache: TunRun[] | null = null;
-const tunTaken: Record<string, number> = {};
-
-/** One scripts/tun-bench.mjs invocation (both directions, `runs` runs each), shared by the two TUN cases. */
-function tunSample(prefix: string, quick: boolean): Sample {
-  if (tunCache === null) {
-    const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'tun-bench.mjs'), '--mb', quick ? '50' : '100', '--runs', '5', '--json'], { encoding: 'utf8', timeout: 900_000 });
-    if (r.status !== 0) throw new Error(`tun-bench failed: ${r.stderr}`);
-    tunCache = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as TunRun[];
-  }
-  const mine = tunCache.filter((x) => x.direction.startsWith(prefix));
-  const i = tunTaken[prefix] = (tunTaken[prefix] ?? -1) + 1;
-  const x = mine[i % mine.length]!;
-  return { value: x.MBps * 8, extra: { 'MB/s': x.MBps, 'packets/s in': x.pktsInPerS, 'packets/s out': x.pktsOutPerS, 'CPU µs/packet': x.usCpuPerPacket } };
-}
 export const CASES: BenchCase[] = [
-  { name: 'bulk-mtu1500', unit: 'Mbit/s', describe: 'one connection, two stacks in one process, MTU 1500', run: (q) => bulk(q ? 50 : 200, 1500) },
-  { name: 'bulk-mtu65535', unit: 'Mbit/s', describe: 'one connection, two stacks in one process, MTU 65535', run: (q) => bulk(q ? 100 : 400, 65535) },
+  { name: 'ceiling', unit: 'Mbit/s', describe: 'the minimal pipeline: copy + checksums + headers per 1448-byte segment, both ends, ACK per two', run: (q) => ceiling(q ? 100 : 400, 1448) },
+  { name: 'bulk-mtu1500', unit: 'Mbit/s', describe: 'one connection, two stacks in one process, MTU 1500', run: (q) => bulk(q ? 50 : 200, 1500), ceilingMss: 1448 },
+  { name: 'bulk-mtu65535', unit: 'Mbit/s', describe: 'one connection, two stacks in one process, MTU 65535', run: (q) => bulk(q ? 100 : 400, 65535), ceilingMss: 65483 },
   { name: 'connrate-seq', unit: 'conn/s', describe: 'connect+close, one at a time', run: (q) => connRate(q ? 5000 : 20000, 1) },
   { name: 'connrate-100', unit: 'conn/s', describe: 'connect+close, 100 in flight', run: (q) => connRate(q ? 10000 : 40000, 100) },
   { name: 'heap-per-conn-10k', unit: 'bytes', describe: '10,000 idle established connections (both ends)', run: () => idleConnections(10_000), isolated: true },
   { name: 'heap-per-conn-100k', unit: 'bytes', describe: '100,000 idle established connections (both ends)', run: (q) => idleConnections(q ? 30_000 : 100_000), isolated: true },
-  { name: 'loss-goodput', unit: 'Mbit/s', describe: 'virtual time: 1% loss, 20 ms RTT, 100 Mbit/s bottleneck', run: (q) => lossGoodput(q ? 10 : 40, 7) },
-  { name: 'loss-mathis', unit: 'Mbit/s', describe: 'Mathis model for MSS 1448, RTT 20 ms, p = 1%', run: () => ({ value: mathis(1448, 0.02, 0.01) }) },
-  { name: 'tun-kernel-to-synack', unit: 'Mbit/s', describe: 'over a TUN device: the kernel (socat) sends to synack (root only)', run: (q) => tunSample('kernel→synack', q), available: tunAvailable },
-  { name: 'tun-synack-to-kernel', unit: 'Mbit/s', describe: 'over a TUN device: synack (Node http) sends to the kernel (curl) (root only)', run: (q) => tunSample('synack→kernel', q), available: tunAvailable },
+  { name: 'loss-goodput', unit: 'Mbit/s', describe: 'virtual time: 1% loss, 20 ms RTT, 100 Mbit/s bottleneck', run: (q) => lossGoodput(q ? 10 : 40, 7), once: true },
+  { name: 'loss-mathis', unit: 'Mbit/s', describe: 'Mathis model for MSS 1448, RTT 20 ms, p = 1%', run: () => ({ value: mathis(1448, 0.02, 0.01) }), once: true },
+  { name: 'tun-kernel-to-synack', unit: 'Mbit/s', describe: 'TUN with offloads (TSO/GSO, checksum): the kernel (socat) sends to synack (root only)', run: batchOnly, runAll: (q, n) => tunSamples('kernel→synack', q, n, true), unavailable: tunUnavailable, ceilingMss: 1448 },
+  { name: 'tun-synack-to-kernel', unit: 'Mbit/s', describe: 'TUN with offloads: synack (Node http) sends to the kernel (curl) (root only)', run: batchOnly, runAll: (q, n) => tunSamples('synack→kernel', q, n, true), unavailable: tunUnavailable, ceilingMss: 1448 },
+  { name: 'tun-kernel-to-synack-nooffload', unit: 'Mbit/s', describe: 'TUN without offloads, kernel to synack (root only)', run: batchOnly, runAll: (q, n) => tunSamples('kernel→synack', q, n, false), unavailable: tunUnavailable, ceilingMss: 1448 },
+  { name: 'tun-synack-to-kernel-nooffload', unit: 'Mbit/s', describe: 'TUN without offloads, synack to kernel (root only)', run: batchOnly, runAll: (q, n) => tunSamples('synack→kernel', q, n, false), unavailable: tunUnavailable, ceilingMss: 1448 },
   { name: 'node-net-loopback', unit: 'Mbit/s', describe: "Node's net over the kernel loopback (reference)", run: (q) => nodeNetBulk(q ? 200 : 1000) },
   { name: 'node-net-connrate-seq', unit: 'conn/s', describe: "Node's net connect+close over loopback, one at a time (reference)", run: (q) => nodeNetConnRate(q ? 1000 : 5000) },
 ];

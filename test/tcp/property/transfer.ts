@@ -480,6 +480,8 @@ export function formatEvent(ev: TraceEvent): string {
     case 'timer': return `timer ${ev.timer} ${ev.action}${ev.at !== undefined ? ' @' + ev.at : ''}`;
     case 'user': return `user ${ev.call}${ev.detail ? ' ' + ev.detail : ''}`;
     case 'drop': return `drop ${ev.reason}`;
+    case 'arp': return `arp ${ev.dir} ${ev.op} ${ev.spa}->${ev.tpa}`;
+    case 'neigh': return `neigh ${ev.addr} ${ev.from}->${ev.to}`;
   }
 }
 

@@ -1,0 +1,98 @@
+// `synack pkt --target linux FILE...`: each script runs on synack (virtual time) and on this
+// machine's kernel (real time, in its own network namespace, src/pktlinux/), and the two
+// are compared. A script agrees when both targets pass it (or, for a deliberately wrong
+// script with an `// expect:` line, both fail it). A script that fails on Linux must declare
+// why: a `// linux-differs: <what Linux does>, <RFC § synack follows>` line. Scripts that
+// would take longer than --max_duration seconds of real time are skipped on Linux.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { runScript } from '../pkt/interpreter.js';
+import { linuxTargetUnavailable, runInNamespace, type LinuxOutcome } from '../pktlinux/netns.js';
+
+export interface LinuxTargetArgs {
+  files: string[];
+  texts: string[];
+  options: Array<{ name: string; value: string }>;
+  defines: ReadonlyMap<string, string>;
+  quiet: boolean;
+  jobs: number;
+  maxDurationS: number;
+  /** Scripts known to fail on Linux without a declaration yet (one path a line): reported, not failing the run. */
+  baseline: Set<string> | null;
+}
+
+interface Row {
+  file: string;
+  synack: ReturnType<typeof runScript>;
+  linux: LinuxOutcome | null;
+  skipped: string | null;
+  declared: string[];
+  expectFail: boolean;
+}
+
+function failText(f: { line: number; message: string } | null): string {
+  return f === null ? '' : `${f.line}: ${f.message}`;
+}
+
+export async function runLinuxTarget(a: LinuxTargetArgs): Promise<number> {
+  const why = linuxTargetUnavailable();
+  if (why !== null) {
+    process.stderr.write(`synack pkt --target linux: ${why}\n`);
+    return 2;
+  }
+  const rows: Row[] = a.files.map((file, k) => {
+    const text = a.texts[k]!;
+    const dir = dirname(resolve(file));
+    const readFile = (p: string): string | null => { try { return readFileSync(resolve(dir, p), 'utf8'); } catch { return null; } };
+    const synack = runScript(text, { options: a.options, defines: a.defines, readFile });
+    const declared = [...text.matchAll(/^\s*\/\/\s*linux-differs:\s*(.*)$/gm)].map((m) => m[1]!.trim());
+    const expectFail = /^\/\/ expect: \d+: /m.test(text);
+    const long = synack.endTime > a.maxDurationS * 1e6;
+    return { file, synack, linux: null, declared, expectFail, skipped: long ? `runs ${(synack.endTime / 1e6).toFixed(1)} s of script time (over --max_duration=${a.maxDurationS})` : null };
+  });
+  // Run the Linux side with a few scripts at once (they mostly wait).
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < rows.length) {
+      const r = rows[next++]!;
+      if (r.skipped !== null) continue;
+      const budget = Math.max(r.synack.endTime / 1000, 1000) + 20_000;
+      r.linux = await runInNamespace(resolve(r.file), a.options, a.defines, budget);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, a.jobs) }, worker));
+
+  let agree = 0; let ran = 0; let bad = 0; let declaredFails = 0; let stale = 0; let known = 0;
+  for (const r of rows) {
+    const s = r.synack;
+    if (r.linux === null) {
+      process.stdout.write(`skip ${r.file}: ${r.skipped}\n`);
+      continue;
+    }
+    ran++;
+    const l = r.linux;
+    const both = r.expectFail ? !s.ok && !l.ok : s.ok && l.ok;
+    if (both) agree++;
+    if (l.ok === !r.expectFail) {
+      process.stdout.write(`ok ${r.file}${r.expectFail ? ` (fails as expected: ${failText(l.failure)})` : ''}${s.ok === !r.expectFail ? '' : ' (synack disagrees: ' + (failText(s.failure) || 'passes') + ')'}\n`);
+      if (r.declared.length > 0 && !r.expectFail) { stale++; process.stdout.write(`    note: declares linux-differs but passes on Linux\n`); }
+    } else if (r.declared.length > 0) {
+      declaredFails++;
+      process.stdout.write(`differs ${r.file}:${failText(l.failure)}\n    linux-differs: ${r.declared.join('; ')}\n`);
+    } else if (a.baseline?.has(r.file) === true) {
+      known++;
+      process.stdout.write(`known ${r.file}:${l.failure === null ? '0: passes on Linux, expected to fail' : failText(l.failure)}\n`);
+    } else {
+      bad++;
+      process.stdout.write(`FAIL ${r.file}:${l.failure === null ? '0: passes on Linux, expected to fail' : failText(l.failure)}\n`);
+      if (l.failure !== null) for (const d of l.failure.details) process.stdout.write(`    ${d}\n`);
+    }
+    if (!a.quiet) for (const n of new Set(l.notes)) process.stdout.write(`    note: ${n}\n`);
+  }
+  const skipped = rows.length - ran;
+  const fixed = a.baseline === null ? [] : rows.filter((r) => a.baseline!.has(r.file) && r.linux !== null && r.linux.ok === !r.expectFail);
+  for (const r of fixed) process.stdout.write(`note: ${r.file} is in the baseline but now passes on Linux: remove it from the baseline\n`);
+  process.stdout.write(`synack vs linux: ${agree} of ${ran} scripts agree; ${declaredFails} declared linux-differs; ${known} known differences (baseline, not yet declared or fixed); ${bad} new failures on Linux; ${skipped} skipped (too long for real time)${stale > 0 ? `; ${stale} declared but passing` : ''}\n`);
+  process.stdout.write(`${ran - bad - declaredFails - known} passed, ${bad} failed\n`);
+  return bad > 0 ? 1 : 0;
+}
