@@ -62,3 +62,9 @@ export { parseIpv4Address, formatIpv4Address, parseCidr } from './wire/ipv4addr.
 // The textbook scenarios.
 export { SCENARIOS, findScenario } from './scenarios/index.js';
 export type { Scenario, ScenarioResult, ScenarioCheck } from './scenarios/index.js';
+
+// UDP (RFC 768) and name resolution hooks.
+export { udpOf, UdpLayer, type UdpTraceEvent } from './udp/layer.js';
+export { UdpSocket, type UdpMessage, type UdpSocketUser } from './udp/socket.js';
+export { parseUdp, emitUdp, buildUdp, UDP_HEADER_LENGTH, UDP_MAX_PAYLOAD, type UdpDatagram } from './wire/udp.js';
+export { setNameLookup, nameLookupOf, type NameLookup } from './dns/names.js';

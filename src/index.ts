@@ -11,3 +11,7 @@ export type {
   NetModule, AttachNetOptions, NetDriver, DriverTimer, UntilOptions, RealtimeNetDriverOptions, RealtimeHostsOptions,
   SocketConstructorOpts, TcpSocketConnectOpts, ServerOpts, ListenOptions, AddressInfo, LookupFunction, SystemError,
 } from './net/index.js';
+
+// Node's `dgram` API over synack (src/dgram).
+export { attachDgram, createDgram, stackLookup, Socket as DgramSocket } from './dgram/index.js';
+export type { DgramModule, SocketOptions as DgramSocketOptions, RemoteInfo, BindOptions as DgramBindOptions, DgramLookup } from './dgram/index.js';

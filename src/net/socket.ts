@@ -19,6 +19,8 @@ import type { Stack } from '../stack/stack.js';
 import type { NetDriver, DriverTimer } from './driver.js';
 import { StackError } from '../stack/errors.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
+import { nameLookupOf } from '../dns/names.js';
+import { dnsLookupError } from '../dgram/lookup-errors.js';
 import {
   errnoException, exceptionWithHostPort, lookupError, endedByOtherParty,
   ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_INVALID_IP_ADDRESS, ERR_MISSING_ARGS,
@@ -215,6 +217,13 @@ export class Socket extends Duplex {
 
   readonly #defaultLookup: LookupFunction = (hostname, _opts, cb) => {
     const a = this.#ctx.hosts.get(hostname.toLowerCase());
+    // Not in the hosts map: the stack's DNS resolver, when it has one (src/dns, issue 13).
+    const dns = a === undefined ? nameLookupOf(this.#ctx.stack) : undefined;
+    if (dns !== undefined) {
+      dns(hostname, (err, addrs) => process.nextTick(() => (err === null && addrs.length > 0
+        ? cb(null, formatIpv4Address(addrs[0]!), 4) : cb(dnsLookupError(err ?? 'ENOTFOUND', hostname), '', 4))));
+      return;
+    }
     process.nextTick(() => (a !== undefined ? cb(null, a, 4) : cb(lookupError(hostname), '', 4)));
   };
 

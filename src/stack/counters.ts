@@ -16,6 +16,17 @@ export interface Counters {
   IcmpInParmProbs: number;
   /** Protocol unreachable for a datagram of a protocol we lack (RFC 1122 §3.2.2.1). */
   IcmpOutDestUnreachs: number;
+  /** ICMP errors not sent: the per-destination (icmp_ratelimit) or global (icmp_msgs_per_sec) limit. */
+  IcmpOutRateLimitHost: number;
+  IcmpOutRateLimitGlobal: number;
+  /** UDP (RFC 768), Linux's Udp MIB names. */
+  UdpInDatagrams: number;
+  UdpNoPorts: number;
+  UdpInErrors: number;
+  UdpInCsumErrors: number;
+  UdpRcvbufErrors: number;
+  UdpOutDatagrams: number;
+  UdpSndbufErrors: number;
   TcpActiveOpens: number;
   TcpPassiveOpens: number;
   TcpAttemptFails: number;
@@ -62,6 +73,8 @@ export function newCounters(): Counters {
     IpInReceives: 0, IpInHdrErrors: 0, IpInAddrErrors: 0, IpInUnknownProtos: 0, IpReasmFails: 0, IpOutRequests: 0,
     IcmpInMsgs: 0, IcmpInEchos: 0, IcmpOutEchoReps: 0, IcmpInErrors: 0,
     IcmpInDestUnreachs: 0, IcmpInTimeExcds: 0, IcmpInParmProbs: 0, IcmpOutDestUnreachs: 0,
+    IcmpOutRateLimitHost: 0, IcmpOutRateLimitGlobal: 0,
+    UdpInDatagrams: 0, UdpNoPorts: 0, UdpInErrors: 0, UdpInCsumErrors: 0, UdpRcvbufErrors: 0, UdpOutDatagrams: 0, UdpSndbufErrors: 0,
     TcpActiveOpens: 0, TcpPassiveOpens: 0, TcpAttemptFails: 0, TcpEstabResets: 0, TcpCurrEstab: 0,
     TcpInSegs: 0, TcpOutSegs: 0, TcpRetransSegs: 0, TcpInErrs: 0, TcpInCsumErrors: 0, TcpOutRsts: 0, TcpInRsts: 0,
     TcpExtSyncookiesSent: 0, TcpExtSyncookiesRecv: 0, TcpExtSyncookiesFailed: 0,

@@ -57,6 +57,16 @@ export interface StackOptions {
   ip_default_ttl: number;
   /** Answer ICMP echo requests. */
   icmp_echo_enable: number;
+  /** Minimum ms between ICMP errors to one destination (burst 6); 0 turns the per-destination limit off. Linux net.ipv4.icmp_ratelimit. */
+  icmp_ratelimit: number;
+  /** ICMP errors per second and burst, stack-wide (Linux icmp_msgs_per_sec / icmp_msgs_burst). */
+  icmp_msgs_per_sec: number;
+  icmp_msgs_burst: number;
+  /** Default and maximum SO_RCVBUF / SO_SNDBUF of UDP sockets, bytes (Linux net.core.rmem_default/rmem_max, wmem_*). */
+  rmem_default: number;
+  rmem_max: number;
+  wmem_default: number;
+  wmem_max: number;
 }
 
 export const DEFAULT_STACK_OPTIONS: Readonly<StackOptions> = Object.freeze({
@@ -91,6 +101,13 @@ export const DEFAULT_STACK_OPTIONS: Readonly<StackOptions> = Object.freeze({
   tcp_invalid_ratelimit: 500,
   ip_default_ttl: 64,
   icmp_echo_enable: 1,
+  icmp_ratelimit: 1000,
+  icmp_msgs_per_sec: 1000,
+  icmp_msgs_burst: 50,
+  rmem_default: 212992,
+  rmem_max: 212992,
+  wmem_default: 212992,
+  wmem_max: 212992,
 });
 
 export function resolveOptions(partial?: Partial<StackOptions>): StackOptions {

@@ -16,7 +16,7 @@ import {
 import { TcpView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { newTcpOptionSummary, scanTcpOptions, type TcpOptionSummary } from '../wire/tcpoptions.js';
 import { transportChecksum } from '../wire/checksum.js';
-import { formatIpv4Address, inPrefix, isBroadcastOrMulticast, parseIpv4Address } from '../wire/ipv4addr.js';
+import { formatIpv4Address, inPrefix, isBroadcastOrMulticast, parseIpv4Address, prefixMask } from '../wire/ipv4addr.js';
 import { Tcb, type TcbHost } from '../tcp/tcb.js';
 import { Listener, type ListenerHost } from '../tcp/listener.js';
 import { IsnGenerator } from '../tcp/isn.js';
@@ -125,7 +125,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private readonly tsKey: Uint8Array;
   private readonly challengeLimiter: RateLimiter;
   /** ICMP errors we send: Linux icmp_msgs_per_sec 1000, icmp_msgs_burst 50 (RFC 1812 §4.3.2.8 rate limiting). */
-  private readonly icmpLimiter = new RateLimiter(1000, 50);
+  private readonly icmpLimiter: RateLimiter;
+  /** Per-destination ICMP error buckets (Linux icmp_ratelimit through inet_peer). */
+  private readonly icmpPeerLimiters = new Map<number, RateLimiter>();
   private readonly traceSinks: TraceSink[] = [];
   private readonly view = new TcpView();
   private readonly optSummary: TcpOptionSummary = newTcpOptionSummary();
@@ -148,6 +150,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.cookies = new SynCookies(random(16));
     this.tsKey = random(16);
     this.challengeLimiter = new RateLimiter(this.options.tcp_challenge_ack_limit);
+    this.icmpLimiter = new RateLimiter(this.options.icmp_msgs_per_sec, this.options.icmp_msgs_burst);
     const [lo, hi] = this.options.ip_local_port_range;
     const r = random(2);
     this.nextEphemeral = lo + (((r[0]! << 8) | r[1]!) % (hi - lo + 1));
@@ -277,7 +280,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       this.drop('ip: unknown protocol', now);
       // RFC 1122 §3.2.2.1: a host SHOULD answer with Destination Unreachable, code 2 (protocol
       // unreachable). Not for a fragment or a martian (§3.2.2, filtered above); rate-limited.
-      if (this.icmpLimiter.allow(now)) this.sendIcmpUnreachable(ICMP_UNREACH_PROTOCOL, packet.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
+      if (this.icmpErrorAllowed(ip.src, now)) this.sendIcmpUnreachable(ICMP_UNREACH_PROTOCOL, packet.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
     }
   }
 
@@ -297,8 +300,43 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const ip = r.value;
     // RFC 1122 §3.2.2: never about a broadcast/multicast datagram or from a martian source.
     if (!this.isLocal(ip.dst) || this.invalidPeer(ip.src)) return false;
-    if (!this.icmpLimiter.allow(this.clock.now())) return false;
+    if (!this.icmpErrorAllowed(ip.src, this.clock.now())) return false;
     this.sendIcmpUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
+    return true;
+  }
+
+  /** 255.255.255.255, or the directed broadcast address of one of our configured interfaces. */
+  isBroadcastFor(addr: number): boolean {
+    if (addr === 0xffffffff) return true;
+    for (const i of this.interfaces) {
+      if (i.prefixLen >= 31 || i.addr === 0) continue;
+      const m = prefixMask(i.prefixLen);
+      if ((addr & m) >>> 0 === (i.addr & m) >>> 0 && (addr | m) >>> 0 === 0xffffffff) return true;
+    }
+    return false;
+  }
+
+  /**
+   * May we send an ICMP error to `dst` now? Linux icmpv4_xrlim_allow + icmp_global_allow:
+   * a global token bucket (icmp_msgs_per_sec 1000, icmp_msgs_burst 50) and one per
+   * destination (icmp_ratelimit 1000 ms per token, XRLIM_BURST_FACTOR 6 tokens of burst).
+   * RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2: ICMP errors SHOULD be rate-limited.
+   */
+  icmpErrorAllowed(dst: number, now: Instant): boolean {
+    const perDst = this.options.icmp_ratelimit;
+    if (perDst > 0) {
+      let l = this.icmpPeerLimiters.get(dst);
+      if (l === undefined) {
+        if (this.icmpPeerLimiters.size >= 4096) this.icmpPeerLimiters.clear(); // inet_peer GC, coarsely
+        l = new RateLimiter(1000 / perDst, 6);
+        this.icmpPeerLimiters.set(dst, l);
+      }
+      if (l.available(now) < 1) { this.counters.IcmpOutRateLimitHost++; return false; }
+      if (!this.icmpLimiter.allow(now)) { this.counters.IcmpOutRateLimitGlobal++; return false; }
+      l.allow(now);
+      return true;
+    }
+    if (!this.icmpLimiter.allow(now)) { this.counters.IcmpOutRateLimitGlobal++; return false; }
     return true;
   }
 

@@ -32,6 +32,16 @@ export interface NeighEvent {
   type: 'neigh'; t: Instant; host: number; conn: null; ifname: string; addr: number; mac: string | null; from: string; to: string; cause: string;
 }
 
-export type TraceEvent = SegmentEvent | StateEvent | TimerEvent | UserEvent | DropEvent | ArpEvent | NeighEvent;
+/**
+ * DHCP (src/dhcp): a message sent or received ('message', with `msg` DISCOVER/OFFER/…), a
+ * client state change ('state', RFC 2131 §4.4 names in `from`/`to`), or a lease event on the
+ * server ('lease'). `role` says which side reported it; diagrams put clients left.
+ */
+export interface DhcpEvent {
+  type: 'dhcp'; t: Instant; host: number; conn: null; role: 'client' | 'server'; kind: 'message' | 'state' | 'lease';
+  dir?: 'in' | 'out'; msg?: string; xid?: number; from?: string; to?: string; detail: string;
+}
+
+export type TraceEvent = SegmentEvent | StateEvent | TimerEvent | UserEvent | DropEvent | ArpEvent | NeighEvent | DhcpEvent;
 export type TimerName = 'rto' | 'syn' | 'synack' | 'persist' | 'delack' | 'keepalive' | 'time-wait' | 'fin-wait-2' | 'user-timeout';
 export type TraceSink = (ev: TraceEvent) => void;

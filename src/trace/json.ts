@@ -4,7 +4,7 @@
 //   host  the dotted IPv4 address of the stack that reported it
 //   conn  "local:port-peer:port" from that host's side (null only for a drop that belongs to
 //         no connection, e.g. a packet with a bad checksum)
-//   type  "segment" | "state" | "timer" | "user" | "drop" | "arp" | "neigh"
+//   type  "segment" | "state" | "timer" | "user" | "drop" | "arp" | "neigh" | "dhcp"
 // Segment events carry every TCP header field the stack saw or sent; sequence numbers are
 // absolute (renderers make them relative). Field names never change meaning; new fields may
 // be added.
@@ -103,7 +103,21 @@ export interface JsonNeighEvent extends JsonBase {
   cause: string;
 }
 
-export type JsonTraceEvent = JsonSegmentEvent | JsonStateEvent | JsonTimerEvent | JsonUserEvent | JsonDropEvent | JsonArpEvent | JsonNeighEvent;
+/** DHCP (issue 13): a message (kind 'message': dir, msg, xid), a client state change ('state': from, to), a server lease event ('lease'). */
+export interface JsonDhcpEvent extends JsonBase {
+  type: 'dhcp';
+  conn: null;
+  role: 'client' | 'server';
+  kind: 'message' | 'state' | 'lease';
+  dir?: 'in' | 'out';
+  msg?: string;
+  xid?: number;
+  from?: string;
+  to?: string;
+  detail: string;
+}
+
+export type JsonTraceEvent = JsonSegmentEvent | JsonStateEvent | JsonTimerEvent | JsonUserEvent | JsonDropEvent | JsonArpEvent | JsonNeighEvent | JsonDhcpEvent;
 
 export function jsonOptions(o: SegmentTraceOptions): JsonTcpOption[] {
   const out: JsonTcpOption[] = [];
@@ -174,6 +188,16 @@ export function toJsonTrace(events: ReadonlyArray<TraceEvent & { lost?: boolean 
       case 'neigh':
         out.push({ t: e.t, host, conn: null, type: 'neigh', ifname: e.ifname, addr: formatIpv4Address(e.addr), mac: e.mac, from: e.from, to: e.to, cause: e.cause });
         break;
+      case 'dhcp': {
+        const j: JsonDhcpEvent = { t: e.t, host, conn: null, type: 'dhcp', role: e.role, kind: e.kind, detail: e.detail };
+        if (e.dir !== undefined) j.dir = e.dir;
+        if (e.msg !== undefined) j.msg = e.msg;
+        if (e.xid !== undefined) j.xid = e.xid;
+        if (e.from !== undefined) j.from = e.from;
+        if (e.to !== undefined) j.to = e.to;
+        out.push(j);
+        break;
+      }
     }
   }
   return out;

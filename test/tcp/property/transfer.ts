@@ -482,6 +482,7 @@ export function formatEvent(ev: TraceEvent): string {
     case 'drop': return `drop ${ev.reason}`;
     case 'arp': return `arp ${ev.dir} ${ev.op} ${ev.spa}->${ev.tpa}`;
     case 'neigh': return `neigh ${ev.addr} ${ev.from}->${ev.to}`;
+    case 'dhcp': return `dhcp ${ev.role} ${ev.kind} ${ev.detail}`;
   }
 }
 
