@@ -19,6 +19,9 @@ import { RealtimeDriver } from '../time/realtime.js';
 import { TimerQueue } from '../time/timerqueue.js';
 import { Stack as StackClass } from '../stack/stack.js';
 import { createLinkPair } from '../sim/memlink.js';
+import { FaultyLink, type FaultOptions } from '../link/faulty.js';
+import { Rng } from '../sim/rng.js';
+import type { FaultHandle } from '../sim/hosts.js';
 
 /** A timer handle returned by NetDriver.setTimer. */
 export type DriverTimer = unknown;
@@ -186,21 +189,68 @@ export interface RealtimeHostsOptions {
   bandwidth?: number;
   optionsA?: Partial<StackOptions>;
   optionsB?: Partial<StackOptions>;
+  /** Faults applied to packets from A to B, and from B to A (`faults` sets both), as in twoHosts. */
+  faults?: FaultOptions;
+  faultsAtoB?: FaultOptions;
+  faultsBtoA?: FaultOptions;
+  /** Seed of the fault injectors' randomness (default 1). */
+  seed?: number;
 }
 
-/** Two stacks on the real clock joined by an in-memory link (twoHosts' realtime twin). */
-export function realtimeTwoHosts(driver: RealtimeNetDriver, o: RealtimeHostsOptions = {}): {
-  a: Stack; b: Stack; linkA: LinkEnd & Observable; linkB: LinkEnd & Observable;
-} {
+export interface RealtimeHosts<O extends RealtimeHostsOptions = RealtimeHostsOptions> {
+  a: Stack;
+  b: Stack;
+  /** The raw link ends (observable). */
+  linkA: LinkEnd & Observable;
+  linkB: LinkEnd & Observable;
+  /** Fault injectors on A's and B's sending side: non-null in the type when the options configure them. */
+  faultA: FaultHandle<O, 'faultsAtoB'>;
+  faultB: FaultHandle<O, 'faultsBtoA'>;
+}
+
+/** Two stacks on the real clock joined by an in-memory link (twoHosts' realtime twin, with the same faults). */
+export function realtimeTwoHosts<O extends RealtimeHostsOptions = RealtimeHostsOptions>(driver: RealtimeNetDriver, o: O = {} as O): RealtimeHosts<O> {
   const mtu = o.mtu ?? 1500;
   const [linkA, linkB] = createLinkPair(driver, { mtu, delay: o.delay ?? 0, bandwidth: o.bandwidth ?? 0, queueLimit: 100_000 });
+  const rng = new Rng(o.seed ?? 1);
+  const fa = o.faultsAtoB ?? o.faults;
+  const fb = o.faultsBtoA ?? o.faults;
+  const faultA = fa ? new FaultyLink(linkA, fa, driver, rng.fork('faults-a')) : null;
+  const faultB = fb ? new FaultyLink(linkB, fb, driver, rng.fork('faults-b')) : null;
   const a = new StackClass({ clock: driver.clock, options: o.optionsA });
   const b = new StackClass({ clock: driver.clock, options: o.optionsB });
-  a.addInterface({ addr: o.aAddr ?? '198.18.0.1', prefixLen: 24, mtu, link: linkA });
-  b.addInterface({ addr: o.bAddr ?? '198.18.0.2', prefixLen: 24, mtu, link: linkB });
+  a.addInterface({ addr: o.aAddr ?? '198.18.0.1', prefixLen: 24, mtu, link: faultA ?? linkA });
+  b.addInterface({ addr: o.bAddr ?? '198.18.0.2', prefixLen: 24, mtu, link: faultB ?? linkB });
   driver.addStack(a);
   driver.addStack(b);
-  return { a, b, linkA, linkB };
+  return { a, b, linkA, linkB, faultA, faultB } as RealtimeHosts<O>;
+}
+
+/**
+ * Run a simulation until `promise` settles, for code that mixes real I/O or real timers
+ * (a file read, a kernel socket, a worker) with a simulation run. Virtual time moves as
+ * usual while the simulation has work; when it is idle but the promise is still pending,
+ * the promise waits on something real, so this waits in real time (1 ms at a time) instead
+ * of declaring the run over. Rejects after `realTimeoutMs` of wall time spent idle waiting.
+ */
+export async function runUntilSettled<T>(sim: Simulation, promise: Promise<T>, opts: { maxTime?: Duration; realTimeoutMs?: number } = {}): Promise<T> {
+  let settled = false;
+  promise.then(() => { settled = true; }, () => { settled = true; });
+  const end = opts.maxTime === undefined ? Infinity : sim.now() + opts.maxTime;
+  const realCap = opts.realTimeoutMs ?? 30_000;
+  let idleSince = -1;
+  while (!settled) {
+    const left = end - sim.now();
+    if (left <= 0) throw new Error('runUntilSettled: maxTime passed before the promise settled');
+    const before = sim.now();
+    await sim.runUntilAsync(() => settled, left === Infinity ? {} : { maxTime: left });
+    if (settled) break;
+    if (sim.now() !== before || sim.nextDeadline() !== Infinity) { idleSince = -1; continue; }
+    if (idleSince < 0) idleSince = Date.now();
+    else if (Date.now() - idleSince > realCap) throw new Error(`runUntilSettled: the simulation is idle and the promise still pending after ${realCap} ms of real time`);
+    await new Promise<void>((r) => setTimeout(r, 1));
+  }
+  return promise;
 }
 
 function noop(): void { /* the keep-alive interval never needs to do anything */ }

@@ -298,7 +298,9 @@ export class Socket extends Duplex {
     if (this.#tcb !== t) return;
     if (this.#established) {
       this.#pull();
-      this.#flush();
+      // A connection that died with an error (ETIMEDOUT, ECONNRESET…) reports that error:
+      // flushing the pending write into the closed TCB first would turn it into EPIPE.
+      if (this.#closedBy === null || this.#closedBy.error === null) this.#flush();
     }
     if (this.#closedBy !== null && this.#tcb === t) this.#onTcbClosed(t, this.#closedBy.error, this.#closedBy.cause);
     this.#updateHold();
