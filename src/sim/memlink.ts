@@ -8,6 +8,8 @@ import type { LinkEnd, LinkObserver, Observable, PacketHandler, Scheduler } from
 
 export type { Observable } from '../link/types.js';
 
+const EMPTY = new Uint8Array(0);
+
 export interface MemLinkOptions {
   /** Largest packet carried, bytes. Default 1500. */
   mtu?: number;
@@ -44,6 +46,18 @@ class MemLinkEnd implements LinkEnd, Observable {
   /** Start-of-serialization times of packets not yet on the wire, oldest first. */
   private waiting: number[] = [];
   private waitingHead = 0;
+  /**
+   * Packets in flight towards the peer and their arrival instants, in order (arrivals are
+   * monotonic: FIFO serialization, one fixed delay). One scheduler event per distinct
+   * arrival instant delivers every packet due then, as a batch (like GRO; issue 16), instead
+   * of one event and one closure per packet.
+   */
+  private flight: Uint8Array[] = [];
+  private flightAt: number[] = [];
+  private flightHead = 0;
+  /** Arrival instant of the newest scheduled delivery event that has not run yet; -1: none. */
+  private pendingAt = -1;
+  private readonly deliverDue = (): void => this.deliver();
 
   constructor(
     private readonly sched: Scheduler,
@@ -93,7 +107,32 @@ class MemLinkEnd implements LinkEnd, Observable {
     }
     // Time is integer µs: round the arrival up (monotonic, so FIFO order is kept).
     const arrives = Math.ceil(departs + this.opts.delay);
-    this.sched.at(arrives, () => this.peer.arrive(packet, this.observers));
+    this.flight.push(packet);
+    this.flightAt.push(arrives);
+    if (arrives !== this.pendingAt) {
+      this.pendingAt = arrives;
+      this.sched.at(arrives, this.deliverDue);
+    }
+  }
+
+  /** A delivery event: hand the peer every packet due by now, oldest first. */
+  private deliver(): void {
+    const now = this.sched.now();
+    if (this.pendingAt <= now) this.pendingAt = -1;
+    const q = this.flight, at = this.flightAt;
+    while (this.flightHead < q.length && at[this.flightHead]! <= now) {
+      const i = this.flightHead++;
+      const packet = q[i]!;
+      q[i] = EMPTY;
+      this.peer.arrive(packet, this.observers);
+    }
+    if (this.flightHead === q.length) {
+      q.length = 0; at.length = 0; this.flightHead = 0;
+    } else if (this.flightHead > 1024 && this.flightHead * 2 > q.length) {
+      this.flight = q.slice(this.flightHead);
+      this.flightAt = at.slice(this.flightHead);
+      this.flightHead = 0;
+    }
   }
 
   private arrive(packet: Uint8Array, senderObservers: ObserverList): void {

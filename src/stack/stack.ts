@@ -8,6 +8,7 @@ import { RX_CSUM_VALID, TX_CSUM_PARTIAL, type LinkEnd, type Pollable } from '../
 import type { SegmentIn, SegmentOut, TcpState } from '../tcp/types.js';
 import type { ConnId, TraceEvent, TraceSink, SegmentTraceOptions } from '../trace/events.js';
 import { TimerQueue } from '../time/timerqueue.js';
+import { isPlainIpv4, readU32 } from '../wire/ipv4fast.js';
 import { parseIpv4, emitIpv4Header, IPPROTO_ICMP, IPPROTO_TCP } from '../wire/ipv4.js';
 import {
   parseIcmp, parseIcmpQuote, emitIcmpEcho, icmpEchoLength, isIcmpEcho, isIcmpDestUnreachable, emitIcmpDestUnreachable,
@@ -269,6 +270,15 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const now = this.clock.now();
     const c = this.counters;
     c.IpInReceives++;
+    // Fast path: a plain TCP datagram for us, read in place (no parse record); anything
+    // else, and anything odd, takes the general path below.
+    if (isPlainIpv4(packet, IPPROTO_TCP)) {
+      const dst = readU32(packet, 16), src = readU32(packet, 12);
+      if (this.isLocal(dst) && !this.invalidPeer(src)) {
+        this.tcpInput(src, dst, packet.subarray(20, (packet[2]! << 8) | packet[3]!), now, rxFlags);
+        return;
+      }
+    }
     const r = parseIpv4(packet);
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;

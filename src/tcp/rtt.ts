@@ -53,11 +53,13 @@ export class RttEstimator {
   private noSampleRto: Duration;
 
   constructor(cfg: RttConfig) {
-    this.cfg = {
+    // A complete configuration is used as given (and may be shared by every connection of a
+    // stack: one object instead of one per connection; issue 16). It is never modified.
+    this.cfg = cfg.granularity !== undefined ? cfg as RttEstimator['cfg'] : {
       initialRto: cfg.initialRto,
       minRto: cfg.minRto,
       maxRto: cfg.maxRto,
-      granularity: cfg.granularity ?? DEFAULT_GRANULARITY,
+      granularity: DEFAULT_GRANULARITY,
       rtoAfterSynTimeout: cfg.rtoAfterSynTimeout,
     };
     this.noSampleRto = cfg.initialRto;

@@ -38,16 +38,34 @@ function sumBytes(buf: Uint8Array, start: number, end: number): number {
   return s;
 }
 
+/**
+ * A Uint32Array over the whole of the last ArrayBuffer summed: packets are carved from
+ * shared slabs (stack/tcpout.ts allocPacket, the TUN batch buffer), so one view serves many
+ * packets instead of a new view object per checksum (GC; issue 16).
+ */
+let wordsBuffer: ArrayBufferLike | null = null;
+let wordsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
 /** Folded sum of buf[start..start+len) where buf.byteOffset+start is 4-byte aligned. */
 function sumAligned(buf: Uint8Array, start: number, len: number): number {
   const words = len >>> 2;
-  const view = new Uint32Array(buf.buffer, buf.byteOffset + start, words);
+  const ab = buf.buffer;
+  if (ab !== wordsBuffer || wordsView.length !== ab.byteLength >>> 2) {
+    wordsBuffer = ab;
+    wordsView = new Uint32Array(ab, 0, ab.byteLength >>> 2);
+  }
+  const view = wordsView;
+  const first = (buf.byteOffset + start) >>> 2;
+  const last = first + words;
   let acc = 0;
-  for (let i = 0; i < words;) {
-    const end = Math.min(words, i + FOLD_EVERY_WORDS);
-    let chunk = 0;
-    for (; i < end; i++) chunk += view[i]!;
-    acc = fold(acc + chunk);
+  for (let i = first; i < last;) {
+    const end = Math.min(last, i + FOLD_EVERY_WORDS);
+    // Four independent sums (RFC 1071 §2 (C) parallel summation): ~1.5x faster than one
+    // accumulator, whose every add waits for the previous one.
+    let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+    for (; i + 3 < end; i += 4) { c0 += view[i]!; c1 += view[i + 1]!; c2 += view[i + 2]!; c3 += view[i + 3]!; }
+    for (; i < end; i++) c0 += view[i]!;
+    acc = fold(acc + c0 + c1 + c2 + c3);
   }
   // Words were read in host order; on little-endian hosts the folded sum is byte-swapped
   // (RFC 1071 §2 (B)).

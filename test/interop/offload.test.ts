@@ -5,8 +5,19 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Netns, JsonPeer, interopGate, testPrefix, ROOT } from './netns.js';
+import { loadTunAddon } from '../../src/link/tun.js';
 
 const gate = interopGate(['curl', 'socat']);
+// An addon built before native/tun_vnet.c has no openVnet: outside CI that is a skip (rebuild
+// with `node scripts/build-addon.mjs`); in CI the addon is always fresh, so it fails there.
+if (gate.skip === false && gate.fail === null) {
+  try {
+    if (loadTunAddon().openVnet === undefined) {
+      const why = 'the TUN addon predates offload support (node scripts/build-addon.mjs)';
+      if (process.env.CI) gate.fail = why; else gate.skip = why;
+    }
+  } catch (e) { gate.fail = (e as Error).message; }
+}
 const SYNACK = join(ROOT, 'bin', 'synack.js');
 
 if (gate.fail !== null) test('interop (offload)', () => assert.fail(gate.fail!));

@@ -4,6 +4,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { ceiling } from './ceiling.js';
 import { tunBench, tunUnavailable, type TunRun } from './tun.js';
 import { Simulation } from '../../sim/simulation.js';
+import { RealtimeNetDriver, realtimeTwoHosts, createNet } from '../../net/index.js';
 import { twoHosts } from '../../sim/hosts.js';
 import type { Tcb } from '../../tcp/tcb.js';
 
@@ -67,6 +68,52 @@ export function bulk(mb: number, mtu: number): Sample {
   const cpu = cpuMs() - c0;
   const segs = a.counters.TcpOutSegs + b.counters.TcpOutSegs;
   return { value: (total * 8) / secs / 1e6, extra: { 'MB/s': total / secs / 1e6, 'segments/s': segs / secs, 'CPU ms/MB': cpu / (total / 1e6) } };
+}
+
+/**
+ * The same bulk transfer through synack's `net` API: two stacks on the realtime driver (an
+ * in-memory link), `net.connect` writing 1 MiB Buffers with backpressure, the server socket
+ * read by a 'data' listener. Also reports the engine path (bulk above) measured just before,
+ * and the ratio (issue 16: the net path within 80 % of the engine path).
+ */
+export async function bulkNet(mb: number, mtu: number): Promise<Sample> {
+  const engine = bulk(mb, mtu).value;
+  const driver = new RealtimeNetDriver();
+  const { a, b } = realtimeTwoHosts(driver, {
+    mtu,
+    optionsA: { tcp_wmem: [4096, 4 << 20, 4 << 20] },
+    optionsB: { tcp_rmem: [4096, 6 << 20, 6 << 20] },
+  });
+  const na = createNet(a, driver), nb = createNet(b, driver);
+  const total = mb * (1 << 20);
+  const chunk = Buffer.alloc(1 << 20, 7);
+  const t0 = process.hrtime.bigint();
+  const c0 = cpuMs();
+  await new Promise<void>((resolve, reject) => {
+    const server = nb.createServer((s) => {
+      let got = 0;
+      s.on('data', (d: Buffer) => { got += d.length; if (got >= total) { server.close(); s.destroy(); resolve(); } });
+      s.on('error', reject);
+    });
+    server.listen(5001, '198.18.0.2', () => {
+      const c = na.connect(5001, '198.18.0.2');
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!c.write(chunk)) { c.once('drain', pump); return; }
+        }
+        c.end();
+      };
+      c.on('connect', pump);
+      c.on('error', () => { /* the server resets it at the end */ });
+    });
+  });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuMs() - c0;
+  driver.stop();
+  const v = (total * 8) / secs / 1e6;
+  return { value: v, extra: { 'engine Mbit/s': engine, '% of engine': (100 * v) / engine, 'CPU ms/MB': cpu / (total / 1e6) } };
 }
 
 /**
@@ -227,6 +274,7 @@ export const CASES: BenchCase[] = [
   { name: 'ceiling', unit: 'Mbit/s', describe: 'the minimal pipeline: copy + checksums + headers per 1448-byte segment, both ends, ACK per two', run: (q) => ceiling(q ? 100 : 400, 1448) },
   { name: 'bulk-mtu1500', unit: 'Mbit/s', describe: 'one connection, two stacks in one process, MTU 1500', run: (q) => bulk(q ? 50 : 200, 1500), ceilingMss: 1448 },
   { name: 'bulk-mtu65535', unit: 'Mbit/s', describe: 'one connection, two stacks in one process, MTU 65535', run: (q) => bulk(q ? 100 : 400, 65535), ceilingMss: 65483 },
+  { name: 'bulk-net-mtu1500', unit: 'Mbit/s', describe: "the net API (Socket, realtime driver, a 'data' reader), MTU 1500; next to the engine path", run: (q) => bulkNet(q ? 50 : 100, 1500), ceilingMss: 1448 },
   { name: 'connrate-seq', unit: 'conn/s', describe: 'connect+close, one at a time', run: (q) => connRate(q ? 5000 : 20000, 1) },
   { name: 'connrate-100', unit: 'conn/s', describe: 'connect+close, 100 in flight', run: (q) => connRate(q ? 10000 : 40000, 100) },
   { name: 'heap-per-conn-10k', unit: 'bytes', describe: '10,000 idle established connections (both ends)', run: () => idleConnections(10_000), isolated: true },
