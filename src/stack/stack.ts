@@ -274,7 +274,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     // else, and anything odd, takes the general path below.
     if (isPlainIpv4(packet, IPPROTO_TCP)) {
       const dst = readU32(packet, 16), src = readU32(packet, 12);
-      if (this.isLocal(dst) && !this.invalidPeer(src)) {
+      // (127/8 on a real interface is a martian, §3.2.1.3 (g): the general path drops it.)
+      if (this.isLocal(dst) && !this.invalidPeer(src) && (nif === null || nif.kind === 'loopback' || (!isLoopbackAddr(src) && !isLoopbackAddr(dst)))) {
         this.tcpInput(src, dst, packet.subarray(20, (packet[2]! << 8) | packet[3]!), now, rxFlags);
         return;
       }
