@@ -15,6 +15,14 @@
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]
       ]
+    },
+    {
+      "target_name": "synack_tap",
+      "sources": ["tap.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
     }
   ]
 }

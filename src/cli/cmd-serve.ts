@@ -8,28 +8,31 @@ import { createInterface } from 'node:readline';
 import type { Socket } from '../net/socket.js';
 import type { Server } from '../net/server.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
+import { renderNeighbours } from '../arp/neighbour.js';
+import { formatMac } from '../wire/ethernet.js';
 import {
   TUN_OPTIONS, TUN_HELP, UsageError, parseTunFlags, startTunHost, closeOnExit, describeStartError,
   hostTable, renderHostTable, hostStats, PatternStream, type TunHost,
 } from './tunhost.js';
 
-export const summary = 'serve HTTP, echo and discard over synack on a Linux TUN device';
+export const summary = 'serve HTTP, echo and discard over synack on a Linux TUN or TAP device';
 
-const HELP = `usage: synack serve --tun NAME --addr A/P [--host-addr B] [--http PORT] [--echo PORT]
-                    [--discard PORT] [--pcap FILE] [fault options]
+const HELP = `usage: synack serve (--tun NAME | --tap NAME) --addr A/P [--host-addr B] [--http PORT]
+                    [--echo PORT] [--discard PORT] [--pcap FILE] [fault options]
 
-Creates the TUN device NAME, gives the kernel's side the address B (so the kernel routes
-A/P through it) and serves from synack's address A:
+Creates the TUN (IP) or TAP (Ethernet, with ARP) device NAME, gives the kernel's side the
+address B (so the kernel routes A/P through it) and serves from synack's address A:
   --http PORT      HTTP (Node's http module over synack's net API):
                      GET /              a page with synack's live connection table
                      GET /bytes/N       N bytes of a deterministic pseudo-random stream;
                                         header x-sha256 holds their hex SHA-256
                      POST /sha256       the hex SHA-256 of the request body
                      GET /table.json    the connection table; GET /stats.json counters
+                     GET /neigh.json    synack's ARP table (TAP), like ip neigh
   --echo PORT      echo (RFC 862): sends back what it receives, half-close aware
   --discard PORT   discard (RFC 863)
   --backlog N      listen backlog of each service (default 511)
-  --control        JSON lines on stdin/stdout: {"cmd":"table"|"stats"|"quit","id":N}
+  --control        JSON lines on stdin/stdout: {"cmd":"table"|"stats"|"neigh"|"quit","id":N}
                    (without it, pressing Enter on a terminal prints the table)
   -h, --help       this text
 
@@ -38,6 +41,8 @@ example (as root, in a network namespace):
   ip netns add synack-demo
   ip netns exec synack-demo synack serve --tun sk0 --addr 198.18.0.1/24 --http 80 &
   ip netns exec synack-demo curl http://198.18.0.1/
+  ip netns exec synack-demo synack serve --tap sk1 --addr 198.18.1.1/24 --http 80 &
+  ip netns exec synack-demo ping -c 3 198.18.1.1; ip netns exec synack-demo ip neigh
 `;
 
 const MAX_BYTES = 2 ** 40;
@@ -78,12 +83,12 @@ function statusPage(host: TunHost): string {
 <html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>synack on ${escapeHtml(host.tun.name)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;overflow:auto}</style></head>
 <body><h1>synack</h1>
-<p>A TCP/IP stack in TypeScript, on TUN device <b>${escapeHtml(host.tun.name)}</b>: synack is
+<p>A TCP/IP stack in TypeScript, on ${host.cfg.kind.toUpperCase()} device <b>${escapeHtml(host.tun.name)}</b>: synack is
 ${formatIpv4Address(host.cfg.addr)}/${host.cfg.prefixLen}, the kernel ${formatIpv4Address(host.cfg.hostAddr)}.
 This page came to you over synack's TCP.</p>
 <h2>Connections</h2>
 <pre>${escapeHtml(renderHostTable(host, { info: true }))}</pre>
-<h2>Counters</h2>
+${host.ethernet !== null ? `<h2>Neighbours (ARP)</h2>\n<pre>${escapeHtml(renderNeighbours(host.ethernet.neighbourTable()) || '(empty)\n')}</pre>\n` : ''}<h2>Counters</h2>
 <pre>segments in ${c.TcpInSegs}, out ${c.TcpOutSegs}, retransmitted ${c.TcpRetransSegs}; active opens ${c.TcpActiveOpens}, passive opens ${c.TcpPassiveOpens}, resets sent ${c.TcpOutRsts}
 device: ${st.rxPackets} packets in (${st.rxBatches} reads), ${st.txPackets} packets out (${st.txBatches} writes)</pre>
 <p>Try <code>/bytes/1000000</code>, <code>POST /sha256</code>, <code>/table.json</code>, <code>/stats.json</code>.</p>
@@ -137,6 +142,10 @@ function handle(host: TunHost, req: http.IncomingMessage, res: http.ServerRespon
   }
   if (req.method === 'GET' && path === '/table.json') {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(hostTable(host)) + '\n');
+    return;
+  }
+  if (req.method === 'GET' && path === '/neigh.json') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(host.ethernet?.neighbourTable() ?? []) + '\n');
     return;
   }
   if (req.method === 'GET' && path === '/stats.json') {
@@ -237,9 +246,9 @@ export async function run(argv: string[]): Promise<number> {
   const services = [ports.http !== null ? `http :${ports.http}` : '', ports.echo !== null ? `echo :${ports.echo}` : '', ports.discard !== null ? `discard :${ports.discard}` : ''].filter(Boolean).join(', ');
   const faults = host.cfg.faults ? ` faults ${JSON.stringify(host.cfg.faults)} (${host.cfg.faultDirs}, seed ${host.cfg.seed})` : '';
   if (control) {
-    say({ ready: true, pid: process.pid, tun: host.tun.name, addr: a, hostAddr: formatIpv4Address(host.cfg.hostAddr), ports, seed: host.cfg.seed });
+    say({ ready: true, pid: process.pid, tun: host.tun.name, kind: host.cfg.kind, mac: host.ethernet !== null ? formatMac(host.ethernet.mac) : undefined, addr: a, hostAddr: formatIpv4Address(host.cfg.hostAddr), ports, seed: host.cfg.seed });
   }
-  process.stderr.write(`synack serve: ${host.tun.name} up; synack ${a}/${host.cfg.prefixLen}, kernel ${formatIpv4Address(host.cfg.hostAddr)}; ${services}${faults}\n`);
+  process.stderr.write(`synack serve: ${host.tun.name} (${host.cfg.kind}) up; synack ${a}/${host.cfg.prefixLen}${host.ethernet !== null ? ` (${formatMac(host.ethernet.mac)})` : ''}, kernel ${formatIpv4Address(host.cfg.hostAddr)}; ${services}${faults}\n`);
 
   if (control) {
     const rl = createInterface({ input: process.stdin });
@@ -248,6 +257,7 @@ export async function run(argv: string[]): Promise<number> {
       try { m = JSON.parse(line); } catch { say({ error: 'bad json' }); return; }
       switch (m.cmd) {
         case 'table': say({ id: m.id, table: hostTable(host) }); break;
+        case 'neigh': say({ id: m.id, neigh: host.ethernet?.neighbourTable() ?? [] }); break;
         case 'stats': say({ id: m.id, stats: { ...hostStats(host), discardBytes } }); break;
         case 'quit': say({ id: m.id, bye: true }); host.close(); process.exit(0); break;
         default: say({ id: m.id, error: `unknown command ${String(m.cmd)}` });
@@ -256,7 +266,7 @@ export async function run(argv: string[]): Promise<number> {
   } else if (process.stdin.isTTY) {
     process.stderr.write('press Enter for the connection table, Ctrl-C to stop\n');
     const rl = createInterface({ input: process.stdin });
-    rl.on('line', () => process.stdout.write(renderHostTable(host, { info: true })));
+    rl.on('line', () => process.stdout.write(renderHostTable(host, { info: true }) + (host.ethernet !== null ? renderNeighbours(host.ethernet.neighbourTable()) : '')));
   }
   // Serve until a signal: the open device keeps the event loop alive.
   await new Promise<never>(() => { /* forever */ });

@@ -10,6 +10,9 @@ import { connectionTable, renderConnectionTable, type ConnRow } from '../stack/t
 import { RealtimeNetDriver } from '../net/driver.js';
 import { attachNet, type NetModule } from '../net/index.js';
 import { TunLink, TunError } from '../link/tun.js';
+import { TapDevice } from '../link/tun-tap.js';
+import type { EthernetInterface } from '../stack/ethernet.js';
+import { formatMac, localMac, parseMac, type Mac } from '../wire/ethernet.js';
 import { FaultyLink, type FaultOptions } from '../link/faulty.js';
 import { TapLink } from '../link/tap.js';
 import type { LinkEnd, PacketHandler } from '../link/types.js';
@@ -21,6 +24,8 @@ export class UsageError extends Error {}
 /** parseArgs options common to the TUN commands. */
 export const TUN_OPTIONS = {
   tun: { type: 'string' },
+  tap: { type: 'string' },
+  mac: { type: 'string' },
   addr: { type: 'string' },
   'host-addr': { type: 'string' },
   mtu: { type: 'string' },
@@ -40,16 +45,20 @@ export const TUN_OPTIONS = {
 } as const satisfies ParseArgsConfig['options'];
 
 export const TUN_HELP = `link options:
-  --tun NAME            TUN device to create (needs CAP_NET_ADMIN)
+  --tun NAME            TUN device to create (needs CAP_NET_ADMIN): IP packets
+  --tap NAME            or a TAP device: Ethernet frames, synack answers ARP and resolves
+                        the kernel's MAC address with ARP (docs/network.md)
+  --mac M               synack's MAC address on a TAP device (default 02:00 + its IPv4 address)
   --addr A/P            synack's own address and prefix, e.g. 198.18.0.1/24
   --host-addr B         the kernel's address on the device (default: the first usable
                         address of the prefix that is not synack's); the kernel then
                         routes the prefix through the device
   --mtu N               device MTU (default 1500)
-  --pcap FILE           capture every packet crossing the device (LINKTYPE_RAW)
+  --pcap FILE           capture every packet crossing the device (LINKTYPE_RAW for TUN,
+                        LINKTYPE_ETHERNET for TAP)
   --offload on|off      virtio-net header with TSO/GSO and checksum offload: the kernel
                         hands over 64 KB super-segments and splits synack's (default off,
-                        or $SYNACK_TUN_OFFLOAD); off with --pcap or fault options
+                        or $SYNACK_TUN_OFFLOAD); off with --pcap or fault options; TUN only
 fault injection on synack's side of the link (seeded, realtime):
   --loss P              drop each packet with probability P (e.g. 0.02)
   --reorder P           hold a packet back by --reorder-delay (default 2*delay or 1ms)
@@ -62,7 +71,11 @@ fault injection on synack's side of the link (seeded, realtime):
 `;
 
 export interface TunHostConfig {
+  /** The device name (TUN or TAP, as `kind` says). */
   tun: string;
+  kind: 'tun' | 'tap';
+  /** TAP: synack's MAC address. */
+  mac: Mac | null;
   addr: number;
   prefixLen: number;
   hostAddr: number;
@@ -141,7 +154,14 @@ const TUN_DEFAULT_OPTIONS: Partial<StackOptions> = {
 };
 
 export function parseTunFlags(v: FlagValues, opts: { needAddr: boolean } = { needAddr: true }): TunHostConfig {
-  if (!v.tun) throw new UsageError('--tun NAME is required');
+  if (!v.tun && !v.tap) throw new UsageError('--tun NAME or --tap NAME is required');
+  if (v.tun && v.tap) throw new UsageError('give --tun NAME or --tap NAME, not both');
+  let mac: Mac | null = null;
+  if (v.mac !== undefined) {
+    if (!v.tap) throw new UsageError('--mac needs --tap (a TUN device has no MAC addresses)');
+    mac = parseMac(v.mac);
+    if (mac === null || (mac[0]! & 1) === 1) throw new UsageError(`--mac takes a unicast MAC address like 02:00:c6:12:00:01, got '${v.mac}'`);
+  }
   if (!v.addr) throw new UsageError('--addr A/P is required (synack\'s own address, e.g. 198.18.0.1/24)');
   const cidr = parseCidr(v.addr);
   if (cidr === null) throw new UsageError(`--addr takes an IPv4 address with a prefix length, like 198.18.0.1/24; got '${v.addr}'`);
@@ -181,7 +201,8 @@ export function parseTunFlags(v: FlagValues, opts: { needAddr: boolean } = { nee
   // whole packets: offloads stay off with either.
   const offload = (off === 'on' || off === '1') && v.pcap === undefined && faults === null;
   return {
-    tun: v.tun, addr: cidr.addr, prefixLen: cidr.prefixLen, hostAddr, mtu, pcap: v.pcap, offload,
+    tun: (v.tun ?? v.tap)!, kind: v.tap ? 'tap' : 'tun', mac: v.tap ? mac ?? localMac(cidr.addr) : null,
+    addr: cidr.addr, prefixLen: cidr.prefixLen, hostAddr, mtu, pcap: v.pcap, offload: offload && !v.tap,
     faults, faultDirs: dirs, seed,
     options: { ...TUN_DEFAULT_OPTIONS, ...parseSysctl(v.sysctl) },
   };
@@ -197,14 +218,14 @@ export class PcapFile {
   private readonly base = Date.now() * 1000 - Math.round(performance.now() * 1000);
   packets = 0;
 
-  constructor(readonly path: string, snaplen = 65535) {
+  constructor(readonly path: string, snaplen = 65535, linktype = 101) {
     this.fd = openSync(path, 'w');
     const v = this.view;
     v.setUint32(0, 0xa1b2c3d4, true);
     v.setUint16(4, 2, true);
     v.setUint16(6, 4, true);
     v.setUint32(16, snaplen, true);
-    v.setUint32(20, 101, true); // LINKTYPE_RAW: IP packets, as a TUN device carries them
+    v.setUint32(20, linktype, true); // LINKTYPE_RAW (101): IP packets, as a TUN device carries them; LINKTYPE_ETHERNET (1) for TAP
     this.pos = 24;
   }
 
@@ -267,7 +288,9 @@ export interface TunHost {
   readonly net: NetModule;
   /** The realtime driver: one host timer for the stack's deadlines and the fault scheduler. */
   readonly driver: RealtimeNetDriver;
-  readonly tun: TunLink;
+  /** The device: a TUN link, or a TAP device (then `ethernet` is synack's interface on it). */
+  readonly tun: TunLink | TapDevice;
+  readonly ethernet: EthernetInterface | null;
   readonly faultOut: FaultyLink | null;
   readonly faultIn: FaultyLink | null;
   readonly pcap: PcapFile | null;
@@ -279,14 +302,16 @@ export interface TunHost {
 
 /** Open the device, configure the kernel's side, and put a realtime-driven stack on it. */
 export function startTunHost(cfg: TunHostConfig): TunHost {
-  const tun = TunLink.open({ name: cfg.tun, hostAddr: cfg.hostAddr, prefixLen: cfg.prefixLen, mtu: cfg.mtu, offload: cfg.offload });
+  const tun = cfg.kind === 'tap'
+    ? TapDevice.open({ name: cfg.tun, hostAddr: cfg.hostAddr, prefixLen: cfg.prefixLen, mtu: cfg.mtu })
+    : TunLink.open({ name: cfg.tun, hostAddr: cfg.hostAddr, prefixLen: cfg.prefixLen, mtu: cfg.mtu, offload: cfg.offload });
   const driver = new RealtimeNetDriver({
     onError: (e) => { process.stderr.write(`synack: internal error: ${(e as Error)?.stack ?? String(e)}\n`); process.exitCode = 70; },
   });
   let pcap: PcapFile | null = null;
   let base: LinkEnd = tun;
   if (cfg.pcap !== undefined) {
-    const pf = new PcapFile(cfg.pcap);
+    const pf = new PcapFile(cfg.pcap, 65535, cfg.kind === 'tap' ? 1 : 101);
     pcap = pf;
     base = new TapLink(tun, (_dir, p) => pf.write(p));
   }
@@ -302,13 +327,15 @@ export function startTunHost(cfg: TunHostConfig): TunHost {
     link = new FaultedLink(base, faultOut, faultIn, sink);
   }
   const stack = new Stack({ clock: driver.clock, options: cfg.options, name: 'synack' });
-  stack.addInterface({ addr: cfg.addr, prefixLen: cfg.prefixLen, mtu: cfg.mtu, link });
+  let ethernet: EthernetInterface | null = null;
+  if (cfg.kind === 'tap') ethernet = stack.addEthernetInterface({ name: cfg.tun, mac: cfg.mac ?? localMac(cfg.addr), addr: cfg.addr, prefixLen: cfg.prefixLen, mtu: cfg.mtu, link });
+  else stack.addInterface({ addr: cfg.addr, prefixLen: cfg.prefixLen, mtu: cfg.mtu, link });
   const net = attachNet(stack, driver);
 
   const closers: Array<() => void> = [];
   let closed = false;
   const host: TunHost = {
-    cfg, stack, net, driver, tun, faultOut, faultIn, pcap,
+    cfg, stack, net, driver, tun, ethernet, faultOut, faultIn, pcap,
     onClose(fn) { closers.unshift(fn); },
     close() {
       if (closed) return;
@@ -386,6 +413,13 @@ export function hostStats(host: TunHost): Record<string, unknown> {
     counters: { ...host.stack.counters },
     drops,
     tun: { ...host.tun.stats },
+    ...(host.ethernet !== null ? {
+      mac: formatMac(host.ethernet.mac),
+      kernelMac: formatMac((host.tun as TapDevice).kernelMac),
+      eth: { ...host.ethernet.eth },
+      arp: { ...host.ethernet.neighbours.counters },
+      neighbours: host.ethernet.neighbourTable(),
+    } : {}),
     faultsOut: host.faultOut ? { ...host.faultOut.stats } : null,
     faultsIn: host.faultIn ? { ...host.faultIn.stats } : null,
     cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },

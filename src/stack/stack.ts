@@ -22,7 +22,7 @@ import { Tcb, type TcbHost } from '../tcp/tcb.js';
 import { Listener, type ListenerHost } from '../tcp/listener.js';
 import { IsnGenerator } from '../tcp/isn.js';
 import { SynCookies } from '../tcp/syncookie.js';
-import { RateLimiter } from '../tcp/ratelimit.js';
+import { ChallengeAckBudget, RateLimiter } from '../tcp/ratelimit.js';
 import { sipHash24 } from '../tcp/siphash.js';
 import { newOutOptions } from '../tcp/types.js';
 import { seqAdd, seqGt } from '../tcp/seq.js';
@@ -128,7 +128,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private readonly timers = new TimerQueue<Tcb>();
   private readonly isnGen: IsnGenerator;
   private readonly tsKey: Uint8Array;
-  private readonly challengeLimiter: RateLimiter;
+  private readonly challengeLimiter: ChallengeAckBudget;
   /** ICMP errors we send: Linux icmp_msgs_per_sec 1000, icmp_msgs_burst 50 (RFC 1812 §4.3.2.8 rate limiting). */
   private readonly icmpLimiter: RateLimiter;
   /** Per-destination ICMP error buckets (Linux icmp_ratelimit through inet_peer). */
@@ -154,7 +154,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.isnGen = new IsnGenerator(random(16));
     this.cookies = new SynCookies(random(16));
     this.tsKey = random(16);
-    this.challengeLimiter = new RateLimiter(this.options.tcp_challenge_ack_limit);
+    this.challengeLimiter = new ChallengeAckBudget(() => this.options.tcp_challenge_ack_limit, random);
     this.icmpLimiter = new RateLimiter(this.options.icmp_msgs_per_sec, this.options.icmp_msgs_burst);
     const [lo, hi] = this.options.ip_local_port_range;
     const r = random(2);
