@@ -33,6 +33,7 @@ import { serializeSegment } from './tcpout.js';
 import { StackError } from './errors.js';
 import { connectionTable, type ConnRow } from './table.js';
 import { EthernetInterface } from './ethernet.js';
+import { LoopbackLink, LOOPBACK_ADDR, LOOPBACK_MTU, isLoopbackAddr, loopbackSource } from './loopback.js';
 import type { NeighbourCache } from '../arp/neighbour.js';
 import {
   NetworkLayer, type EthernetInterfaceOptions, type IpProtocolHandler, type IcmpErrorHandler, type SendIpv4Options,
@@ -133,7 +134,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   readonly counters: Counters = newCounters();
   readonly drops = new DropCounters();
   readonly clock: Clock;
+  /** The real interfaces; interfaces[0] names the stack in traces and is the default route. */
   readonly interfaces: NetIf[] = [];
+  /** `lo`, 127.0.0.1/8, MTU 65536: carries traffic to any of our own addresses (src/stack/loopback.ts). Not in `interfaces`. */
+  readonly loopback: NetIf & { readonly link: LoopbackLink };
   readonly cookies: SynCookies;
   tracer: TraceSink | null = null;
   /** Called when an earlier deadline was scheduled (a realtime driver re-arms its timer). */
@@ -185,14 +189,18 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.isnOverride = init.isnOverride ?? null;
     this.defaultRcvWscale = this.options.tcp_window_scaling ? windowScaleFor(this.options.tcp_rmem[2]) : 0;
     this.network = new NetworkLayer(this, random);
+    const loLink = new LoopbackLink(this.clock, () => { if (this.onWake !== null) this.onWake(); });
+    this.loopback = { kind: 'loopback', name: 'lo', addr: LOOPBACK_ADDR, prefixLen: 8, mtu: LOOPBACK_MTU, link: loLink };
+    loLink.setReceiver((p) => this.input(p, this.loopback));
+    this.network.addPollable(loLink);
   }
 
   get name(): string {
     return this.name0 ?? (this.interfaces[0] ? formatIpv4Address(this.interfaces[0].addr) : 'stack');
   }
 
-  /** Address used in traces (the first interface). */
-  get traceHost(): number { return this.interfaces[0]?.addr ?? 0; }
+  /** Address used in traces (the first interface; 127.0.0.1 for a stack with only lo). */
+  get traceHost(): number { return this.interfaces[0]?.addr ?? LOOPBACK_ADDR; }
 
   get defaultRcvWindow(): number { return this.options.tcp_rmem[1]; }
 
@@ -242,6 +250,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   /** Is `addr` one of our (configured) addresses? */
   isLocal(addr: number): boolean {
     if (addr === 0) return false;
+    if (isLoopbackAddr(addr)) return true; // lo holds all of 127.0.0.0/8 (Linux: local route)
     for (const i of this.interfaces) if (i.addr === addr) return true;
     return false;
   }
@@ -252,6 +261,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
    * choose).
    */
   route(dst: number): NetIf | null {
+    // RFC 1122 §3.2.1.3: a datagram to one of our own addresses is looped back internally.
+    if (this.isLocal(dst)) return this.loopback;
     for (const i of this.interfaces) if (i.addr !== 0 && inPrefix(dst, i.addr, i.prefixLen)) return i;
     return this.network.defaultInterface() ?? this.interfaces[0] ?? null;
   }
@@ -292,7 +303,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     // else, and anything odd, takes the general path below.
     if (isPlainIpv4(packet, IPPROTO_TCP)) {
       const dst = readU32(packet, 16), src = readU32(packet, 12);
-      if (this.isLocal(dst) && !this.invalidPeer(src)) {
+      // (127/8 on a real interface is a martian, §3.2.1.3 (g): the general path drops it.)
+      if (this.isLocal(dst) && !this.invalidPeer(src) && (nif === null || nif.kind === 'loopback' || (!isLoopbackAddr(src) && !isLoopbackAddr(dst)))) {
         this.tcpInput(src, dst, packet.subarray(20, (packet[2]! << 8) | packet[3]!), now, rxFlags);
         return;
       }
@@ -312,6 +324,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     // that is invalid" — 0.0.0.0, a broadcast or a multicast address (Linux: martian source).
     // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63).
     if (this.invalidPeer(ip.src)) { this.drop('ip: martian source', now); return; }
+    // §3.2.1.3 (g): 127.x "MUST NOT appear outside a host" — only lo may carry it (Linux: martian).
+    if (nif !== null && nif.kind !== 'loopback' && (isLoopbackAddr(ip.src) || isLoopbackAddr(ip.dst))) { this.drop('ip: martian loopback address', now); return; }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
     if (transparent) {
       if (ip.protocol !== IPPROTO_TCP) { this.transparent!.datagram(packet.subarray(0, ip.totalLength), ip.protocol, ip.src, ip.dst, ip.payload, nif); return; }
@@ -645,7 +659,11 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   // ---------------------------------------------------------------- user API
 
-  /** Active OPEN: allocate a port, create the TCB, send SYN. Throws StackError (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH). */
+  /**
+   * Prepare an active OPEN: choose the source address and port and create the TCB in CLOSED.
+   * Nothing is sent yet: set `tcb.user`, then call `tcb.openActive(now)`, which sends the SYN
+   * (docs/core.md). Throws StackError (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH, EINVAL).
+   */
   connect(opts: ConnectOptions): Tcb {
     const remote = toAddr(opts.remoteAddr, 'remoteAddr');
     const now = this.clock.now();
@@ -661,11 +679,12 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     }
     const nif = this.route(remote);
     if (nif === null) throw new StackError('ENETUNREACH', 'connect');
-    let local = nif.addr;
+    const src = nif.kind === 'loopback' ? loopbackSource(remote) : nif.addr;
+    let local = src;
     if (opts.localAddr !== undefined) {
       local = toAddr(opts.localAddr, 'localAddr');
       if (local !== 0 && !this.isLocal(local)) throw new StackError('EADDRNOTAVAIL', 'connect', formatIpv4Address(local));
-      if (local === 0) local = nif.addr;
+      if (local === 0) local = src;
     }
     let port: number;
     if (opts.localPort !== undefined && opts.localPort !== 0) {
@@ -786,9 +805,34 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   // ---------------------------------------------------------------- driver
 
   nextDeadline(): Instant {
-    const d = this.timers.nextDeadline();
+    const d = this.settledTimerHead();
     const n = this.network.nextDeadline();
     return n < d ? n : d;
+  }
+
+  /**
+   * The earliest TCP deadline that still means something. The queue keeps an entry when a
+   * TCB's deadline moves later or goes away (re-arming the RTO on every ACK must stay cheap);
+   * reported as is, such a stale head makes a simulation jump to a time with nothing to do
+   * (the cancelled 1 s SYN timer after a 15 ms handshake) and a realtime driver wake for
+   * nothing. So stale heads are dropped here, and a later deadline re-queued at its real time.
+   */
+  private settledTimerHead(): Instant {
+    for (;;) {
+      const d = this.timers.nextDeadline();
+      if (d === Infinity) return d;
+      const tcb = this.timers.peek()!;
+      if (tcb.scheduledAt === d && tcb.state !== 'CLOSED') {
+        const real = tcb.nextDeadline();
+        if (real <= d) return d;
+        this.timers.dropNext();
+        tcb.scheduledAt = real;
+        if (real !== Infinity) this.timers.schedule(real, tcb);
+      } else {
+        this.timers.dropNext();
+        if (tcb.scheduledAt === d) tcb.scheduledAt = Infinity;
+      }
+    }
   }
 
   poll(now: Instant): void {
