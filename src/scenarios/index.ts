@@ -6,6 +6,7 @@ import { dataAndClose, halfClose, closeFinAckCombined, simultaneousClose, rstAbo
 import { lastAckLost, timeWait2msl, lastAckRetries, finWait2Timeout } from './close-timers.js';
 import { keepaliveDeadPeer, synFlood, timeWaitReuse } from './robustness.js';
 import { zeroWindow, lossRecovery, slowStart } from './data.js';
+import { arp } from './arp.js';
 
 export type { Scenario, ScenarioResult, ScenarioCheck, Text, Lang } from './types.js';
 
@@ -13,7 +14,7 @@ export const SCENARIOS: Scenario[] = [
   handshake, dataAndClose, halfClose, closeFinAckCombined, simultaneousOpen, simultaneousClose,
   synLost, synackLost, finalAckLost, oldDuplicateSyn, connectRefused, connectTimeout,
   lastAckLost, timeWait2msl, lastAckRetries, finWait2Timeout, keepaliveDeadPeer, rstAbort, synFlood, timeWaitReuse,
-  zeroWindow, lossRecovery, slowStart,
+  zeroWindow, lossRecovery, slowStart, arp,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

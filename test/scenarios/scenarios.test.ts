@@ -9,7 +9,7 @@ const SPEC_NAMES = [
   'handshake', 'data-and-close', 'half-close', 'close-fin-ack-combined', 'simultaneous-open', 'simultaneous-close',
   'syn-lost', 'synack-lost', 'final-ack-lost', 'old-duplicate-syn', 'connect-refused', 'connect-timeout',
   'last-ack-lost', 'time-wait-2msl', 'last-ack-retries', 'fin-wait-2-timeout', 'keepalive-dead-peer', 'rst-abort',
-  'syn-flood', 'time-wait-reuse', 'zero-window', 'loss-recovery', 'slow-start',
+  'syn-flood', 'time-wait-reuse', 'zero-window', 'loss-recovery', 'slow-start', 'arp',
 ];
 
 /**
@@ -17,6 +17,14 @@ const SPEC_NAMES = [
  * paths, segment shapes, retransmission schedules, timer lengths and counters.
  */
 const PINNED: Record<string, Array<[RegExp, string]>> = {
+  'arp': [
+    [/broadcasts who-has/, '0 lost 1'],
+    [/^client entry: INCOMPLETE/, 'INCOMPLETE@0.000 REACHABLE@1.010'],
+    [/^reuse: DELAY/, '["DELAY@0.000","REACHABLE@5.000"] 0'],
+    [/^gone:/, 'DELAY@0.000 PROBE@5.000 FAILED@8.000 INCOMPLETE@15.000 FAILED@18.000'],
+    [/^three unicast probes/, '5u 6u 7u 15b 16b 17b'],
+    [/EHOSTUNREACH/, 'EHOSTUNREACH'],
+  ],
   'handshake': [
     [/^three segments/, 'C>S S S>C S. C>S .'],
     [/^client: CLOSED → SYN-SENT → ESTABLISHED/, 'CLOSED SYN-SENT ESTABLISHED'],
