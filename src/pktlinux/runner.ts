@@ -174,7 +174,12 @@ class LinuxRunner {
       const b = this.n.tunRead(this.tunFd, wait);
       if (b === null) return;
       const out = parseOutbound(new Uint8Array(b.buffer, b.byteOffset, b.length), this.now);
-      if (out !== null && out.src === this.cfg.localAddr) { out.line = this.line; this.captured.push(out); }
+      if (out !== null && out.src === this.cfg.localAddr) {
+        out.line = this.line;
+        this.captured.push(out);
+        // SYNACK_PKT_TRACE=1: every packet the kernel sent, with its time, among the notes.
+        if (process.env.SYNACK_PKT_TRACE) this.notes.push(`sent at ${fmtTime(out.t)}: ${formatOut(out, this.contextFor(out))}`);
+      }
       wait = 0;
     }
   }

@@ -64,6 +64,8 @@ export interface Counters {
   TcpExtTCPZeroWindowProbes: number;
   /** Replies to out-of-window/PAWS-failing bare ACKs suppressed by tcp_invalid_ratelimit (Linux name). */
   TcpExtTCPACKSkippedSeq: number;
+  /** Challenge ACKs suppressed by the per-connection tcp_invalid_ratelimit (Linux name). */
+  TcpExtTCPACKSkippedChallenge: number;
   /** ICMP errors whose quoted sequence number is outside SND.UNA..SND.MAX (RFC 5927 §4.1), ignored. */
   TcpExtOutOfWindowIcmps: number;
 }
@@ -82,7 +84,7 @@ export function newCounters(): Counters {
     TcpExtPAWSEstab: 0, TcpExtTCPTimeouts: 0, TcpExtTCPFastRetrans: 0, TcpExtTCPLossProbes: 0, TcpExtTCPKeepAlive: 0,
     TcpExtTCPAbortOnData: 0, TcpExtTCPAbortOnClose: 0, TcpExtTCPAbortOnTimeout: 0, TcpExtTCPAbortOnMemory: 0,
     TcpExtTW: 0, TcpExtTWRecycled: 0, TcpExtDelayedACKs: 0, TcpExtTCPSackRecovery: 0, TcpExtTCPRenoRecovery: 0,
-    TcpExtTCPOFOQueue: 0, TcpExtTCPZeroWindowProbes: 0, TcpExtTCPACKSkippedSeq: 0, TcpExtOutOfWindowIcmps: 0,
+    TcpExtTCPOFOQueue: 0, TcpExtTCPZeroWindowProbes: 0, TcpExtTCPACKSkippedSeq: 0, TcpExtTCPACKSkippedChallenge: 0, TcpExtOutOfWindowIcmps: 0,
   };
 }
 

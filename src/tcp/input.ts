@@ -2,7 +2,7 @@
 // RFC 5961 blind-attack checks, RFC 7323 PAWS and timestamps, and RFC 5681/6582 ACK
 // processing. LISTEN is the listener's (listener.ts); CLOSED is the stack's (§3.10.7.1).
 import type { Tcb } from './tcb.js';
-import type { SegmentIn, TcpState } from './types.js';
+import { isSynchronized, type SegmentIn, type TcpState } from './types.js';
 import type { TcpOptionSummary } from '../wire/tcpoptions.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, segmentAcceptable } from './seq.js';
@@ -179,6 +179,9 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
     // Old by more than PAWS_WINDOW ticks: (s32)(TS.Recent − TSval) > 1 (Linux tcp_paws_check).
     if (((tcb.tsRecent - seg.opts.tsVal) | 0) > PAWS_WINDOW && tcb.now - tcb.tsRecentAt <= PAWS_IDLE_LIMIT) {
       c.TcpExtPAWSEstab++;
+      // A SYN failing PAWS in a synchronized state gets a (rate-limited) challenge ACK, as
+      // Linux tcp_validate_incoming (syn_challenge); anything else the rate-limited dupack.
+      if ((f & TCP_SYN) && isSynchronized(tcb.state)) { c.TcpExtTCPSYNChallenge++; sendChallengeAck(tcb); drop(tcb, 'paws'); return; }
       ackUnacceptable(tcb, seg);
       drop(tcb, 'paws');
       return;
@@ -334,7 +337,9 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
  * data or a FIN are not part of such a loop and are always answered (a lost ACK's retransmission).
  */
 function ackUnacceptable(tcb: Tcb, seg: SegmentIn): void {
-  const zeroLength = seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN));
+  // Linux tcp_oow_rate_limited: "data packets without SYNs are not likely part of an ACK loop";
+  // a SYN is limited whatever it carries.
+  const zeroLength = (seg.payload.length === 0 && !(seg.flags & TCP_FIN)) || (seg.flags & TCP_SYN) !== 0;
   if (!zeroLength || tcb.invalidAckLimiter.allow(tcb.now)) tcb.ackNow = true;
   else tcb.host.counters.TcpExtTCPACKSkippedSeq++;
 }
@@ -381,8 +386,10 @@ function ackAcceptable(tcb: Tcb, seg: SegmentIn): boolean {
  */
 function processAck(tcb: Tcb, seg: SegmentIn): boolean {
   const ack = seg.ack;
-  // "Something worked": an acceptable ACK clears a remembered ICMP soft error (Linux tcp_ack).
+  // "Something worked": an acceptable ACK clears a remembered ICMP soft error and the count
+  // of unanswered zero-window probes (Linux tcp_ack: sk_err_soft = 0, icsk_probes_out = 0).
   tcb.softError = null;
+  tcb.probesOut = 0;
   const wnd = (seg.flags & TCP_SYN) ? seg.window : seg.window << tcb.sndWscale;
   // RFC 5681 §2 compares with the window advertised before this segment.
   const sameWindow = wnd === tcb.sndWnd;

@@ -99,8 +99,15 @@ export function sendRst(tcb: Tcb, seq: number): void {
   emit(tcb);
 }
 
-/** Challenge ACK (RFC 5961 §3.2, §4.2, §5.2), subject to the stack-wide rate limit (§7). */
+/**
+ * Challenge ACK (RFC 5961 §3.2, §4.2, §5.2), rate-limited as §7 asks and as Linux
+ * tcp_send_challenge_ack does: first per connection (at most one per tcp_invalid_ratelimit,
+ * the same per-connection clock as the ACKs answering out-of-window segments), then by the
+ * stack-wide budget, which is randomised per second so it cannot be observed (ratelimit.ts
+ * ChallengeAckBudget, CVE-2016-5696).
+ */
 export function sendChallengeAck(tcb: Tcb): void {
+  if (!tcb.invalidAckLimiter.allow(tcb.now)) { tcb.host.counters.TcpExtTCPACKSkippedChallenge++; return; }
   if (!tcb.host.challengeAckAllowed(tcb.now)) return;
   tcb.host.counters.TcpExtTCPChallengeACK++;
   sendAck(tcb);
@@ -281,7 +288,11 @@ function armPersistIfStalled(tcb: Tcb): void {
   if (tcb.unsentBytes === 0) { tcb.persistAt = Infinity; return; }
   if (tcb.persistAt !== Infinity) return;
   const base = Math.max(tcb.rtt.rto, tcb.host.options.tcp_rto_min * 1000);
-  tcb.persistAt = tcb.now + Math.min(base * 2 ** tcb.persistBackoff, tcb.host.options.tcp_rto_max * 1000);
+  // The backoff exponent stops at tcp_retries2, so the probes that decide whether a silent
+  // peer is given up (timers.ts persistTimeout) come at a bounded interval (Linux
+  // tcp_send_probe0: icsk_backoff grows only while < tcp_retries2).
+  const shift = Math.min(tcb.persistBackoff, tcb.host.options.tcp_retries2);
+  tcb.persistAt = tcb.now + Math.min(base * 2 ** shift, tcb.host.options.tcp_rto_max * 1000);
   if (tcb.host.tracer !== null) tcb.traceTimer('persist', 'set', tcb.persistAt);
 }
 

@@ -97,3 +97,40 @@ export class IntervalLimiter {
     return true;
   }
 }
+
+/**
+ * The stack-wide challenge-ACK budget of RFC 5961 §7, made unobservable as Linux does since
+ * CVE-2016-5696 ("Off-Path TCP Exploits", Cao et al. 2016): with one deterministic counter
+ * shared by every connection, a blind attacker who provokes challenge ACKs on its own
+ * connection and counts them learns whether its spoofed segments made another connection
+ * spend budget — whether that connection exists and whether a guessed sequence number is in
+ * its window. As Linux tcp_send_challenge_ack: every second the budget is redrawn uniformly
+ * from [limit/2, limit + limit/2 − 1], so the count an attacker sees carries no signal; and
+ * each connection is first limited on its own (IntervalLimiter, tcp_invalid_ratelimit), so
+ * one connection cannot drain the shared budget. A limit of 2^31−1 (Linux's INT_MAX) or more
+ * means no stack-wide limit.
+ */
+export class ChallengeAckBudget {
+  private second = -1;
+  private count = 0;
+
+  /** `limit()`: the current per-second limit (a sysctl may change it). `random(n)`: n random bytes. */
+  constructor(private readonly limit: () => number, private readonly random: (n: number) => Uint8Array) {}
+
+  allow(now: Instant): boolean {
+    const limit = Math.floor(this.limit());
+    if (limit >= 0x7fffffff) return true;
+    const second = Math.floor(now / MICROS_PER_SECOND);
+    if (second !== this.second) {
+      this.second = second;
+      const half = (limit + 1) >>> 1;
+      const b = this.random(4);
+      const r = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+      // Uniform in [half, limit + half − 1] (Linux get_random_u32_inclusive); 0 when limit is 0.
+      this.count = limit <= 0 ? 0 : half + (r % limit);
+    }
+    if (this.count <= 0) return false;
+    this.count--;
+    return true;
+  }
+}

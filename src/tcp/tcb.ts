@@ -207,6 +207,10 @@ export class Tcb {
   /** Consecutive retransmission timeouts without progress. */
   retransmits = 0;
   persistBackoff = 0;
+  /** Zero-window probes sent since the peer last sent an acceptable ACK (Linux icsk_probes_out). */
+  probesOut = 0;
+  /** When the first of the unanswered probes was sent. */
+  probesSince: Instant = 0;
   keepaliveProbes = 0;
   /** When the oldest outstanding data was first sent without being acknowledged since (user timeout). */
   unackedSince: Instant = -1;

@@ -127,18 +127,30 @@ function giveUp(tcb: Tcb): void {
  * Persist timer: the peer's window is zero (send a probe, RFC 9293 §3.8.6.1, backing off
  * exponentially, never giving up while the peer answers — RFC 1122 §4.2.2.17), or the
  * window is open but too small for sender SWS avoidance (send what fits, RFC 1122 §4.2.3.4).
+ * A peer that stops answering is given up on like an unanswered retransmission (RFC 9293
+ * §3.8.3 R2): after tcp_retries2 unanswered probes in a row, or when the user timeout runs
+ * out, ETIMEDOUT (Linux tcp_probe_timer: icsk_probes_out >= tcp_retries2 → tcp_write_err).
  */
 function persistTimeout(tcb: Tcb): void {
   if (tcb.unsentBytes === 0 || tcb.sndNxt !== tcb.sndUna) return;
   tcb.traceTimer('persist', 'fire');
-  if (userTimeoutExpired(tcb)) return;
+  // The user timeout counts from the first probe the peer has not answered (Linux: the time
+  // icsk_probes_out unanswered probes take, tcp_model_timeout); answered probes restart it.
+  if (tcb.userTimeout > 0 && tcb.probesOut > 0 && tcb.now - tcb.probesSince >= tcb.userTimeout) {
+    tcb.traceTimer('user-timeout', 'fire');
+    tcb.host.counters.TcpExtTCPAbortOnTimeout++;
+    tcb.closeTcb('user-timeout', timeoutError(tcb));
+    return;
+  }
   const usable = seqDiff(seqAdd(tcb.sndUna, Math.min(tcb.sndWnd, tcb.cc.cwnd)), tcb.sndNxt);
   if (tcb.sndWnd === 0 || usable <= 0) {
     if (tcb.orphan && tcb.persistBackoff >= tcb.retryLimit()) { giveUp(tcb); return; }
+    if (tcb.probesOut >= tcb.retryLimit()) { giveUp(tcb); return; }
     tcb.host.counters.TcpExtTCPZeroWindowProbes++;
     sendProbe(tcb);
     if (tcb.unackedSince < 0) tcb.unackedSince = tcb.now;
     tcb.persistBackoff++;
+    if (tcb.probesOut++ === 0) tcb.probesSince = tcb.now;
     return;
   }
   const len = Math.min(usable, tcb.unsentBytes, tcb.effMss);

@@ -152,6 +152,7 @@ describe('ESTABLISHED: second, the RST bit (RFC 5961 §3.2, RFC 9293 §3.10.7.4)
     const h = fixture('ESTABLISHED');
     h.send({ flags: 'R', seq: h.R + 1 });
     h.expectOne({ flags: 'A', seq: h.L, ack: h.R, len: 0 });
+    h.advance(ms(500)); // past the per-connection challenge-ACK rate limit (RFC 5961 §7 test below)
     h.send({ flags: 'R', seq: h.R + 65534 });
     h.expectOne({ flags: 'A', seq: h.L, ack: h.R });
     h.expectState('ESTABLISHED');
@@ -181,14 +182,40 @@ describe('ESTABLISHED: second, the RST bit (RFC 5961 §3.2, RFC 9293 §3.10.7.4)
     h.expectState('ESTABLISHED');
   });
 
-  test('RFC 5961 §7: challenge ACKs are throttled (tcp_challenge_ack_limit per second, stack-wide)', () => {
-    const h = fixture('ESTABLISHED', { stack: { tcp_challenge_ack_limit: 2 } });
+  test('RFC 5961 §7: challenge ACKs are throttled per connection (tcp_invalid_ratelimit 500 ms, as Linux)', () => {
+    const h = fixture('ESTABLISHED');
     h.send({ flags: 'R', seq: h.R + 1 }); h.expectOne({ flags: 'A' });
-    h.send({ flags: 'R', seq: h.R + 2 }); h.expectOne({ flags: 'A' });
-    h.send({ flags: 'R', seq: h.R + 3 }); h.expectNothing();
+    h.send({ flags: 'R', seq: h.R + 2 }); h.expectNothing();
     h.send({ flags: 'S', seq: h.R + 3 }); h.expectNothing();
-    h.advance(sec(1));
+    h.advance(ms(499));
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 5000 }); h.expectNothing(); // ACK of unsent data (§5.2)
+    h.advance(ms(1));
     h.send({ flags: 'R', seq: h.R + 4 }); h.expectOne({ flags: 'A', ack: h.R });
+    h.expectState('ESTABLISHED');
+    assert.equal(h.stack.counters.TcpExtTCPChallengeACK, 2);
+    assert.equal(h.stack.counters.TcpExtTCPACKSkippedChallenge, 3);
+  });
+
+  test('RFC 5961 §7: the stack-wide budget still applies on top (tcp_challenge_ack_limit 0: none at all)', () => {
+    const h = fixture('ESTABLISHED', { stack: { tcp_challenge_ack_limit: 0 } });
+    h.send({ flags: 'R', seq: h.R + 1 }); h.expectNothing();
+    h.advance(sec(1));
+    h.send({ flags: 'S', seq: h.R + 3 }); h.expectNothing();
+    h.expectState('ESTABLISHED');
+    assert.equal(h.stack.counters.TcpExtTCPChallengeACK, 0);
+  });
+
+  test('a SYN failing PAWS is answered like any SYN: a challenge ACK, at most one per 500 ms', () => {
+    const h = fixture('ESTABLISHED', { peer: { ts: true } });
+    let answered = 0;
+    for (let i = 0; i < 1000; i++) {
+      h.send({ flags: 'S', seq: h.R, ack: 0, ts: { val: 1, ecr: 0 } }); // TSval far older than TS.Recent
+      answered += h.drain().length;
+      h.advance(ms(10));
+      answered += h.drain().length;
+    }
+    // 10 s of SYNs every 10 ms: at most one answer per 500 ms (Linux: 2 per 1,000 here).
+    assert.ok(answered >= 19 && answered <= 21, `${answered} answers to 1000 PAWS-failing SYNs`);
     h.expectState('ESTABLISHED');
   });
 });
