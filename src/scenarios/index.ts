@@ -10,6 +10,7 @@ import { serverRestart, keepaliveRebootedPeer, timeWaitPileup } from './servers.
 import { congestionAvoidance, maxOrphans } from './limits.js';
 import { dhcp } from './dhcp.js';
 import { WHAT_IFS } from './whatif.js';
+import { arp } from './arp.js';
 
 export type { Scenario, ScenarioResult, ScenarioCheck, Text, Lang } from './types.js';
 
@@ -19,7 +20,8 @@ export const SCENARIOS: Scenario[] = [
   lastAckLost, timeWait2msl, lastAckRetries, finWait2Timeout, keepaliveDeadPeer, rstAbort, synFlood, timeWaitReuse,
   zeroWindow, lossRecovery, slowStart,
   serverRestart, timeWaitPileup, keepaliveRebootedPeer, maxOrphans, congestionAvoidance,
-  // Issue 13: the network around TCP.
+  arp,
+  // Issue 13: DHCP.
   dhcp,
 ];
 
