@@ -56,6 +56,20 @@ export interface NetIf {
   readonly neighbours?: NeighbourCache;
 }
 
+/**
+ * Transparent mode (the gateway's "accept any destination" hook, src/gateway): like Linux
+ * IP_TRANSPARENT + TPROXY, the stack takes packets addressed to any non-local unicast address
+ * instead of dropping them. TCP segments of known connections go to their TCB as usual; for
+ * a segment with no connection the hook decides (a Listener takes it, 'rst' refuses it with
+ * RFC 9293 §3.10.7.1's reset, 'drop' ignores it — e.g. a SYN while the real connection is
+ * being opened); local listeners are never used for non-local addresses. Every other
+ * protocol (UDP flows, ICMP) goes to `datagram` whole. Set with Stack.setTransparent().
+ */
+export interface TransparentHook {
+  tcp(packet: Uint8Array, src: number, srcPort: number, dst: number, dstPort: number, flags: number): Listener | 'rst' | 'drop';
+  datagram(packet: Uint8Array, protocol: number, src: number, dst: number, payload: Uint8Array, nif: NetIf | null): void;
+}
+
 export interface StackInit {
   /** Name for traces and tables (defaults to the first interface address). */
   name?: string;
@@ -92,6 +106,14 @@ export interface ListenOptions {
   addr?: number | string;
   port: number;
   backlog?: number;
+  /**
+   * SO_REUSEADDR (Linux semantics, inet_csk_bind_conflict): without it, listening on a port
+   * that a TIME-WAIT connection holds — typically the server's own after a restart — fails
+   * with EADDRINUSE; with it, it succeeds when that connection came from a socket that had
+   * SO_REUSEADDR too (TIME-WAIT inherits the flag). Default false, as for a
+   * plain socket; synack's net layer sets it, as Node does (see src/net/server.ts).
+   */
+  reuseAddr?: boolean;
 }
 
 function defaultRandom(n: number): Uint8Array {
@@ -124,7 +146,11 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   isnOverride: IsnOverride | null = null;
 
   private readonly conns = new ConnTable();
+  private transparent: TransparentHook | null = null;
+  private transparentPacket: Uint8Array | null = null;
   private readonly listenersByPort = new Map<number, Listener[]>();
+  /** Listeners with SO_REUSEADDR, and the connections they created (which keep the flag, into TIME-WAIT). */
+  private readonly reuseAddr = new WeakSet<Listener | Tcb>();
   private readonly timers = new TimerQueue<Tcb>();
   private readonly isnGen: IsnGenerator;
   private readonly tsKey: Uint8Array;
@@ -191,6 +217,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     cfg.link.setReceiver((p, f) => this.input(p, nif, f));
     return nif;
   }
+
+  /** Enter (or, with null, leave) transparent mode: see TransparentHook. */
+  setTransparent(hook: TransparentHook | null): void { this.transparent = hook; }
 
   /** An Ethernet interface (frames on `link`, ARP); `addr` may be absent: unconfigured until configureInterface (DHCP). */
   addEthernetInterface(cfg: EthernetInterfaceOptions): EthernetInterface {
@@ -283,7 +312,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const r = parseIpv4(packet);
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;
-    if (!this.isLocal(ip.dst)) {
+    // Transparent mode (the gateway): any non-local unicast destination is taken, below.
+    const transparent = this.transparent !== null && !this.isLocal(ip.dst) && ip.dst !== 0xffffffff && !isBroadcastOrMulticast(ip.dst, this.interfaces);
+    if (!transparent && !this.isLocal(ip.dst)) {
       // Broadcasts, and anything on an unconfigured interface, may still be for a registered
       // protocol (DHCP): network.ts decides (docs/network.md).
       if (this.network.inputOther(ip, packet, nif, now)) return;
@@ -296,6 +327,12 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     // §3.2.1.3 (g): 127.x "MUST NOT appear outside a host" — only lo may carry it (Linux: martian).
     if (nif !== null && nif.kind !== 'loopback' && (isLoopbackAddr(ip.src) || isLoopbackAddr(ip.dst))) { this.drop('ip: martian loopback address', now); return; }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
+    if (transparent) {
+      if (ip.protocol !== IPPROTO_TCP) { this.transparent!.datagram(packet.subarray(0, ip.totalLength), ip.protocol, ip.src, ip.dst, ip.payload, nif); return; }
+      this.transparentPacket = packet.subarray(0, ip.totalLength);
+      try { this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags); } finally { this.transparentPacket = null; }
+      return;
+    }
     if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
     else if (this.network.deliver(ip, packet, nif, false)) return;
@@ -323,7 +360,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (!r.ok || r.value.isFragment && r.value.fragmentOffset !== 0) return false;
     const ip = r.value;
     // RFC 1122 §3.2.2: never about a broadcast/multicast datagram or from a martian source.
-    if (!this.isLocal(ip.dst) || this.invalidPeer(ip.src)) return false;
+    // In transparent mode (the gateway) the datagram was for a non-local unicast address we
+    // answer for: the error comes from that address, as from the real destination.
+    const forUs = this.isLocal(ip.dst) || (this.transparent !== null && ip.dst !== 0xffffffff && !isBroadcastOrMulticast(ip.dst, this.interfaces));
+    if (!forUs || this.invalidPeer(ip.src)) return false;
     if (!this.icmpErrorAllowed(ip.src, this.clock.now())) return false;
     this.sendIcmpUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
     return true;
@@ -436,7 +476,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     let tcb = this.conns.find(dst, dstPort, src, srcPort);
     if (this.tracer !== null) this.traceSegment('in', dst, dstPort, src, srcPort, seg.seq, seg.ack, seg.flags, seg.window, seg.payload.length, seg.urgentPointer, this.optSummary, now, false);
     if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)
-      && this.findListener(dst, dstPort) !== null) {
+      && this.transparentPacket === null && this.findListener(dst, dstPort) !== null) {
       // RFC 6191 / RFC 9293 §3.10.7.4 note: a new SYN with a higher timestamp (or sequence
       // number) may reuse a TIME-WAIT 4-tuple. Linux picks ISS = old SND.NXT + 65535 + 2.
       // Only a listener can take the new connection; without one TIME-WAIT stays and the
@@ -451,7 +491,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       this.pendingIss = null;
       return;
     }
-    const l = this.findListener(dst, dstPort);
+    const tp = this.transparentPacket;
+    const hook = tp === null ? null : this.transparent!.tcp(tp, src, srcPort, dst, dstPort, seg.flags);
+    if (hook === 'drop') { this.pendingIss = null; this.drop('tcp: transparent hold', now); return; }
+    const l = tp === null ? this.findListener(dst, dstPort) : hook === 'rst' ? null : hook;
     if (l !== null) {
       l.onSegment(seg, src, srcPort, dst, now);
       this.pendingIss = null;
@@ -607,6 +650,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       tsOffset: this.tsOffsetFor(localAddr, localPort, remoteAddr, remotePort),
     });
     tcb.now = now;
+    for (const l of this.listenersByPort.get(localPort) ?? []) {
+      if ((l.localAddr === 0 || l.localAddr === localAddr) && this.reuseAddr.has(l)) this.reuseAddr.add(tcb);
+    }
     this.conns.add(tcb);
     return tcb;
   }
@@ -701,8 +747,19 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (port === 0) port = this.allocateListenPort();
     const ls = this.listenersByPort.get(port) ?? [];
     for (const l of ls) if (l.localAddr === addr || l.localAddr === 0 || addr === 0) throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port}`);
+    // A TIME-WAIT connection on the port (a server restarted after closing first) conflicts
+    // unless both sockets set SO_REUSEADDR (Linux inet_csk_bind_conflict; the TIME-WAIT socket
+    // keeps its creator's flag). Linux refuses for any socket bound to the port; synack only
+    // for TIME-WAIT, because RFC 9293 MUST-42 requires LISTEN on a port while a connection
+    // from it is in SYN-SENT or SYN-RECEIVED (the RFC and Linux disagree there; the RFC wins).
+    for (const t of this.conns.values()) {
+      if (t.localPort !== port || t.state !== 'TIME-WAIT' || (addr !== 0 && t.localAddr !== addr)) continue;
+      if (opts.reuseAddr === true && this.reuseAddr.has(t)) continue;
+      throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port} (a connection in ${t.state} holds it${opts.reuseAddr === true ? '' : '; SO_REUSEADDR not set'})`);
+    }
     const backlog = Math.max(1, Math.min(opts.backlog ?? 511, this.options.somaxconn));
     const l = new Listener(this, addr, port, backlog);
+    if (opts.reuseAddr === true) this.reuseAddr.add(l);
     ls.push(l);
     this.listenersByPort.set(port, ls);
     return l;
