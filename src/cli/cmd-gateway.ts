@@ -13,16 +13,24 @@ import { WispClient } from '../wisp/client.js';
 import { parseIpv4Address, formatIpv4Address } from '../wire/ipv4addr.js';
 import { TUN_OPTIONS, UsageError, parseTunFlags, startTunHost, closeOnExit, describeStartError } from './tunhost.js';
 import type { Connector } from '../gateway/connector.js';
+import { TapDevice } from '../link/tun-tap.js';
+import { RealtimeNetDriver } from '../net/driver.js';
+import { createEthernetGateway } from '../gateway/setup.js';
 
 export const summary = 'be the network of a guest (slirp-style): every guest flow opened for real, allow-listed';
 
-const HELP = `usage: synack gateway --tun NAME --subnet A.B.C.0/24 [options]
+const HELP = `usage: synack gateway (--tap NAME | --tun NAME) --subnet A.B.C.0/24 [options]
 
 Puts synack on the guest side of a virtual subnet and terminates every TCP connection the
 guest opens, to any address; each is opened for real from this process (or through a Wisp
 server) if a rule allows it. Nothing is allowed by default; a refused connection gets a RST.
 
-  --tun NAME              TUN device to create; the kernel on its other side is the guest
+  --tap NAME              TAP device to create (Ethernet); the kernel on its other side is the
+                          guest and gets its address by DHCP (pool .100-.199), router and DNS
+                          server the gateway (.1)
+  --tun NAME              TUN device instead (IP only, no DHCP): the guest is given .100
+  --dns-host NAME=IP      a name the gateway's DNS server answers (repeatable); other names
+                          are resolved by this host (dns.lookup) and answered (TAP mode)
   --subnet A/P            the virtual subnet; the gateway is its first address (.1), the
                           guest its .100 (--guest-addr to change)
   --guest-addr B          the guest's address on the device
@@ -44,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({ args: argv, options: {
-      tun: TUN_OPTIONS.tun, pcap: TUN_OPTIONS.pcap, mtu: TUN_OPTIONS.mtu,
+      tun: TUN_OPTIONS.tun, pcap: TUN_OPTIONS.pcap, mtu: TUN_OPTIONS.mtu, tap: { type: 'string' }, 'dns-host': { type: 'string', multiple: true },
       subnet: { type: 'string' }, 'guest-addr': { type: 'string' },
       allow: { type: 'string', multiple: true }, 'host-alias': { type: 'string', multiple: true },
       hostfwd: { type: 'string', multiple: true }, wisp: { type: 'string' },
@@ -61,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   const fwds: Array<{ hostAddr: string; hostPort: number; guestPort: number }> = [];
   let gwAddr: number, prefixLen: number, guestAddr: number;
   try {
-    if (values.tun === undefined) throw new UsageError('--tun NAME is required');
+    if ((values.tun === undefined) === (values.tap === undefined)) throw new UsageError('one of --tap NAME or --tun NAME is required');
     const m = /^([\d.]+)\/(\d+)$/.exec(values.subnet ?? '');
     const base = m ? parseIpv4Address(m[1]!) : null;
     if (!m || base === null || Number(m[2]) > 30) throw new UsageError('--subnet A.B.C.D/P is required (P ≤ 30)');
@@ -99,6 +107,8 @@ export async function run(argv: string[]): Promise<number> {
     connector = new WispConnector(client);
   }
 
+  if (values.tap !== undefined) return runTap(values.tap, { subnet: values.subnet!, policy, aliases, fwds, connector, ws, log, guestAddr: values['guest-addr'] !== undefined ? guestAddr : 0, dnsHosts: values['dns-host'] ?? [] });
+
   let host;
   try {
     const cfg = parseTunFlags({ tun: values.tun, addr: `${formatIpv4Address(gwAddr)}/${prefixLen}`, 'host-addr': formatIpv4Address(guestAddr), pcap: values.pcap, mtu: values.mtu });
@@ -125,5 +135,55 @@ export async function run(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => { closeOnExit(host, () => resolve()); });
   const c = gw.counters;
   log(`closed: tcp accepted ${c.tcpAccepted}, refused by rules ${c.tcpRefusedByPolicy}, connect failed ${c.tcpConnectFailed}, forwards ${c.forwardsAccepted}`);
+  return 0;
+}
+
+interface TapRun {
+  subnet: string; policy: Policy; aliases: Record<string, string>;
+  fwds: Array<{ hostAddr: string; hostPort: number; guestPort: number }>;
+  connector: Connector; ws: WebSocket | null; log: (s: string) => void; guestAddr: number; dnsHosts: string[];
+}
+
+/** TAP mode: an Ethernet link, DHCP and DNS for the guest (src/gateway/setup.ts). */
+async function runTap(name: string, o: TapRun): Promise<number> {
+  const hosts: Record<string, string> = {};
+  for (const h of o.dnsHosts) {
+    const [n, a] = h.split('=');
+    if (!n || a === undefined || parseIpv4Address(a) === null) { process.stderr.write(`synack gateway: bad --dns-host '${h}' (want NAME=IP)\n`); return 2; }
+    hosts[n] = a;
+  }
+  let tap: TapDevice;
+  try { tap = TapDevice.open({ name }); } catch (e) {
+    process.stderr.write(`synack gateway: ${describeStartError(e)}\n`);
+    o.ws?.close();
+    return 1;
+  }
+  const driver = new RealtimeNetDriver({ onError: (e) => { process.stderr.write(`synack: internal error: ${(e as Error)?.stack ?? String(e)}\n`); process.exitCode = 70; } });
+  const resolve = o.connector instanceof NodeConnector ? (n: string) => (o.connector as NodeConnector).resolve4(n) : undefined;
+  const g = createEthernetGateway({
+    clock: driver.clock, link: tap, subnet: o.subnet, connector: o.connector, policy: o.policy, hostAliases: o.aliases, log: o.log,
+    dns: { hosts, ...(resolve ? { resolve } : {}) },
+  });
+  driver.addStack(g.stack);
+  driver.hold(1);
+  const servers: net.Server[] = [];
+  for (const f of o.fwds) {
+    const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+      const guest = o.guestAddr || g.guestAddress();
+      if (guest === 0) { s.resetAndDestroy(); return; }
+      g.gateway.forwardInbound(wrapSocket(s, true), guest, f.guestPort);
+    });
+    srv.listen(f.hostPort, f.hostAddr);
+    servers.push(srv);
+  }
+  const close = (): void => { for (const s of servers) s.close(); g.close(); tap.close(); o.ws?.close(); driver.hold(-1); driver.stop(); };
+  o.log(`gateway ${g.address}/${g.prefixLen} on TAP ${name} (DHCP, DNS at ${g.address}); rules: ${o.policy.rules.length === 0 ? 'none (everything refused)' : o.policy.rules.map((r) => r.text).join(', ')}`);
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve());
+  });
+  const c = g.gateway.counters;
+  o.log(`closed: tcp accepted ${c.tcpAccepted}, refused by rules ${c.tcpRefusedByPolicy}, connect failed ${c.tcpConnectFailed}, udp flows ${c.udpFlows}, forwards ${c.forwardsAccepted}`);
+  close();
   return 0;
 }

@@ -13,6 +13,10 @@ import { parseCidr, formatIpv4Address } from '../wire/ipv4addr.js';
 import type { Connector } from './connector.js';
 import { Gateway } from './gateway.js';
 import type { Policy } from './policy.js';
+import { DhcpServer } from '../dhcp/server.js';
+import { DnsServer, type DnsForwardHook } from '../dns/server.js';
+import { TYPE_A, CLASS_IN, RCODE_SERVFAIL } from '../dns/wire.js';
+import { parseIpv4Address } from '../wire/ipv4addr.js';
 
 export interface EthernetGatewayOptions {
   clock: Clock;
@@ -26,6 +30,10 @@ export interface EthernetGatewayOptions {
   udpIdleTimeout?: Duration;
   random?: (n: number) => Uint8Array;
   log?: (msg: string) => void;
+  /** DHCP for the guest: the pool (default .100–.199 of the subnet); false: none. */
+  dhcp?: { first: string; last: string } | false;
+  /** DNS at the gateway's address: names from `hosts`; other A questions via `resolve` (e.g. NodeConnector.resolve4). false: none. */
+  dns?: { hosts?: Record<string, string>; resolve?: (name: string) => Promise<string[]> } | false;
 }
 
 export interface EthernetGateway {
@@ -35,6 +43,25 @@ export interface EthernetGateway {
   /** The gateway's address (the subnet's first), e.g. 198.18.0.1. */
   address: string;
   prefixLen: number;
+  dhcp: DhcpServer | null;
+  dns: DnsServer | null;
+  /** The address of the guest's latest DHCP lease (0 if none yet). */
+  guestAddress(): number;
+  close(): void;
+}
+
+/** A DNS forwarding hook from a resolver: A questions only; failures are SERVFAIL. */
+export function forwardVia(resolve: (name: string) => Promise<string[]>, ttl = 60): DnsForwardHook {
+  return async (q) => {
+    if (q.type !== TYPE_A) return null;
+    try {
+      const addrs = await resolve(q.name);
+      return { answers: addrs.map((a) => ({ name: q.name, type: TYPE_A, class: CLASS_IN, ttl, address: parseIpv4Address(a) ?? 0 })) };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      return code === 'ENOTFOUND' || code === 'ENODATA' ? null : { rcode: RCODE_SERVFAIL };
+    }
+  };
 }
 
 export function createEthernetGateway(o: EthernetGatewayOptions): EthernetGateway {
@@ -47,5 +74,22 @@ export function createEthernetGateway(o: EthernetGatewayOptions): EthernetGatewa
     stack, connector: o.connector, policy: o.policy, hostAliases: o.hostAliases,
     ...(o.udpIdleTimeout !== undefined ? { udpIdleTimeout: o.udpIdleTimeout } : {}), ...(o.log ? { log: o.log } : {}),
   });
-  return { stack, nif, gateway, address: formatIpv4Address(addr), prefixLen: c.prefixLen };
+  const base = (addr - 1) >>> 0;
+  let dhcp: DhcpServer | null = null;
+  let dns: DnsServer | null = null;
+  if (o.dns !== false) {
+    const d = o.dns ?? {};
+    dns = new DnsServer(stack, { hosts: d.hosts ?? {}, ...(d.resolve ? { forward: forwardVia(d.resolve) } : {}) });
+  }
+  if (o.dhcp !== false) {
+    const pool = o.dhcp ?? { first: formatIpv4Address(base + 100), last: formatIpv4Address(base + Math.min(199, 2 ** (32 - c.prefixLen) - 2)) };
+    dhcp = new DhcpServer(stack, { nif, pool, router: addr, dns: dns !== null ? [addr] : [] });
+  }
+  const guestAddress = (): number => {
+    let best = 0;
+    for (const l of dhcp?.leases() ?? []) if (l.state === 'bound') best = l.addr;
+    return best;
+  };
+  const close = (): void => { gateway.close(); dhcp?.close(); dns?.close(); };
+  return { stack, nif, gateway, address: formatIpv4Address(addr), prefixLen: c.prefixLen, dhcp, dns, guestAddress, close };
 }

@@ -1,6 +1,6 @@
 // v86 itself: a Debian i386 kernel + busybox initramfs (scripts/build-v86-guest.sh) boots in
-// v86 under Node with its NE2000 NIC on synack's V86NetAdapter; the guest configures eth0,
-// then wgets a file from an HTTP server on the host's 127.0.0.1 through the gateway (as
+// v86 under Node with its NE2000 NIC on synack's V86NetAdapter; the guest gets a DHCP lease
+// from the gateway (udhcpc), then wgets a file from an HTTP server on the host's 127.0.0.1 through the gateway (as
 // 198.18.0.2) and prints its md5 on the serial console.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ function image(f: string): { buffer: ArrayBuffer } {
   return { buffer: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer };
 }
 
-test('v86: a Linux guest boots, configures eth0 and fetches a file from the host through the gateway', { skip, timeout: 240_000 }, async (t) => {
+test('v86: a Linux guest boots, gets a DHCP lease from the gateway and fetches a file from the host through the gateway', { skip, timeout: 240_000 }, async (t) => {
   assert.ok(have, `v86 guest image missing in ${CACHE}: CI must build it (scripts/build-v86-guest.sh)`);
   const body = randomBytes(1 << 20);
   const md5 = createHash('md5').update(body).digest('hex');
@@ -39,7 +39,7 @@ test('v86: a Linux guest boots, configures eth0 and fetches a file from the host
   const emulator = new V86({
     wasm_path: join(v86dir, 'v86.wasm'),
     bios: image('seabios.bin'), vga_bios: image('vgabios.bin'), bzimage: image('vmlinuz'), initrd: image('initrd.img'),
-    cmdline: `console=ttyS0 quiet loglevel=3 tsc=reliable mitigations=off synack.url=http://198.18.0.2:${port}/file synack.ip=198.18.0.100/24 synack.gw=198.18.0.1`,
+    cmdline: `console=ttyS0 quiet loglevel=3 tsc=reliable mitigations=off synack.url=http://198.18.0.2:${port}/file`,
     memory_size: 128 << 20, autostart: true, disable_speaker: true, net_device: { type: 'ne2k' },
   });
   const driver = new RealtimeNetDriver();
@@ -68,6 +68,7 @@ test('v86: a Linux guest boots, configures eth0 and fetches a file from the host
     const [, bytes, sum] = line.split(/\s+/);
     assert.equal(Number(bytes), body.length);
     assert.equal(sum, md5);
+    assert.match(serial, /SYNACK-DHCP-OK 198\.18\.0\.1\d\d router=198\.18\.0\.1/, 'the guest got its lease from the gateway');
     assert.equal(gw.gateway.counters.tcpAccepted, 1);
     t.diagnostic(`boot to fetched: ${((Date.now() - t0) / 1000).toFixed(1)} s; frames in/out ${adapter.counters.framesIn}/${adapter.counters.framesOut}`);
   } finally {

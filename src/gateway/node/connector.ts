@@ -3,6 +3,7 @@
 // and node:dgram for UDP.
 import * as nodeNet from 'node:net';
 import * as nodeDgram from 'node:dgram';
+import * as nodeDns from 'node:dns';
 import type { Duplex } from 'node:stream';
 import type { Connector, FlowTarget, OutboundTcp, OutboundUdp } from '../connector.js';
 
@@ -55,6 +56,11 @@ export class NodeConnector implements Connector {
     const sock = this.net.connect({ host: t.host, port: t.port, allowHalfOpen: true });
     sock.setNoDelay?.(true);
     return wrapSocket(sock);
+  }
+
+  /** IPv4 addresses of a name, as this host resolves it (dns.lookup: /etc/hosts, then DNS). For the gateway's DNS forwarding. */
+  resolve4(name: string): Promise<string[]> {
+    return new Promise((res, rej) => nodeDns.lookup(name, { family: 4, all: true }, (e, a) => (e ? rej(e) : res(a.map((x) => x.address)))));
   }
 
   openUdp(t: FlowTarget): OutboundUdp {
