@@ -112,6 +112,10 @@ export function ERR_INVALID_IP_ADDRESS(addr: unknown): TypeError & { code: strin
   return nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${String(addr)}`);
 }
 
+export function ERR_INVALID_ADDRESS_FAMILY(family: unknown, host: string, port: number): RangeError & { code: string } {
+  return nodeError(RangeError, 'ERR_INVALID_ADDRESS_FAMILY', `Invalid address family: ${String(family)} ${host}:${port}`);
+}
+
 export function ERR_SERVER_ALREADY_LISTEN(): Error & { code: string } {
   return nodeError(Error, 'ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
 }

@@ -6,7 +6,7 @@
 //     attachNet(stack, realtimeDriver) // the real event loop (RealtimeNetDriver)
 // `stack.net` is a module with createServer / connect / createConnection / Socket / Server,
 // shaped like `require('node:net')`, so code written against Node's net runs by swapping it.
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6, type NetConnectOpts as NodeNetConnectOpts } from 'node:net';
 import { Stack } from '../stack/stack.js';
 import type { StackOptions } from '../stack/options.js';
 import type { Simulation } from '../sim/simulation.js';
@@ -14,6 +14,7 @@ import { Socket, normalizeArgs, type NetContext, type SocketConstructorOpts, typ
 import { Server, type ServerOpts } from './server.js';
 import { toDriver, RealtimeNetDriver, type NetDriver } from './driver.js';
 import { ERR_INVALID_ARG_TYPE } from './errors.js';
+import { AutoSelectDefaults, BlockList, SocketAddress, callableClass, _setSimultaneousAccepts } from './surface.js';
 
 export interface NetModule {
   readonly stack: Stack;
@@ -24,7 +25,7 @@ export interface NetModule {
   readonly Server: new (options?: ServerOpts | ((s: Socket) => void), listener?: (s: Socket) => void) => Server;
   createServer(listener?: (socket: Socket) => void): Server;
   createServer(options?: ServerOpts, listener?: (socket: Socket) => void): Server;
-  connect(options: TcpSocketConnectOpts, connectListener?: () => void): Socket;
+  connect(options: TcpSocketConnectOpts | NodeNetConnectOpts, connectListener?: () => void): Socket;
   connect(port: number | string, host?: string, connectListener?: () => void): Socket;
   connect(port: number | string, connectListener?: () => void): Socket;
   createConnection: NetModule['connect'];
@@ -33,6 +34,16 @@ export interface NetModule {
   isIP: typeof isIP;
   isIPv4: typeof isIPv4;
   isIPv6: typeof isIPv6;
+  /** Node's alias of Socket. */
+  readonly Stream: NetModule['Socket'];
+  readonly BlockList: typeof BlockList;
+  readonly SocketAddress: typeof SocketAddress;
+  getDefaultAutoSelectFamily(): boolean;
+  setDefaultAutoSelectFamily(value: boolean): void;
+  getDefaultAutoSelectFamilyAttemptTimeout(): number;
+  setDefaultAutoSelectFamilyAttemptTimeout(value: number): void;
+  /** Deprecated in Node (DEP0121); a no-op. */
+  _setSimultaneousAccepts(requested?: boolean): void;
 }
 
 export interface AttachNetOptions {
@@ -110,10 +121,18 @@ function buildNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: Attac
     return socket.connect(normalized as unknown as TcpSocketConnectOpts);
   }
 
+  const SocketCtor = callableClass(BoundSocket);
+  const auto = new AutoSelectDefaults();
   return {
     stack, driver, hosts,
-    Socket: BoundSocket,
-    Server: BoundServer,
+    Socket: SocketCtor,
+    Stream: SocketCtor,
+    Server: callableClass(BoundServer),
+    BlockList, SocketAddress, _setSimultaneousAccepts,
+    getDefaultAutoSelectFamily: auto.getDefaultAutoSelectFamily,
+    setDefaultAutoSelectFamily: auto.setDefaultAutoSelectFamily as (v: boolean) => void,
+    getDefaultAutoSelectFamilyAttemptTimeout: auto.getDefaultAutoSelectFamilyAttemptTimeout,
+    setDefaultAutoSelectFamilyAttemptTimeout: auto.setDefaultAutoSelectFamilyAttemptTimeout as (v: number) => void,
     createServer: createServer as NetModule['createServer'],
     connect: connect as NetModule['connect'],
     createConnection: connect as NetModule['connect'],

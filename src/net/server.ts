@@ -66,16 +66,26 @@ export class Server extends EventEmitter {
   }
 
   get listening(): boolean { return this.#listening; }
+  /** Node's private key of the listening address (`4:0.0.0.0:80`), read by some libraries (cluster). */
+  _connectionKey: string | undefined = undefined;
+  /** Deprecated in Node (DEP0020) but still there: the connection count. */
+  get connections(): number { return this.#connections; }
   /** Node's private counter, read by some libraries. */
   get _connections(): number { return this.#connections; }
   /** The Listener underneath (SYN and accept queues), null when not listening. */
   get listener(): Listener | null { return this.#listener; }
 
-  listen(port?: number | string, host?: string, backlog?: number, listeningListener?: () => void): this;
-  listen(port?: number | string, host?: string, listeningListener?: () => void): this;
+  // Node's overloads, in Node's order (so a Server is assignable where net.Server is expected).
+  listen(port?: number | string, hostname?: string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | string, hostname?: string, listeningListener?: () => void): this;
   listen(port?: number | string, backlog?: number, listeningListener?: () => void): this;
   listen(port?: number | string, listeningListener?: () => void): this;
+  listen(path: string, backlog?: number, listeningListener?: () => void): this;
+  listen(path: string, listeningListener?: () => void): this;
   listen(options: ListenOptions, listeningListener?: () => void): this;
+  // synack has no handles (it throws), but the types stay Node's.
+  listen(handle: any, backlog?: number, listeningListener?: () => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
+  listen(handle: any, listeningListener?: () => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
   listen(...args: unknown[]): this {
     const [opts, cb] = normalizeArgs(args);
     const options: Record<string, unknown> = { ...opts };
@@ -119,6 +129,7 @@ export class Server extends EventEmitter {
     }
     this.#listener = l;
     this.#listening = true;
+    this._connectionKey = `4:${address}:${port}`; // the port asked for (0 stays 0), as Node keys it
     this.#updateHold();
     l.onAcceptable = () => {
       // Called from inside segment processing: accept on the next tick, outside the engine.

@@ -12,7 +12,7 @@
 // inside the engine, and in virtual time they run at the same instant, after the step
 // (Simulation.runUntilAsync yields to the event loop between steps).
 import { Duplex, type DuplexOptions } from 'node:stream';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import type { Tcb } from '../tcp/tcb.js';
 import type { CloseCause, TcpErrorCode, TcpState } from '../tcp/types.js';
 import type { Stack } from '../stack/stack.js';
@@ -24,15 +24,11 @@ import { dnsLookupError } from '../dgram/lookup-errors.js';
 import {
   errnoException, exceptionWithHostPort, lookupError, endedByOtherParty,
   ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_INVALID_IP_ADDRESS, ERR_MISSING_ARGS,
-  ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION, validatePort, validateNumber, validateFunction, validateTimeout,
+  ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION, ERR_INVALID_ADDRESS_FAMILY, validatePort, validateNumber, validateFunction, validateTimeout,
 } from './errors.js';
 
 /** dns.lookup-compatible resolver. */
-export type LookupFunction = (
-  hostname: string,
-  options: { family?: number; all?: boolean },
-  callback: (err: Error | null, address: string, family: number) => void,
-) => void;
+export type LookupFunction = import('node:net').LookupFunction;
 
 /** What a socket needs to know about the stack it runs on (one per attachNet). */
 export interface NetContext {
@@ -107,6 +103,8 @@ export class Socket extends Duplex {
   /** The Server that accepted this socket (passive sockets). */
   server: SocketOwner | null = null;
   _server: SocketOwner | null = null;
+  /** Node sets it when it tried several addresses (autoSelectFamily); undefined otherwise. */
+  declare autoSelectFamilyAttemptedAddresses: string[];
   /** Set by setTimeout() (Node's `socket.timeout`). */
   timeout: number | undefined = undefined;
 
@@ -119,7 +117,10 @@ export class Socket extends Duplex {
   #serviceQueued = false;
   #closedBy: { error: TcpErrorCode | null; cause: CloseCause } | null = null;
   #bytesRead = 0;
+  /** Bytes of the writes handed to TCP (whole writes, as Node's _bytesDispatched counts what reached libuv). */
   #bytesDispatched = 0;
+  /** Bytes of the write in progress (still counted in writableLength until its callback). */
+  #jobBytes = 0;
   #noDelay: boolean;
   #keepAlive: boolean;
   #keepAliveDelay: number;
@@ -139,6 +140,10 @@ export class Socket extends Duplex {
     if (ctx === undefined) throw new TypeError('synack: create sockets through a stack: stack.net.Socket / stack.net.connect()');
     if (options === null || typeof options !== 'object') throw ERR_INVALID_ARG_TYPE('options', 'object', options);
     if (options.keepAliveInitialDelay !== undefined) validateNumber(options.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+    // Node: a net.Socket is a byte stream; object modes are rejected.
+    for (const k of ['objectMode', 'readableObjectMode', 'writableObjectMode'] as const) {
+      if (options[k]) throw ERR_INVALID_ARG_VALUE(`options.${k}`, options[k], 'is not supported');
+    }
     super({ ...options, allowHalfOpen: Boolean(options.allowHalfOpen), emitClose: false, autoDestroy: true, objectMode: false });
     this.#ctx = ctx;
     this.#noDelay = Boolean(options.noDelay);
@@ -160,9 +165,18 @@ export class Socket extends Duplex {
     return 'closed';
   }
 
-  get bytesRead(): number { return this.#bytesRead; }
-  /** Bytes handed to TCP plus bytes still queued in the stream (as Node counts them). */
-  get bytesWritten(): number { return this.#bytesDispatched + this.writableLength; }
+  /** Node's private flag (some libraries read it). */
+  get _connecting(): boolean { return #ctx in this ? this.connecting : false; }
+
+  get bytesRead(): number { return #bytesRead in this ? this.#bytesRead : 0; }
+  /**
+   * Bytes handed to TCP plus bytes still queued in the stream (as Node counts them). Read on
+   * the prototype (no socket) it is undefined, as Node's getter returns, never a throw.
+   */
+  get bytesWritten(): number | undefined {
+    if (!(#bytesDispatched in this)) return undefined;
+    return this.#bytesDispatched + this.writableLength - this.#jobBytes;
+  }
   get bufferSize(): number { return this.writableLength; }
 
   get remoteAddress(): string | undefined { return this.#peer?.address; }
@@ -179,9 +193,11 @@ export class Socket extends Duplex {
 
   // ---------------------------------------------------------------- connect
 
-  connect(options: TcpSocketConnectOpts, connectListener?: () => void): this;
-  connect(port: number | string, host?: string, connectListener?: () => void): this;
+  // Node's overloads, in Node's order (so a Socket is assignable where net.Socket is expected).
+  connect(options: TcpSocketConnectOpts | import('node:net').SocketConnectOpts, connectListener?: () => void): this;
+  connect(port: number | string, host: string, connectListener?: () => void): this;
   connect(port: number | string, connectListener?: () => void): this;
+  connect(path: string, connectListener?: () => void): this;
   connect(...args: unknown[]): this {
     const [options, cb] = Array.isArray(args[0]) && args.length === 1 ? args[0] as [Record<string, unknown>, (() => void) | null] : normalizeArgs(args);
     if (cb !== null) this.once('connect', cb);
@@ -205,11 +221,18 @@ export class Socket extends Duplex {
     process.nextTick(() => {
       if (!this.connecting) return;
       if (isIPv4(host)) { this.#internalConnect(host, port as number, localAddress, localPort); return; }
-      lookup(host, { family: 4, all: false }, (err, address) => {
+      lookup(host, { family: 4, all: false }, (err, address, family) => {
+        // Node's emitLookup: the event carries what the lookup gave (err, undefined, undefined
+        // from dns.lookup on failure); a bad answer is an 'error' event, never a throw.
+        this.emit('lookup', err, address, family, host);
         if (!this.connecting) return;
-        this.emit('lookup', err, address, 4, host);
-        if (err) { this.destroy(err); return; }
-        this.#internalConnect(address, port as number, localAddress, localPort);
+        const ip = Array.isArray(address) ? address[0]?.address : address;
+        const fam = Array.isArray(address) ? address[0]?.family : family;
+        let bad: Error | null = err;
+        if (bad === null && (typeof ip !== 'string' || !isIP(ip))) bad = ERR_INVALID_IP_ADDRESS(ip);
+        else if (bad === null && fam !== 4 && fam !== 6) bad = ERR_INVALID_ADDRESS_FAMILY(fam, host, port as number);
+        if (bad !== null) { const e = bad; process.nextTick(() => this.destroy(e)); return; }
+        this.#internalConnect(ip as string, port as number, localAddress, localPort);
       });
     });
     return this;
@@ -221,10 +244,10 @@ export class Socket extends Duplex {
     const dns = a === undefined ? nameLookupOf(this.#ctx.stack) : undefined;
     if (dns !== undefined) {
       dns(hostname, (err, addrs) => process.nextTick(() => (err === null && addrs.length > 0
-        ? cb(null, formatIpv4Address(addrs[0]!), 4) : cb(dnsLookupError(err ?? 'ENOTFOUND', hostname), '', 4))));
+        ? cb(null, formatIpv4Address(addrs[0]!), 4) : cb(dnsLookupError(err ?? 'ENOTFOUND', hostname), undefined as unknown as string, undefined as unknown as number))));
       return;
     }
-    process.nextTick(() => (a !== undefined ? cb(null, a, 4) : cb(lookupError(hostname), '', 4)));
+    process.nextTick(() => (a !== undefined ? cb(null, a, 4) : cb(lookupError(hostname), undefined as unknown as string, undefined as unknown as number)));
   };
 
   #internalConnect(address: string, port: number, localAddress: string | undefined, localPort: number | undefined): void {
@@ -251,6 +274,7 @@ export class Socket extends Duplex {
     (this as unknown as { _undestroy(): void })._undestroy();
     this.#tcb = null; this.#established = false; this.#endPushed = false; this.#wantRead = false;
     this.#write = null; this.#closedBy = null; this.#peer = null; this.#local = null; this.#resetAndClosing = false;
+    this.#bytesRead = 0; this.#bytesDispatched = 0; this.#jobBytes = 0;
   }
 
   // ---------------------------------------------------------------- the TCB underneath
@@ -388,6 +412,12 @@ export class Socket extends Duplex {
     }
     if (this.#tcb === null || !this.#established) { cb(ERR_SOCKET_CLOSED()); return; }
     this.#activity();
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    this.#bytesDispatched += total;
+    this.#jobBytes = total;
+    const done = cb;
+    cb = (err) => { this.#jobBytes = 0; done(err); };
     this.#write = { chunks, idx: 0, off: 0, cb };
     this.#flush();
     this.#updateHold();
@@ -410,7 +440,6 @@ export class Socket extends Duplex {
           return;
         }
         w.off += n;
-        this.#bytesDispatched += n;
         // Short write: the TCB already grew its buffer if the windows allowed (Tcb.send).
         if (n < left) return;
       }
