@@ -2,7 +2,7 @@
 // Each command lives in its own file, src/cli/cmd-<name>.ts, exporting
 // `run(argv: string[]): Promise<number>` and `summary: string`.
 
-const COMMANDS = ['demo', 'scenario', 'lab', 'serve', 'connect', 'get', 'pkt', 'bench'] as const;
+const COMMANDS = ['demo', 'scenario', 'lab', 'serve', 'connect', 'get', 'pkt', 'bench', 'relay', 'gateway'] as const;
 
 interface CommandModule { run(argv: string[]): Promise<number>; summary: string }
 
