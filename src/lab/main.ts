@@ -12,7 +12,8 @@ import type { Scenario } from '../scenarios/types.js';
 import { renderSvg } from '../viz/svg.js';
 import { renderJson } from '../trace/json.js';
 import { buildDiagram, formatTime, userCallText, timerText, type SegmentItem } from '../trace/diagram.js';
-import { flagLetters } from '../trace/conn.js';
+import { flagLetters, sameConn } from '../trace/conn.js';
+import type { ConnId } from '../trace/events.js';
 import { DEFAULT_STACK_OPTIONS, type StackOptions } from '../stack/options.js';
 import { renderConnectionTable, type ConnRow } from '../stack/table.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
@@ -119,7 +120,17 @@ function rerun(keepAt?: number): void {
     return;
   }
   steps = [];
-  run.events.forEach((e, i) => { if (e.type !== 'timer' || e.action === 'fire') steps.push(i); });
+  // When the diagram shows one connection (syn-flood: the client's, not the spoofed ones), step through its events only.
+  const shown = run.result.conn;
+  const mine = (c: ConnId | null): boolean => shown === undefined || (c !== null && (sameConn(c, shown) || sameConn(c, { localAddr: shown.remoteAddr, localPort: shown.remotePort, remoteAddr: shown.localAddr, remotePort: shown.localPort })));
+  // A drop the stack could not tie to a connection belongs to the segment that just arrived (as in the diagram).
+  let lastInMine = false;
+  run.events.forEach((e, i) => {
+    const ok = e.conn === null ? e.type === 'drop' && lastInMine : mine(e.conn);
+    if (e.type === 'segment' && e.dir === 'in') lastInMine = ok;
+    if ((e.type !== 'timer' || e.action === 'fire') && ok) steps.push(i);
+  });
+  if (steps.length === 0) run.events.forEach((_, i) => steps.push(i));
   if (keepAt !== undefined) {
     const i = steps.findIndex((k) => k >= keepAt);
     pos = i < 0 ? steps.length - 1 : i;
