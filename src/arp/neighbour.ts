@@ -310,6 +310,16 @@ export class NeighbourCache {
     for (const p of q) this.host.deliver(p, n.mac, now);
   }
 
+  /**
+   * Reachability confirmed by an upper layer (Linux neigh_confirm): only the timestamp moves;
+   * the REACHABLE and DELAY timers look at it when they fire.
+   */
+  confirm(addr: number, now: Instant): void {
+    const n = this.table.get(addr >>> 0);
+    if (n === undefined || n.mac === null || n.state === 'INCOMPLETE' || n.state === 'FAILED') return;
+    n.confirmed = now;
+  }
+
   /** A static entry, like `arp -s ADDR MAC` (PERMANENT). */
   addStatic(addr: number, mac: Mac, now: Instant): void {
     addr >>>= 0;

@@ -9,6 +9,7 @@ import { zeroWindow, lossRecovery, slowStart } from './data.js';
 import { serverRestart, keepaliveRebootedPeer, timeWaitPileup } from './servers.js';
 import { congestionAvoidance, maxOrphans } from './limits.js';
 import { WHAT_IFS } from './whatif.js';
+import { arp } from './arp.js';
 
 export type { Scenario, ScenarioResult, ScenarioCheck, Text, Lang } from './types.js';
 
@@ -18,6 +19,7 @@ export const SCENARIOS: Scenario[] = [
   lastAckLost, timeWait2msl, lastAckRetries, finWait2Timeout, keepaliveDeadPeer, rstAbort, synFlood, timeWaitReuse,
   zeroWindow, lossRecovery, slowStart,
   serverRestart, timeWaitPileup, keepaliveRebootedPeer, maxOrphans, congestionAvoidance,
+  arp,
 ];
 
 /** Counterfactual runs (NOT TCP) for the classic interview questions. */

@@ -169,6 +169,18 @@ export class NetworkLayer implements Pollable {
     return dst; // no route via a gateway: try the destination itself (it may answer ARP, or proxy)
   }
 
+  /**
+   * Upper-layer reachability confirmation (RFC 1122 §2.3.2.1 "advice from higher layers";
+   * Linux dst_confirm/neigh_confirm): TCP saw new data acknowledged from `remote`, so the
+   * neighbour on the path to it works — no ARP probe needed when its entry is DELAY.
+   */
+  confirmReachable(remote: number, now: Instant): void {
+    if (this.ethernets.length === 0) return;
+    const nif = this.stack.route(remote);
+    if (nif === null || nif.kind !== 'ethernet') return;
+    (nif as EthernetInterface).neighbours.confirm(this.nextHop(remote, nif), now);
+  }
+
   /** Every Ethernet interface's neighbour table, like `ip neigh`. */
   neighbourTable(): Array<NeighbourRow & { dev: string }> {
     return this.ethernets.flatMap((e) => e.neighbourTable());

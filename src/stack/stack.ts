@@ -487,8 +487,11 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       tcb = undefined;
     }
     if (tcb !== undefined) {
+      const una = tcb.sndUna;
       tcb.onSegmentArrives(seg, now);
       this.pendingIss = null;
+      // Forward progress confirms the neighbour on the path (Linux tcp_ack → sk_dst_confirm).
+      if (tcb.sndUna !== una) this.network.confirmReachable(src, now);
       return;
     }
     const tp = this.transparentPacket;

@@ -51,7 +51,7 @@ export interface DiagramConn {
 
 interface ItemBase { t: Instant; conn: DiagramConn }
 export interface StateItem extends ItemBase { kind: 'state'; side: SideIndex; from: TcpState; to: TcpState; cause: string }
-export interface NoteItem extends ItemBase { kind: 'note'; side: SideIndex; what: 'user' | 'timer' | 'drop'; text: string }
+export interface NoteItem extends ItemBase { kind: 'note'; side: SideIndex; what: 'user' | 'timer' | 'drop' | 'arp'; text: string }
 export interface SegmentItem extends ItemBase {
   kind: 'segment';
   tSend: Instant | null;
@@ -131,6 +131,7 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
   const lastIn = new Map<number, { t: number; conn: ConnId }>();
   const events: Array<{ e: Ev; conn: ConnId }> = [];
   for (const e of all) {
+    if (e.type === 'arp' || e.type === 'neigh') continue; // see withLinkLayer
     let c = e.conn;
     if (e.type === 'segment' && e.dir === 'in') lastIn.set(e.host, { t: e.t, conn: e.conn });
     if (c === null) {
@@ -142,7 +143,10 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
 
   const filter = opts.conn === undefined ? null : toConnId(opts.conn);
   if (opts.conn !== undefined && filter === null) throw new TypeError(`not a connection name: ${String(opts.conn)}`);
-  const kept = filter === null ? events : events.filter((x) => sameConn(x.conn, filter));
+  const kept0 = filter === null ? events : events.filter((x) => sameConn(x.conn, filter));
+  // ARP packets and neighbour-state changes belong to no connection: they are drawn with the
+  // first connection shown (between the same two hosts), as arrows labelled "ARP …" and notes.
+  const kept = withLinkLayer(all, kept0, filter);
 
   // ---- sides: the first SYN's sender is on the left.
   const side = new Map<number, SideIndex>();
@@ -235,8 +239,31 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
   };
   const segKey = (st: ConnState, from: SideIndex, e: SegmentEvent) => `${st.info.key}|${from}|${e.seq >>> 0}|${e.ack >>> 0}|${e.flags}|${e.len}`;
 
+  const arpPending = new Map<string, SegmentItem[]>();
   for (const { e, conn } of kept) {
     const st = connOf(conn);
+    if (e.type === 'arp') {
+      const from = sideOf(e.host);
+      const key = `${e.op}|${e.spa}|${e.tpa}|${e.sha}`;
+      if (e.dir === 'out') {
+        const seg = arpItem(st.info, e, from, e.t, null, indexOf.get(e) ?? -1);
+        items.push(seg);
+        if (!seg.lost) { const q = arpPending.get(key); if (q === undefined) arpPending.set(key, [seg]); else q.push(seg); }
+      } else {
+        const q = arpPending.get(key);
+        const seg = q?.shift();
+        if (seg !== undefined) { seg.tArrive = e.t; items.push({ kind: 'arrive', t: e.t, conn: st.info, seg }); }
+        else if (!traced.has(e.spa)) {
+          const s2 = arpItem(st.info, e, (1 - from) as SideIndex, null, e.t, indexOf.get(e) ?? -1);
+          items.push(s2, { kind: 'arrive', t: e.t, conn: st.info, seg: s2 });
+        }
+      }
+      continue;
+    }
+    if (e.type === 'neigh') {
+      items.push({ kind: 'note', t: e.t, conn: st.info, side: sideOf(e.host), what: 'arp', text: `neigh ${formatIpv4Address(e.addr)}: ${e.to === 'NONE' ? 'removed' : e.to}` });
+      continue;
+    }
     const localEnd = endOf(st, conn.localAddr, conn.localPort);
     const hostSide = sideOf(e.host);
     switch (e.type) {
@@ -335,3 +362,41 @@ export function formatTime(us: number): string {
   return neg + (h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m`) + `${s < 10 ? '0' : ''}${ss === '' ? '0' : ss}s`;
 }
 
+
+/** A SegmentItem for an ARP packet (drawn like a segment, labelled "ARP who-has …" / "ARP … is-at …"). */
+function arpItem(conn: DiagramConn, e: Extract<Ev, { type: 'arp' }>, from: SideIndex, tSend: Instant | null, tArrive: Instant | null, ev: number): SegmentItem {
+  const tokens = e.op === 'request'
+    ? (e.spa === e.tpa ? ['ARP', 'announce', formatIpv4Address(e.spa)] : ['ARP', 'who-has', formatIpv4Address(e.tpa), 'tell', formatIpv4Address(e.spa)])
+    : ['ARP', formatIpv4Address(e.spa), 'is-at', e.sha];
+  if (e.dst !== 'ff:ff:ff:ff:ff:ff' && e.op === 'request') tokens.push('(unicast)');
+  return {
+    kind: 'segment', t: tSend ?? tArrive ?? e.t, conn, tSend, tArrive, from, to: (1 - from) as SideIndex, flags: 'ARP', seq: 0, ack: null,
+    win: 0, len: 0, urg: null, options: null, lost: e.lost === true, retransmit: false, injected: false, tokens, rawSeq: 0, rawAck: null, ev,
+  };
+}
+
+/**
+ * Merge ARP and neighbour events into the connection events, in time order, attached to the
+ * first connection kept (or, with a filter, only when the filtered connection's hosts are
+ * the ones involved).
+ */
+function withLinkLayer(all: ReadonlyArray<Ev>, kept: Array<{ e: Ev; conn: ConnId }>, filter: ConnId | null): Array<{ e: Ev; conn: ConnId }> {
+  const l2 = all.filter((e) => e.type === 'arp' || e.type === 'neigh');
+  if (l2.length === 0 || kept.length === 0) return kept;
+  const conn = filter ?? kept[0]!.conn;
+  const hosts = new Set([conn.localAddr, conn.remoteAddr]);
+  const mine = l2.filter((e) => hosts.has(e.host));
+  if (mine.length === 0) return kept;
+  // Merge by position in `all` (time order, then the order the stacks reported them).
+  const pos = new Map<Ev, number>();
+  all.forEach((e, i) => pos.set(e, i));
+  const out: Array<{ e: Ev; conn: ConnId }> = [];
+  let i = 0;
+  for (const k of kept) {
+    const pk = pos.get(k.e) ?? Infinity;
+    while (i < mine.length && pos.get(mine[i]!)! < pk) out.push({ e: mine[i++]!, conn });
+    out.push(k);
+  }
+  while (i < mine.length) out.push({ e: mine[i++]!, conn });
+  return out;
+}

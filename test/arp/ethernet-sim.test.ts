@@ -170,3 +170,44 @@ describe('Ethernet + ARP in simulation', () => {
     assert.equal(got.length, 2);
   });
 });
+
+describe('Ethernet capture', () => {
+  test('a simulated session captured as LINKTYPE_ETHERNET decodes in tshark with no malformed frame', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { TraceRecorder } = await import('../../src/trace/recorder.js');
+    const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).error === undefined;
+    if (!hasTshark) {
+      assert.ok(!process.env.CI, 'tshark is required when CI is set');
+      return;
+    }
+    const sim = new Simulation({ seed: 5 });
+    const [l1, l2] = createEthernetPair(sim, { delay: 100 });
+    const rec = new TraceRecorder();
+    rec.capturePackets(l1, 1).capturePackets(l2, 1);
+    const a = host(sim, 'a', l1, A, 1);
+    const b = host(sim, 'b', l2, B, 2);
+    serveEcho(b, 7);
+    const c = connectAndSend(sim, a, B, 7, 'y'.repeat(3000));
+    sim.runUntil(() => c.got().length >= 3000, { maxTime: 10_000_000 });
+    a.sendIpv4({ dst: '198.18.0.255', protocol: 17, payload: Uint8Array.of(0, 9, 0, 9, 0, 8, 0, 0) });
+    sim.runUntilIdle({ maxTime: 1_000_000 });
+    const dir = mkdtempSync(join(tmpdir(), 'synack-13-eth-'));
+    try {
+      const f = join(dir, 'eth.pcap');
+      writeFileSync(f, rec.pcap());
+      const r = spawnSync('tshark', ['-r', f, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=|',
+        '-e', 'eth.type', '-e', 'arp.opcode', '-e', '_ws.malformed', '-e', 'ip.checksum.status', '-e', 'tcp.checksum.status'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const rows = r.stdout.trim().split('\n').map((l) => l.split('|'));
+      assert.ok(rows.length > 10);
+      assert.deepEqual(rows.filter((x) => x[2] !== '' || x[3] === '0' || x[4] === '0'), []);
+      assert.ok(rows.some((x) => x[1] === '1') && rows.some((x) => x[1] === '2'), 'ARP request and reply decoded');
+      assert.ok(rows.some((x) => x[0] === '0x0800'), 'IPv4 decoded');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

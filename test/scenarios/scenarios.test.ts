@@ -12,6 +12,8 @@ const SPEC_NAMES = [
   'syn-flood', 'time-wait-reuse', 'zero-window', 'loss-recovery', 'slow-start',
   // Issue 15: what the write-ups ask about beyond SPEC's list.
   'server-restart', 'time-wait-pileup', 'keepalive-rebooted-peer', 'max-orphans', 'congestion-avoidance',
+  // Issue 13: ARP.
+  'arp',
 ];
 
 /**
@@ -19,6 +21,14 @@ const SPEC_NAMES = [
  * paths, segment shapes, retransmission schedules, timer lengths and counters.
  */
 const PINNED: Record<string, Array<[RegExp, string]>> = {
+  'arp': [
+    [/broadcasts who-has/, '0 lost 1'],
+    [/^client entry: INCOMPLETE/, 'INCOMPLETE@0.000 REACHABLE@1.010'],
+    [/^reuse: DELAY/, '["DELAY@0.000","REACHABLE@5.000"] 0'],
+    [/^gone:/, 'DELAY@0.000 PROBE@5.000 FAILED@8.000 INCOMPLETE@15.000 FAILED@18.000'],
+    [/^three unicast probes/, '5u 6u 7u 15b 16b 17b'],
+    [/EHOSTUNREACH/, 'EHOSTUNREACH'],
+  ],
   'handshake': [
     [/^three segments/, 'C>S S S>C S. C>S .'],
     [/^client: CLOSED → SYN-SENT → ESTABLISHED/, 'CLOSED SYN-SENT ESTABLISHED'],
