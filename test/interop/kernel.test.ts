@@ -324,7 +324,9 @@ describe('interop: kernel TCP ↔ synack over TUN', { skip: gate.skip || (gate.f
       // socat keeps its sending side open (stdin stays open for 0.5 s), so synack's FIN is
       // certainly first; with curl, which closes as soon as it has the body, the two FINs can
       // cross on a loaded machine — a simultaneous close, both sides in TIME-WAIT.
-      const cport = 40000 + Math.floor(Math.random() * 20000);
+      // Above the kernel's ephemeral range (ip_local_port_range 32768-60999), so the bind cannot
+      // collide with a port an earlier connection in this namespace holds (seen once: EADDRINUSE).
+      const cport = 61000 + Math.floor(Math.random() * 4000);
       const req = 'GET /bytes/1000 HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n';
       const r = await ns.run('sh', ['-c', `(printf '${req}'; sleep 0.5) | socat -t 0.5 - TCP:${srv.addr}:80,sourceport=${cport}`]);
       assert.equal(r.code, 0, r.stderr.toString());
