@@ -7,6 +7,7 @@ export { Stack } from './stack/stack.js';
 export type { StackInit, NetIf, IsnOverride, ConnectOptions as StackConnectOptions, ListenOptions as StackListenOptions } from './stack/stack.js';
 export { DEFAULT_STACK_OPTIONS, resolveOptions, type StackOptions } from './stack/options.js';
 export { StackError, ERRNO, errnoMessage } from './stack/errors.js';
+export { LoopbackLink, LOOPBACK_ADDR, LOOPBACK_MTU, isLoopbackAddr } from './stack/loopback.js';
 export { newCounters, DropCounters, type Counters } from './stack/counters.js';
 export { connectionTable, renderConnectionTable, formatSsTimer, infoLine } from './stack/table.js';
 export type { ConnRow, ConnInfo, ConnTimer, SsTimerName, TableRenderOptions } from './stack/table.js';
@@ -29,7 +30,7 @@ export { TapLink, type TapDirection, type TapObserver } from './link/tap.js';
 export { createLinkPair, type MemLinkOptions } from './sim/memlink.js';
 export { Switch, type SwitchOptions } from './sim/switch.js';
 export { Simulation, yieldToEventLoop, type RunOptions } from './sim/simulation.js';
-export { twoHosts, type TwoHostOptions, type TwoHosts } from './sim/hosts.js';
+export { twoHosts, type TwoHostOptions, type TwoHosts, type FaultHandle } from './sim/hosts.js';
 export { Rng } from './sim/rng.js';
 
 // Ethernet, ARP and the network layer (docs/network.md).

@@ -5,10 +5,10 @@ export * from './core.js';
 
 export {
   attachNet, createNet, Socket, Server,
-  SimulationDriver, RealtimeNetDriver, simulationDriver, realtimeTwoHosts, toDriver,
+  SimulationDriver, RealtimeNetDriver, simulationDriver, realtimeTwoHosts, toDriver, runUntilSettled,
 } from './net/index.js';
 export type {
-  NetModule, AttachNetOptions, NetDriver, DriverTimer, UntilOptions, RealtimeNetDriverOptions, RealtimeHostsOptions,
+  NetModule, AttachNetOptions, LoopbackNetOptions, NetDriver, DriverTimer, UntilOptions, RealtimeNetDriverOptions, RealtimeHostsOptions, RealtimeHosts,
   SocketConstructorOpts, TcpSocketConnectOpts, ServerOpts, ListenOptions, AddressInfo, LookupFunction, SystemError,
 } from './net/index.js';
 

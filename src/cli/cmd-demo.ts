@@ -15,6 +15,7 @@ import { renderAscii } from '../viz/ascii.js';
 import { renderConnectionTable } from '../stack/table.js';
 import { formatDuration } from '../time/instant.js';
 import type { Stack } from '../stack/stack.js';
+import { joinNegativeValues, parseLoss } from './args.js';
 
 export const summary = 'HTTP over synack between two simulated hosts: diagram, table, summary';
 
@@ -26,12 +27,15 @@ Prints the sequence diagram (both ends' states, seq/ack), the connection table d
 transfer and after the close, and a summary. No privileges needed.
 
 options:
-  --loss P        packet loss on the link, each direction: 0.05 or 5% (default 0)
+  --loss P        packet loss on the link, each direction: a fraction in [0, 1)
+                  (0.05) or a percentage (5%) (default 0)
   --delay MS      one-way link delay in milliseconds (default 10)
   --bandwidth M   link rate in Mbit/s, 0 = unlimited (default 10)
   --size BYTES    size of the GET response body and of the POST body (default 4000)
   --seed N        simulation seed: same seed, same run (default 1)
   --width N       widest diagram line (default 100)
+  --full          print the whole diagram (by default a long one keeps its first and
+                  last 120 lines and folds the middle)
   --absolute      absolute sequence numbers in the diagram (default: relative to the ISNs)
   -h, --help      this text
 `;
@@ -47,6 +51,8 @@ export interface DemoOptions {
   seed?: number;
   width?: number;
   absolute?: boolean;
+  /** Print every diagram line (default: fold the middle of a diagram longer than 240 lines). */
+  full?: boolean;
 }
 
 export interface DemoResult {
@@ -54,6 +60,8 @@ export interface DemoResult {
   text: string;
   getBytes: number;
   postBytes: number;
+  /** Bytes of the POST body the server's handler actually received. */
+  serverReceived: number;
   segments: { client: number; server: number };
   retransmissions: { client: number; server: number };
   lost: number;
@@ -115,7 +123,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       tables.push(table('during the POST upload: request headers read by the server', sim.now(), a, b));
       const h = createHash('sha256');
       let n = 0;
-      req.on('data', (d: Buffer) => { n += d.length; h.update(d); });
+      req.on('data', (d: Buffer) => { n += d.length; serverReceived += d.length; h.update(d); });
       req.on('end', () => {
         const reply = JSON.stringify({ bytes: n, sha256: h.digest('hex') });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply) });
@@ -154,6 +162,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   let finished = false;
   let getRes: { status: number; body: Buffer } | null = null;
   let postRes: { status: number; body: Buffer } | null = null;
+  let serverReceived = 0;
   const upload = body(size, seed + 1);
   void (async () => {
     getRes = await request('GET', '/data', undefined, () => tables.push(table('during the GET response: headers arrived at the client', sim.now(), a, b)));
@@ -181,7 +190,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   out.push(`  seed ${seed}; GET /data (${size}-byte response), POST /upload (${size}-byte body) on one kept-alive connection; the client closes it`);
   out.push('');
   out.push('== sequence diagram ==');
-  out.push(renderAscii(rec.events, { names, width: o.width ?? 100, absolute: o.absolute ?? false }).trimEnd());
+  out.push(foldLines(renderAscii(rec.events, { names, width: o.width ?? 100, absolute: o.absolute ?? false }).trimEnd(), o.full === true ? Infinity : 240));
   out.push('');
   out.push('== connection table (ss -tanoi) ==');
   out.push(tables.join('\n').trimEnd());
@@ -205,7 +214,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   out.push('== summary ==');
   if (failure !== null) out.push(`  FAILED: ${(failure as Error).message}`);
   out.push(`  GET /data      -> ${getRes ? (getRes as { status: number }).status : '-'}, ${getRes ? (getRes as { body: Buffer }).body.length : 0} bytes, sha256 ${getOk ? 'matches' : 'MISMATCH'}`);
-  out.push(`  POST /upload   -> ${postRes ? (postRes as { status: number }).status : '-'}, server got ${size} bytes, sha256 ${postOk ? 'matches' : 'MISMATCH'}`);
+  out.push(`  POST /upload   -> ${postRes ? (postRes as { status: number }).status : '-'}, server got ${serverReceived} of ${size} bytes, sha256 ${postOk ? 'matches' : 'MISMATCH'}`);
   out.push(`  bytes          client sent ${cs?.bytesWritten ?? 0}, received ${cs?.bytesRead ?? 0} (HTTP, both requests)`);
   out.push(`  segments       client sent ${aSegs.length} (${dataSegs(aSegs)} with data), server sent ${bSegs.length} (${dataSegs(bSegs)} with data)`);
   out.push(`  retransmitted  client ${a.counters.TcpRetransSegs}, server ${b.counters.TcpRetransSegs}; lost on the link ${lost}`);
@@ -216,6 +225,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     text: out.join('\n') + '\n',
     getBytes: getRes ? (getRes as { body: Buffer }).body.length : 0,
     postBytes: postOk ? size : 0,
+    serverReceived,
     segments: { client: aSegs.length, server: bSegs.length },
     retransmissions: { client: a.counters.TcpRetransSegs, server: b.counters.TcpRetransSegs },
     lost,
@@ -224,20 +234,22 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   };
 }
 
-function parseLoss(s: string): number | null {
-  const pct = s.endsWith('%');
-  const v = Number(pct ? s.slice(0, -1) : s);
-  if (!Number.isFinite(v) || v < 0) return null;
-  const p = pct || v > 1 ? v / 100 : v;
-  return p <= 1 ? p : null;
+/** Keep the first and last `max / 2` lines of a long diagram; say how many were folded. */
+export function foldLines(text: string, max: number): string {
+  const lines = text.split('\n');
+  if (lines.length <= max) return text;
+  const keep = Math.floor(max / 2);
+  const folded = lines.length - 2 * keep;
+  return [...lines.slice(0, keep), `   ... ${folded.toLocaleString('en-US')} lines folded (--full prints them) ...`, ...lines.slice(-keep)].join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, ['--loss', '--delay', '--bandwidth', '--size', '--seed', '--width']),
       options: {
+        full: { type: 'boolean' },
         loss: { type: 'string' }, delay: { type: 'string' }, bandwidth: { type: 'string' }, size: { type: 'string' },
         seed: { type: 'string' }, width: { type: 'string' }, absolute: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -252,6 +264,10 @@ export async function run(argv: string[]): Promise<number> {
     const s = values[name];
     if (s === undefined) return undefined;
     const v = Number(s);
+    if (Number.isFinite(v) && v < 0 && min >= 0) {
+      process.stderr.write(`synack demo: --${name} cannot be negative; got '${String(s)}'\n`);
+      return null;
+    }
     if (!Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
       process.stderr.write(`synack demo: --${name} must be ${int ? 'an integer' : 'a number'} in ${min}..${max}, got '${String(s)}'\n`);
       return null;
@@ -259,14 +275,14 @@ export async function run(argv: string[]): Promise<number> {
     return v;
   };
   const loss = values.loss === undefined ? 0 : parseLoss(String(values.loss));
-  if (loss === null || loss >= 1) { process.stderr.write(`synack demo: --loss must be a probability below 1 (0.05 or 5%), got '${String(values.loss)}'\n`); return 2; }
+  if (typeof loss === 'string') { process.stderr.write(`synack demo: ${loss}\n`); return 2; }
   const delay = num('delay', 0, 10_000, false);
   const bandwidth = num('bandwidth', 0, 100_000, false);
   const size = num('size', 0, 100_000_000, true);
   const seed = num('seed', 0, 2 ** 32 - 1, true);
   const width = num('width', 60, 1000, true);
   if (delay === null || bandwidth === null || size === null || seed === null || width === null) return 2;
-  const r = await runDemo({ loss, delay, bandwidth, size, seed, width, absolute: values.absolute === true });
+  const r = await runDemo({ loss, delay, bandwidth, size, seed, width, absolute: values.absolute === true, full: values.full === true });
   process.stdout.write(r.text);
   return r.ok ? 0 : 1;
 }

@@ -4,7 +4,13 @@
 // Mermaid, JSON or pcap; `check` runs them all. Exit code 1 when a check fails.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SCENARIOS, findScenario } from '../scenarios/index.js';
+import { SCENARIOS, WHAT_IFS, findScenario, runScenario, parseSysctl } from '../scenarios/index.js';
+import type { StackOptions } from '../stack/options.js';
+import { flagLetters } from '../trace/conn.js';
+import { formatIpv4Address } from '../wire/ipv4addr.js';
+import { formatTime } from '../trace/diagram.js';
+import { joinNegativeValues } from './args.js';
+import { diagramTranslator } from '../viz/i18n.js';
 import type { Lang, Scenario, ScenarioResult } from '../scenarios/types.js';
 import { renderAscii } from '../viz/ascii.js';
 import { renderSvg } from '../viz/svg.js';
@@ -15,6 +21,7 @@ export const summary = 'the textbook TCP cases, run and checked: list | run NAME
 
 const HELP = `usage: synack scenario list [--lang en|zh]
        synack scenario run NAME [--format ascii|svg|mermaid|json|pcap] [--out FILE] [--seed N] [--lang en|zh]
+                               [--set SYSCTL=VALUE ...] [--drop N ...] [--segments]
        synack scenario check [--seed N] [--lang en|zh]
 
 Each scenario plays one textbook case of TCP connection management between two simulated
@@ -33,6 +40,11 @@ options:
   --lang L         en (default) or zh: title, explanation and checks in Chinese
   --width N        widest diagram line for ascii (default 100)
   --absolute       absolute sequence numbers in the diagram
+  --set S=V        what-if: run with a stack option (sysctl) changed on both hosts, e.g.
+                   --set tcp_syn_retries=2 --set tcp_msl=0 (repeatable)
+  --drop N         what-if: lose the N-th segment sent (0-based, see --segments) and let
+                   TCP recover; repeatable, each N counted in the run with the earlier drops
+  --segments       list the segments sent, numbered as --drop counts them
   -h, --help       this text
 `;
 
@@ -45,6 +57,12 @@ export interface ReportOptions {
   lang?: Lang;
   width?: number;
   absolute?: boolean;
+  /** What-if: sysctl overrides for both hosts. */
+  sysctls?: Partial<StackOptions>;
+  /** What-if: ordinals of sent segments to lose. */
+  drops?: number[];
+  /** Append the numbered list of sent segments (ascii). */
+  segments?: boolean;
 }
 
 export interface Report {
@@ -55,11 +73,21 @@ export interface Report {
   /** Title and checks: what goes to the terminal when the output goes elsewhere. */
   brief: string;
   result: ScenarioResult;
+  /** Run with --set/--drop: the checks describe the default run, failing ones are expected. */
+  whatIf: boolean;
 }
 
 const WORDS = {
-  en: { why: 'Why:', checks: (seed: number) => `Checks (seed ${seed}):`, passed: 'passed', failed: 'failed' },
-  zh: { why: '为什么：', checks: (seed: number) => `检查（种子 ${seed}）：`, passed: '通过', failed: '失败' },
+  en: {
+    why: 'Why:', checks: (seed: number) => `Checks (seed ${seed}):`, passed: 'passed', failed: 'failed',
+    whatIf: (seed: number, what: string) => `What-if run (seed ${seed}; ${what}). The checks were written for the default run; a ✘ shows what changed:`,
+    segments: 'Segments sent (numbered for --drop):',
+  },
+  zh: {
+    why: '为什么：', checks: (seed: number) => `检查（种子 ${seed}）：`, passed: '通过', failed: '失败',
+    whatIf: (seed: number, what: string) => `假设运行（种子 ${seed}；${what}）。这些检查针对默认运行编写；✘ 表示发生了变化：`,
+    segments: '发出的报文段（按 --drop 的编号）：',
+  },
 } as const;
 
 /** Run `sc` and render it. */
@@ -67,14 +95,18 @@ export function scenarioReport(sc: Scenario, o: ReportOptions = {}): Report {
   const lang = o.lang ?? 'en';
   const seed = o.seed ?? 1;
   const format = o.format ?? 'ascii';
-  const r = sc.run({ seed });
+  const whatIf = Object.keys(o.sysctls ?? {}).length > 0 || (o.drops ?? []).length > 0;
+  const run = runScenario(sc, { seed, sysctls: o.sysctls, drops: o.drops });
+  const r = run.result;
   const ok = r.checks.every((c) => c.ok);
   const title = sc.title[lang];
   const checks = checkLines(r, lang);
   const w = WORDS[lang];
   const head = `${sc.name}: ${title}`;
-  const brief = [head, w.checks(seed), ...checks, ''].join('\n');
-  const view = { conn: r.conn, names: r.hosts, absolute: o.absolute ?? r.absolute ?? false };
+  const changed = [...Object.entries(o.sysctls ?? {}).map(([k, v]) => `${k}=${String(v)}`), ...(o.drops ?? []).map((d) => `drop #${d}`)].join(', ');
+  const checksHead = whatIf ? w.whatIf(seed, changed) : w.checks(seed);
+  const brief = [head, checksHead, ...checks, ''].join('\n');
+  const view = { conn: r.conn, names: r.hosts, absolute: o.absolute ?? r.absolute ?? false, translate: diagramTranslator(lang) };
   let output: string | Uint8Array;
   switch (format) {
     case 'ascii': {
@@ -82,7 +114,8 @@ export function scenarioReport(sc: Scenario, o: ReportOptions = {}): Report {
       output = [
         head, '='.repeat(Math.min(displayWidth(head), 100)), '', diagram.replace(/\n+$/, ''), '',
         w.why, ...sc.explain[lang].split('\n').flatMap((p) => [...wrap(p, 88).map((l) => '  ' + l), '']),
-        w.checks(seed), ...checks, '',
+        checksHead, ...checks, '',
+        ...(o.segments === true ? [w.segments, ...segmentList(run.events, r.hosts), ''] : []),
       ].join('\n');
       break;
     }
@@ -91,7 +124,20 @@ export function scenarioReport(sc: Scenario, o: ReportOptions = {}): Report {
     case 'json': output = renderJson(r.recorder.events); break;
     case 'pcap': output = r.recorder.pcap(); break;
   }
-  return { ok, output, brief, result: r };
+  return { ok, output, brief, result: r, whatIf };
+}
+
+/** The sent segments, numbered as --drop counts them. */
+function segmentList(events: ReturnType<typeof runScenario>['events'], hosts: Record<string, string>): string[] {
+  const out: string[] = [];
+  let n = 0;
+  for (const e of events) {
+    if (e.type !== 'segment' || e.dir !== 'out') continue;
+    const from = formatIpv4Address(e.host);
+    const who = hosts[from] ?? from;
+    out.push(`  #${String(n++).padEnd(4)} ${formatTime(e.t).padStart(10)}  ${who.padEnd(7)} ${flagLetters(e.flags).padEnd(3)} seq=${e.seq >>> 0} ack=${e.ack >>> 0} len=${e.len}${e.lost ? ' (lost)' : ''}${e.retransmit ? ' (retransmit)' : ''}`);
+  }
+  return out;
 }
 
 function checkLines(r: ScenarioResult, lang: Lang): string[] {
@@ -150,9 +196,12 @@ export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, ['--seed', '--width', '--drop']),
       allowPositionals: true,
       options: {
+        set: { type: 'string', multiple: true },
+        drop: { type: 'string', multiple: true },
+        segments: { type: 'boolean' },
         format: { type: 'string', short: 'f' },
         out: { type: 'string', short: 'o' },
         seed: { type: 'string' },
@@ -186,11 +235,26 @@ export async function run(argv: string[]): Promise<number> {
   const format = (v.format ?? 'ascii') as Format;
   if (!FORMATS.includes(format)) return fail(`--format must be one of ${FORMATS.join(', ')}, got '${v.format}'`);
   if (extra.length > 0) return fail(`unexpected argument '${extra[0]}'`);
+  const sysctls: Partial<StackOptions> = {};
+  for (const x of v.set ?? []) {
+    try {
+      const [k, val] = parseSysctl(x);
+      (sysctls as Record<string, number>)[k] = val;
+    } catch (e) { return fail((e as Error).message); }
+  }
+  const drops: number[] = [];
+  for (const x of v.drop ?? []) {
+    const n = Number(x);
+    if (!Number.isSafeInteger(n) || n < 0) return fail(`--drop takes a segment number >= 0 (see --segments), got '${x}'`);
+    drops.push(n);
+  }
 
   switch (sub) {
     case 'list': {
-      const wide = Math.max(...SCENARIOS.map((s) => s.name.length));
+      const wide = Math.max(...[...SCENARIOS, ...WHAT_IFS].map((s) => s.name.length));
       process.stdout.write(SCENARIOS.map((s) => `${s.name.padEnd(wide)}  ${s.title[lang]}`).join('\n') + '\n');
+      // The counterfactual runs, set apart: they break TCP on purpose.
+      process.stdout.write(`\n${lang === 'zh' ? '假设（不是 TCP）：' : 'what-ifs (NOT TCP):'}\n` + WHAT_IFS.map((s) => `${s.name.padEnd(wide)}  ${s.title[lang]}`).join('\n') + '\n');
       return 0;
     }
     case 'check': {
@@ -210,7 +274,13 @@ export async function run(argv: string[]): Promise<number> {
       if (name === undefined) return fail('run: which scenario? (synack scenario list)');
       const sc = findScenario(name);
       if (sc === undefined) return fail(`no scenario '${name}'; try: synack scenario list`);
-      const rep = scenarioReport(sc, { format, seed, lang, width, absolute: v.absolute });
+      let rep: Report;
+      try {
+        rep = scenarioReport(sc, { format, seed, lang, width, absolute: v.absolute, sysctls, drops, segments: v.segments === true });
+      } catch (e) {
+        // A sysctl value the stack refuses (RangeError, code ERR_OUT_OF_RANGE).
+        return fail((e as Error).message);
+      }
       if (v.out !== undefined) {
         writeFileSync(v.out, rep.output);
         process.stdout.write(rep.brief);
@@ -223,7 +293,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(rep.output);
         process.stderr.write(rep.brief);
       }
-      return rep.ok ? 0 : 1;
+      return rep.ok || rep.whatIf ? 0 : 1;
     }
     default:
       return fail(`unknown subcommand '${sub}'\n${HELP}`);

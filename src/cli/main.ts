@@ -2,7 +2,7 @@
 // Each command lives in its own file, src/cli/cmd-<name>.ts, exporting
 // `run(argv: string[]): Promise<number>` and `summary: string`.
 
-const COMMANDS = ['demo', 'scenario', 'serve', 'connect', 'get', 'pkt', 'bench'] as const;
+const COMMANDS = ['demo', 'scenario', 'lab', 'serve', 'connect', 'get', 'pkt', 'bench', 'relay', 'gateway'] as const;
 
 interface CommandModule { run(argv: string[]): Promise<number>; summary: string }
 
@@ -29,6 +29,9 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case undefined:
+      // No command: the usage, as an error (a script calling `synack` by mistake should fail).
+      process.stderr.write(await usage());
+      return 2;
     case 'help':
     case '--help':
     case '-h':

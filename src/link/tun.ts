@@ -140,6 +140,13 @@ export interface TunOpenOptions {
    * segments leave as super-segments the kernel splits (GSO). Default false.
    */
   offload?: boolean;
+  /**
+   * IFF_MULTI_QUEUE: open one more queue of the device NAME (created by the first open); the
+   * kernel spreads flows over the queues by hash and steers a flow's packets to the queue it
+   * was last sent from. The base for sharding a stack over worker threads (one queue each).
+   * Uses the virtio-net header (offload mode, with or without the offloads themselves).
+   */
+  multiQueue?: boolean;
 }
 
 export interface TunStats {
@@ -181,10 +188,12 @@ export class TunLink implements LinkEnd {
     readonly name: string,
     readonly mtu: number,
     private readonly readBatch: number,
+    /** Frames carry the virtio-net header (offload or multi-queue mode). */
+    private readonly vnet = false,
     readonly offload = false,
   ) {
     this.txChecksumOffload = offload;
-    this.gso = offload ? new GsoStager(this.stage, this.lens) : null;
+    this.gso = vnet ? new GsoStager(this.stage, this.lens) : null;
   }
 
   /** Open (create) the device; with hostAddr, give the kernel its address and MTU and bring it up. */
@@ -194,13 +203,14 @@ export class TunLink implements LinkEnd {
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new TunError(`invalid MTU ${mtu} (68..65535)`, 'ERR_OUT_OF_RANGE');
     let dev: { fd: number; name: string };
     const offload = o.offload === true;
-    if (offload && (lib.openVnet === undefined || lib.setOffload === undefined)) {
+    const vnet = offload || o.multiQueue === true;
+    if (vnet && (lib.openVnet === undefined || lib.setOffload === undefined)) {
       throw new TunError('the TUN addon predates offload support: rebuild it with `node scripts/build-addon.mjs --verbose`', 'ERR_TUN_ADDON');
     }
     try {
-      if (offload) {
-        dev = lib.openVnet!(o.name, false);
-        try { lib.setOffload!(dev.fd, TUN_F_CSUM | TUN_F_TSO4); } catch (e) { lib.close(dev.fd); throw e; }
+      if (vnet) {
+        dev = lib.openVnet!(o.name, o.multiQueue === true);
+        try { lib.setOffload!(dev.fd, offload ? TUN_F_CSUM | TUN_F_TSO4 : 0); } catch (e) { lib.close(dev.fd); throw e; }
       } else dev = lib.open(o.name);
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE') throw new TunError(`invalid TUN device name '${o.name}' (1 to 15 bytes)`, 'ERR_INVALID_ARG_VALUE');
@@ -228,7 +238,7 @@ export class TunLink implements LinkEnd {
     // synack speaks IPv4 only: keep the kernel's IPv6 chatter (router solicitations, MLD)
     // off the device. Best effort (no IPv6 in the kernel, read-only /proc: nothing to do).
     try { writeFileSync(`/proc/sys/net/ipv6/conf/${dev.name}/disable_ipv6`, '1'); } catch { /* ignore */ }
-    return new TunLink(lib, dev.fd, dev.name, mtu, o.readBatch ?? (offload ? 64 : 256), offload);
+    return new TunLink(lib, dev.fd, dev.name, mtu, o.readBatch ?? (offload ? 64 : 256), vnet, offload);
   }
 
   get isClosed(): boolean { return this.closed; }
@@ -238,7 +248,7 @@ export class TunLink implements LinkEnd {
     if (handler !== null && this.reader === null && !this.closed) {
       // Frames as large as the MTU (at least a full Ethernet frame, in case the MTU is raised later).
       // With offloads: a 64 KB super-segment plus the virtio-net header.
-      const frame = this.offload ? 65535 + VNET_HDR_LEN : Math.max(this.mtu, 1500);
+      const frame = this.offload ? 65535 + VNET_HDR_LEN : Math.max(this.mtu, 1500) + (this.vnet ? VNET_HDR_LEN : 0);
       this.reader = this.lib.startReading(this.fd, frame, this.readBatch, (err, batch) => this.onBatch(err, batch));
     }
   }
@@ -257,7 +267,7 @@ export class TunLink implements LinkEnd {
     let off = ((1 + n) * 4 + 7) & ~7;
     const s = this.stats;
     s.rxBatches++;
-    const vnet = this.offload;
+    const vnet = this.vnet;
     for (let i = 0; i < n; i++) {
       const len = lens[i]!;
       const frame = new Uint8Array(batch, off, len);

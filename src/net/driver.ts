@@ -19,6 +19,9 @@ import { RealtimeDriver } from '../time/realtime.js';
 import { TimerQueue } from '../time/timerqueue.js';
 import { Stack as StackClass } from '../stack/stack.js';
 import { createLinkPair } from '../sim/memlink.js';
+import { FaultyLink, type FaultOptions } from '../link/faulty.js';
+import { Rng } from '../sim/rng.js';
+import type { FaultHandle } from '../sim/hosts.js';
 
 /** A timer handle returned by NetDriver.setTimer. */
 export type DriverTimer = unknown;
@@ -45,9 +48,10 @@ export interface NetDriver {
    */
   until(cond: () => boolean, opts?: UntilOptions): Promise<boolean>;
   /**
-   * An active handle (a connecting or open socket, a listening server) appeared (+1) or
-   * went away (-1). In real time the event loop stays alive while any exists, as with Node's
-   * own sockets; TIME-WAIT and other orphaned connections do not keep it alive.
+   * A referenced, active handle appeared (+1) or went away (-1): a listening server, or a
+   * socket that is connecting, reading, or has a write the TCB has not taken yet (libuv's
+   * rule, docs/net.md "Process liveness"). In real time the event loop stays alive while
+   * any exists; protocol timers alone (TIME-WAIT, keepalive, orphans) never keep it alive.
    */
   hold(delta: 1 | -1): void;
 }
@@ -93,6 +97,15 @@ export class RealtimeNetDriver implements NetDriver, Scheduler {
   private readonly events = new TimerQueue<() => void>();
   private readonly stacks = new Set<Stack>();
   private handles = 0;
+  private stopped = false;
+  /**
+   * The host handle that keeps the process alive while any socket or server holds the
+   * driver, even when no deadline is armed (an idle connection, a lone listener). With
+   * nothing held, it and the host timer are unref()'d, so pending protocol timers
+   * (TIME-WAIT, keepalive, an orphan's retransmissions) never keep a process alive by
+   * themselves, as the kernel's do not.
+   */
+  private readonly keepAlive: { ref(): unknown; unref(): unknown };
 
   constructor(opts: RealtimeNetDriverOptions = {}) {
     this.clock = opts.clock ?? new RealtimeClock();
@@ -102,14 +115,19 @@ export class RealtimeNetDriver implements NetDriver, Scheduler {
       nextDeadline: () => events.nextDeadline(),
       poll: (now) => { events.popExpired(now, (fn) => fn()); },
     });
-    // Until a socket or server holds it, the host timer does not keep the process alive.
+    // Nothing holds the process until a socket or server does (see hold()).
     this.driver.unref();
+    this.keepAlive = setInterval(noop, 0x7fffffff);
+    this.keepAlive.unref();
   }
 
   hold(delta: 1 | -1): void {
+    const before = this.handles;
     this.handles += delta;
-    if (this.handles > 0) this.driver.ref();
-    else this.driver.unref();
+    // The host timer follows too: an unref()'d setImmediate does not wake a blocked loop, so
+    // while something is held the timer must be ref()'d or due work would wait.
+    if (before === 0 && this.handles > 0) { if (!this.stopped) this.keepAlive.ref(); this.driver.ref(); }
+    else if (before > 0 && this.handles === 0) { this.keepAlive.unref(); this.driver.unref(); }
   }
 
   /** Active handles (sockets and servers) keeping the event loop alive. */
@@ -152,9 +170,13 @@ export class RealtimeNetDriver implements NetDriver, Scheduler {
     }
   }
 
-  /** Stop the host timer (nothing runs until start()). */
-  stop(): void { this.driver.stop(); }
-  start(): void { this.driver.start(); }
+  /** Stop the host timer (nothing runs until start()); nothing keeps the process alive meanwhile. */
+  stop(): void { this.stopped = true; this.driver.stop(); this.keepAlive.unref(); }
+  start(): void {
+    this.stopped = false;
+    if (this.handles > 0) this.keepAlive.ref();
+    this.driver.start();
+  }
 }
 
 export interface RealtimeHostsOptions {
@@ -167,22 +189,71 @@ export interface RealtimeHostsOptions {
   bandwidth?: number;
   optionsA?: Partial<StackOptions>;
   optionsB?: Partial<StackOptions>;
+  /** Faults applied to packets from A to B, and from B to A (`faults` sets both), as in twoHosts. */
+  faults?: FaultOptions;
+  faultsAtoB?: FaultOptions;
+  faultsBtoA?: FaultOptions;
+  /** Seed of the fault injectors' randomness (default 1). */
+  seed?: number;
 }
 
-/** Two stacks on the real clock joined by an in-memory link (twoHosts' realtime twin). */
-export function realtimeTwoHosts(driver: RealtimeNetDriver, o: RealtimeHostsOptions = {}): {
-  a: Stack; b: Stack; linkA: LinkEnd & Observable; linkB: LinkEnd & Observable;
-} {
+export interface RealtimeHosts<O extends RealtimeHostsOptions = RealtimeHostsOptions> {
+  a: Stack;
+  b: Stack;
+  /** The raw link ends (observable). */
+  linkA: LinkEnd & Observable;
+  linkB: LinkEnd & Observable;
+  /** Fault injectors on A's and B's sending side: non-null in the type when the options configure them. */
+  faultA: FaultHandle<O, 'faultsAtoB'>;
+  faultB: FaultHandle<O, 'faultsBtoA'>;
+}
+
+/** Two stacks on the real clock joined by an in-memory link (twoHosts' realtime twin, with the same faults). */
+export function realtimeTwoHosts<O extends RealtimeHostsOptions = RealtimeHostsOptions>(driver: RealtimeNetDriver, o: O = {} as O): RealtimeHosts<O> {
   const mtu = o.mtu ?? 1500;
   const [linkA, linkB] = createLinkPair(driver, { mtu, delay: o.delay ?? 0, bandwidth: o.bandwidth ?? 0, queueLimit: 100_000 });
+  const rng = new Rng(o.seed ?? 1);
+  const fa = o.faultsAtoB ?? o.faults;
+  const fb = o.faultsBtoA ?? o.faults;
+  const faultA = fa ? new FaultyLink(linkA, fa, driver, rng.fork('faults-a')) : null;
+  const faultB = fb ? new FaultyLink(linkB, fb, driver, rng.fork('faults-b')) : null;
   const a = new StackClass({ clock: driver.clock, options: o.optionsA });
   const b = new StackClass({ clock: driver.clock, options: o.optionsB });
-  a.addInterface({ addr: o.aAddr ?? '198.18.0.1', prefixLen: 24, mtu, link: linkA });
-  b.addInterface({ addr: o.bAddr ?? '198.18.0.2', prefixLen: 24, mtu, link: linkB });
+  a.addInterface({ addr: o.aAddr ?? '198.18.0.1', prefixLen: 24, mtu, link: faultA ?? linkA });
+  b.addInterface({ addr: o.bAddr ?? '198.18.0.2', prefixLen: 24, mtu, link: faultB ?? linkB });
   driver.addStack(a);
   driver.addStack(b);
-  return { a, b, linkA, linkB };
+  return { a, b, linkA, linkB, faultA, faultB } as RealtimeHosts<O>;
 }
+
+/**
+ * Run a simulation until `promise` settles, for code that mixes real I/O or real timers
+ * (a file read, a kernel socket, a worker) with a simulation run. Virtual time moves as
+ * usual while the simulation has work; when it is idle but the promise is still pending,
+ * the promise waits on something real, so this waits in real time (1 ms at a time) instead
+ * of declaring the run over. Rejects after `realTimeoutMs` of wall time spent idle waiting.
+ */
+export async function runUntilSettled<T>(sim: Simulation, promise: Promise<T>, opts: { maxTime?: Duration; realTimeoutMs?: number } = {}): Promise<T> {
+  let settled = false;
+  promise.then(() => { settled = true; }, () => { settled = true; });
+  const end = opts.maxTime === undefined ? Infinity : sim.now() + opts.maxTime;
+  const realCap = opts.realTimeoutMs ?? 30_000;
+  let idleSince = -1;
+  while (!settled) {
+    const left = end - sim.now();
+    if (left <= 0) throw new Error('runUntilSettled: maxTime passed before the promise settled');
+    const before = sim.now();
+    await sim.runUntilAsync(() => settled, left === Infinity ? {} : { maxTime: left });
+    if (settled) break;
+    if (sim.now() !== before || sim.nextDeadline() !== Infinity) { idleSince = -1; continue; }
+    if (idleSince < 0) idleSince = Date.now();
+    else if (Date.now() - idleSince > realCap) throw new Error(`runUntilSettled: the simulation is idle and the promise still pending after ${realCap} ms of real time`);
+    await new Promise<void>((r) => setTimeout(r, 1));
+  }
+  return promise;
+}
+
+function noop(): void { /* the keep-alive interval never needs to do anything */ }
 
 /** A Simulation or a NetDriver → a NetDriver. */
 export function toDriver(d: NetDriver | Simulation): NetDriver {

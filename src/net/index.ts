@@ -7,11 +7,12 @@
 // `stack.net` is a module with createServer / connect / createConnection / Socket / Server,
 // shaped like `require('node:net')`, so code written against Node's net runs by swapping it.
 import { isIP, isIPv4, isIPv6 } from 'node:net';
-import type { Stack } from '../stack/stack.js';
+import { Stack } from '../stack/stack.js';
+import type { StackOptions } from '../stack/options.js';
 import type { Simulation } from '../sim/simulation.js';
 import { Socket, normalizeArgs, type NetContext, type SocketConstructorOpts, type TcpSocketConnectOpts } from './socket.js';
 import { Server, type ServerOpts } from './server.js';
-import { toDriver, type NetDriver } from './driver.js';
+import { toDriver, RealtimeNetDriver, type NetDriver } from './driver.js';
 import { ERR_INVALID_ARG_TYPE } from './errors.js';
 
 export interface NetModule {
@@ -46,11 +47,40 @@ declare module '../stack/stack.js' {
   }
 }
 
-/** Build the net module for `stack` without touching the stack object. */
-export function createNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: AttachNetOptions = {}): NetModule {
+export interface LoopbackNetOptions extends AttachNetOptions {
+  /** Stack options, named like Linux sysctls (src/stack/options.ts). */
+  options?: Partial<StackOptions>;
+  /** The real-time driver to run the stack on (default: a new one). */
+  driver?: RealtimeNetDriver;
+}
+
+/**
+ * `createNet()`: a ready `net` module over a new real-time stack that has only its loopback
+ * interface (127.0.0.1/8) — `require('node:net')` semantics for programs that talk to
+ * themselves, without the kernel. `net.stack` is the stack (for traces, tables, counters).
+ *
+ * `createNet(stack, driver)`: the net module for an existing stack without touching the
+ * stack object (attachNet also defines `stack.net`).
+ */
+export function createNet(opts?: LoopbackNetOptions): NetModule;
+export function createNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts?: AttachNetOptions): NetModule;
+export function createNet(first?: Stack | LoopbackNetOptions, driverOrSim?: NetDriver | Simulation, opts: AttachNetOptions = {}): NetModule {
+  if (first instanceof Stack) {
+    if (driverOrSim === undefined) throw ERR_INVALID_ARG_TYPE('driver', 'object', driverOrSim);
+    return buildNet(first, driverOrSim, opts);
+  }
+  const o = first ?? {};
+  const driver = o.driver ?? new RealtimeNetDriver();
+  const stack = new Stack({ clock: driver.clock, options: o.options, name: 'localhost' });
+  return attachNet(stack, driver, o);
+}
+
+function buildNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: AttachNetOptions): NetModule {
   const driver = toDriver(driverOrSim);
   driver.addStack(stack);
-  const hosts = new Map<string, string>(Object.entries(opts.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  // Every stack has lo (src/stack/loopback.ts), so 'localhost' resolves as /etc/hosts has it.
+  const hosts = new Map<string, string>([['localhost', '127.0.0.1']]);
+  for (const [k, v] of Object.entries(opts.hosts ?? {})) hosts.set(k.toLowerCase(), v);
   const ctx: NetContext = { stack, driver, hosts };
 
   class BoundSocket extends Socket {
@@ -102,7 +132,7 @@ export function attachNet(stack: Stack, driverOrSim: NetDriver | Simulation, opt
     for (const [k, v] of Object.entries(opts.hosts ?? {})) m.hosts.set(k.toLowerCase(), v);
     return m;
   }
-  const m = createNet(stack, driverOrSim, opts);
+  const m = buildNet(stack, driverOrSim, opts);
   Object.defineProperty(stack, 'net', { value: m, enumerable: false, configurable: true, writable: false });
   return m;
 }
@@ -112,7 +142,7 @@ export type { SocketConstructorOpts, TcpSocketConnectOpts, ServerOpts };
 export type { AddressInfo, LookupFunction, NetContext } from './socket.js';
 export type { ListenOptions } from './server.js';
 export {
-  SimulationDriver, RealtimeNetDriver, simulationDriver, realtimeTwoHosts, toDriver,
-  type NetDriver, type DriverTimer, type UntilOptions, type RealtimeNetDriverOptions, type RealtimeHostsOptions,
+  SimulationDriver, RealtimeNetDriver, simulationDriver, realtimeTwoHosts, toDriver, runUntilSettled,
+  type NetDriver, type DriverTimer, type UntilOptions, type RealtimeNetDriverOptions, type RealtimeHostsOptions, type RealtimeHosts,
 } from './driver.js';
 export type { SystemError } from './errors.js';

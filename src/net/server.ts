@@ -107,7 +107,11 @@ export class Server extends EventEmitter {
   #listenOn(address: string, port: number, backlog: number | undefined): void {
     let l: Listener;
     try {
-      l = this.#ctx.stack.listen({ addr: address === '0.0.0.0' ? undefined : address, port, backlog: backlog ?? 511 });
+      // Node's net.Server sets SO_REUSEADDR on Linux: libuv's uv__tcp_bind() calls
+      // setsockopt(SO_REUSEADDR, 1) before every TCP bind on Unix, so a restarted Node server
+      // rebinds a port its previous incarnation left in TIME-WAIT (checked on Linux 6.x: Node
+      // relistens, a plain socket without SO_REUSEADDR gets EADDRINUSE). So does ours.
+      l = this.#ctx.stack.listen({ addr: address === '0.0.0.0' ? undefined : address, port, backlog: backlog ?? 511, reuseAddr: true });
     } catch (e) {
       if (!(e instanceof StackError)) throw e;
       process.nextTick(() => this.emit('error', uvExceptionWithHostPort(e.code, 'listen', address, port)));

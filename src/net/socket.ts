@@ -298,9 +298,12 @@ export class Socket extends Duplex {
     if (this.#tcb !== t) return;
     if (this.#established) {
       this.#pull();
-      this.#flush();
+      // A connection that died with an error (ETIMEDOUT, ECONNRESET…) reports that error:
+      // flushing the pending write into the closed TCB first would turn it into EPIPE.
+      if (this.#closedBy === null || this.#closedBy.error === null) this.#flush();
     }
     if (this.#closedBy !== null && this.#tcb === t) this.#onTcbClosed(t, this.#closedBy.error, this.#closedBy.cause);
+    this.#updateHold();
   }
 
   #onConnected(): void {
@@ -309,6 +312,10 @@ export class Socket extends Duplex {
     this.#activity();
     this.emit('connect');
     this.emit('ready');
+    // Node's afterConnect: "Start the first read, or get an immediate EOF" — read(0) unless
+    // the user paused the socket, so a socket nobody reads still sees the peer's FIN.
+    if (!this.isPaused()) this.read(0);
+    this.#updateHold();
   }
 
   #onTcbClosed(t: Tcb, error: TcpErrorCode | null, cause: CloseCause): void {
@@ -333,6 +340,7 @@ export class Socket extends Duplex {
   override _read(_size: number): void {
     this.#wantRead = true;
     if (this.#established) this.#pull();
+    this.#updateHold();
   }
 
   /** Move in-order bytes from the TCB's receive buffer into the stream while it wants them. */
@@ -344,12 +352,18 @@ export class Socket extends Duplex {
       const data = t.receive(Math.min(t.readable, READ_CHUNK), now);
       this.#bytesRead += data.length;
       this.#activity();
+      // Node's onStreamRead: a full stream buffer stops reading (readStop) until _read.
       if (!this.push(Buffer.from(data.buffer, data.byteOffset, data.length))) this.#wantRead = false;
     }
     if (this.#tcb === t && t.finReceived && t.readable === 0 && !this.#endPushed) {
       this.#endPushed = true;
+      // Node's onStreamRead on UV_EOF: push(null), then read(0), so 'end' is emitted even
+      // when nobody reads (provided the stream buffer is empty), and without allowHalfOpen
+      // the Duplex then ends our side and 'close' follows.
       this.push(null);
+      this.read(0);
     }
+    this.#updateHold();
   }
 
   // ---------------------------------------------------------------- writing
@@ -376,6 +390,7 @@ export class Socket extends Duplex {
     this.#activity();
     this.#write = { chunks, idx: 0, off: 0, cb };
     this.#flush();
+    this.#updateHold();
   }
 
   /** Copy the pending write into the TCB's send buffer; finish it when everything fits. */
@@ -522,12 +537,23 @@ export class Socket extends Duplex {
     if (this.#timer !== null) { this.#ctx.driver.clearTimer(this.#timer); this.#timer = null; }
   }
 
-  /** In real time an open socket keeps the event loop alive unless unref()'d (as in Node). */
+  /** In real time an active socket keeps the event loop alive unless unref()'d (as in Node). */
   ref(): this { this.#refed = true; this.#updateHold(); return this; }
   unref(): this { this.#refed = false; this.#updateHold(); return this; }
 
+  /**
+   * libuv's rule: the loop is alive while a referenced handle is active or any request is
+   * pending. A TCP handle is active while it reads (read started, not stopped by a full
+   * stream buffer or by end of stream); requests are the connect (and its lookup) and a
+   * write the kernel has not taken yet — those hold the loop even after unref(). So a
+   * socket paused before it started reading, a half-open socket after 'end', or one whose
+   * every byte is already in the send buffer does not keep the process alive
+   * (docs/net.md "Process liveness").
+   */
   #updateHold(): void {
-    const want = this.#refed && !this.destroyed && (this.connecting || this.#tcb !== null);
+    const reading = this.#tcb !== null && this.#established && this.#wantRead && !this.#endPushed;
+    const request = this.connecting || (this.#tcb !== null && this.#write !== null);
+    const want = !this.destroyed && (request || (this.#refed && reading));
     if (want === this.#held) return;
     this.#held = want;
     this.#ctx.driver.hold(want ? 1 : -1);

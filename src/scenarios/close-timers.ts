@@ -34,12 +34,14 @@ export const lastAckLost: Scenario = {
       'see an error for a connection that actually closed cleanly. Because the client is still in TIME-WAIT, it ' +
       'recognizes the FIN, acknowledges it again, and restarts the 2·MSL timer (RFC 9293 §3.10.7.4, TIME-WAIT: ' +
       '"acknowledge it, and restart the 2 MSL timeout"), since another copy of the FIN could still follow. ' +
+      'Each retransmitted FIN restarts it again, so TIME-WAIT ends 2·MSL after the last FIN, not 2·MSL after it began. ' +
       'The server closes normally as soon as this second ACK arrives.',
     zh:
       '这是 TIME-WAIT 存在的第一个理由。客户端对服务器 FIN 的 ACK 丢失了。处于 LAST-ACK 的服务器无法区分 FIN 丢失和 ACK 丢失，' +
       '所以它的重传定时器再次发送 FIN。如果客户端已经忘掉了这条连接，这个 FIN 会被 RST 回应，服务器的应用程序会为一条实际上已正常关闭的连接看到错误。' +
-      '因为客户端仍处于 TIME-WAIT，它认出这个 FIN，再次确认，并重新启动 2·MSL 定时器（RFC 9293 §3.10.7.4，TIME-WAIT："确认它，并重启 2 MSL 超时"），' +
-      '因为 FIN 可能还有别的副本随后到达。第二个 ACK 一到，服务器就正常关闭。',
+      '因为客户端仍处于 TIME-WAIT，它认出这个 FIN，再次确认，并重新启动 2·MSL 定时器（RFC 9293 §3.10.7.4，TIME-WAIT：“确认它，并重启 2 MSL 超时”），' +
+      '因为 FIN 可能还有别的副本随后到达。每一个重传的 FIN 都会让它重新开始计时，所以 TIME-WAIT 在最后一个 FIN 之后 2·MSL 才结束，' +
+      '而不是从进入 TIME-WAIT 起算 2·MSL。第二个 ACK 一到，服务器就正常关闭。',
   },
   run({ seed }) {
     const { w, c, port, server } = closeSetup(seed, 20 * MS);
@@ -81,23 +83,26 @@ export const timeWait2msl: Scenario = {
   title: { en: 'TIME-WAIT lasts 2·MSL', zh: 'TIME-WAIT 持续 2·MSL' },
   explain: {
     en:
-      'MSL, the maximum segment lifetime, bounds how long a segment can survive in the network (Linux uses 30 s). ' +
+      'MSL, the maximum segment lifetime, bounds how long a segment can survive in the network. Linux uses 30 s, so ' +
+      'its TIME-WAIT lasts 60 s; RFC 793 suggested 2 minutes (a 4-minute TIME-WAIT), the figure many textbooks quote. ' +
       'The side that closes first waits 2·MSL in TIME-WAIT: one MSL for its final ACK to reach the peer, one MSL ' +
       'for a retransmitted FIN to come back. During that time every old segment of this connection dies out, so ' +
       'none can be mistaken for data of a new connection between the same two endpoints — the second reason for ' +
-      'TIME-WAIT. Here a delayed duplicate of the server\'s response arrives 10 s into TIME-WAIT: it is ' +
+      'TIME-WAIT. Here a delayed duplicate of the server\'s response (put on the wire by the scenario: the server did ' +
+      'not send it again) arrives 10 s into TIME-WAIT: it is ' +
       'acknowledged and dropped, not delivered. The server, which has forgotten the connection, answers that ACK ' +
-      'with RST; a RST would end TIME-WAIT early ("TIME-WAIT assassination", RFC 1337, and Linux\'s default), so ' +
-      'this client sets tcp_rfc1337 = 1 and ignores it. Meanwhile the four-tuple stays reserved: connecting again from the ' +
+      'with RST. With Linux\'s default, tcp_rfc1337 = 0, that RST would end TIME-WAIT early — the "TIME-WAIT ' +
+      'assassination" hazard RFC 1337 describes; this client sets tcp_rfc1337 = 1, RFC 1337\'s remedy, and ignores it. Meanwhile the four-tuple stays reserved: connecting again from the ' +
       'same port fails with EADDRINUSE (tcp_tw_reuse is off here) until TIME-WAIT ends, exactly 60 s after it ' +
       'began; then the same port works again. Busy clients that close first accumulate TIME-WAIT entries; see ' +
       'time-wait-reuse.',
     zh:
-      'MSL（最大报文段生存时间）限定了报文段在网络中能存活多久（Linux 使用 30 秒）。先关闭的一方在 TIME-WAIT 中等待 2·MSL：' +
+      'MSL（最长报文段寿命）限定了报文段在网络中能存活多久。Linux 取 30 秒，所以它的 TIME-WAIT 持续 60 秒；' +
+      'RFC 793 建议的是 2 分钟（TIME-WAIT 为 4 分钟），许多教科书引用的正是这个数字。先关闭的一方在 TIME-WAIT 中等待 2·MSL：' +
       '一个 MSL 让它的最后一个 ACK 到达对方，另一个 MSL 让重传的 FIN 返回。在这段时间里，这条连接的所有旧报文段都会消亡，' +
-      '因此不会被误认为同一对端点之间新连接的数据——这是 TIME-WAIT 的第二个理由。这里服务器响应的一个延迟副本在 TIME-WAIT 开始 10 秒后到达：' +
-      '它被确认并丢弃，没有交付。已经忘掉这条连接的服务器用 RST 回应那个 ACK；RST 会提前结束 TIME-WAIT（"TIME-WAIT 暗杀"，RFC 1337，也是 Linux 的默认行为），' +
-      '所以这个客户端设置了 tcp_rfc1337 = 1 并忽略它。与此同时四元组一直被占用：从同一端口再次连接会以 EADDRINUSE 失败（这里关闭了 tcp_tw_reuse），' +
+      '因此不会被误认为同一对端点之间新连接的数据——这是 TIME-WAIT 的第二个理由。这里服务器响应的一个延迟副本（由场景注入，并不是服务器又发了一次）在 TIME-WAIT 开始 10 秒后到达：' +
+      '它被确认并丢弃，没有交付。已经忘掉这条连接的服务器用 RST 回应那个 ACK。按 Linux 的默认设置 tcp_rfc1337 = 0，这个 RST 会提前结束 TIME-WAIT——' +
+      '这正是 RFC 1337 所说的“TIME-WAIT 暗杀”隐患；这个客户端设置了 tcp_rfc1337 = 1（RFC 1337 给出的补救办法），因而忽略它。与此同时四元组一直被占用：从同一端口再次连接会以 EADDRINUSE 失败（这里关闭了 tcp_tw_reuse），' +
       '直到 TIME-WAIT 在开始后整整 60 秒结束；之后同一端口又可以使用。先关闭的繁忙客户端会积累 TIME-WAIT 条目；参见 time-wait-reuse。',
   },
   run({ seed }) {
@@ -168,7 +173,7 @@ export const lastAckRetries: Scenario = {
     zh:
       '客户端发送 FIN 之后，它的主机消失了（崩溃、拔掉网线）。服务器确认了这个 FIN，一秒后它的应用程序关闭：服务器发送自己的 FIN，在 LAST-ACK 中等待。' +
       'ACK 永远不会来。应用程序已经关闭了套接字，没有人在等待结果：这条连接是一个孤儿（orphan），对孤儿连接 Linux 把重传次数限制为 tcp_orphan_retries' +
-      '（这里是 3；0 表示 8），而不是 tcp_retries2 的大约 15 分钟，这样死掉的对端就不能长期占用内核内存。FIN 以指数退避重传' +
+      '（这里是 3；0 表示 8），而不是 tcp_retries2 的大约 15 分钟，这样已失效的对端就不能长期占用内核内存。FIN 以指数退避重传' +
       '（RTO 200 ms、400 ms、800 ms、1.6 s），然后连接被悄悄删除。',
   },
   run({ seed }) {
@@ -190,7 +195,7 @@ export const lastAckRetries: Scenario = {
       last !== undefined && last.from === 'LAST-ACK' && last.to === 'CLOSED' && fins.length === 4 && last.t - fins[3]!.t === 1600 * MS,
       last ? `${last.from} → ${last.to} (${last.cause}) at ${fmtTime(last.t)}` : '');
     ck.eq('nothing left on the server: no connection, no orphan', '服务器上什么也没留下：没有连接，没有孤儿', [w.b.connectionCount, w.b.orphanCount], [0, 0]);
-    ck.ok('all the FINs were sent after the client died', '所有 FIN 都是在客户端死掉之后发出的', fins.every((x) => x.t > dead && x.lost === true), `client died at ${fmtTime(dead)}`);
+    ck.ok('all the FINs were sent after the client died', '所有 FIN 都是在客户端主机宕机之后发出的', fins.every((x) => x.t > dead && x.lost === true), `client died at ${fmtTime(dead)}`);
     return result(w, ck, c.connId);
   },
 };

@@ -22,16 +22,19 @@ export const dataAndClose: Scenario = {
       'server acknowledges it at once (the client moves to FIN-WAIT-2, the server to CLOSE-WAIT). Only when the ' +
       'server\'s application has finished and closes does the server send its own FIN (LAST-ACK), which the client ' +
       'acknowledges. Two FINs and two ACKs — four segments, because the server\'s ACK is sent by TCP immediately ' +
-      'while its FIN waits for the application. Like SYN, FIN occupies one sequence number so that it can be ' +
+      'while its FIN waits for the application. Each FIN carries ACK too (flags F., "FA"): once a connection is ' +
+      'established every segment acknowledges what it has received, which textbook figures that draw a bare FIN leave out. ' +
+      'Like SYN, FIN occupies one sequence number so that it can be ' +
       'acknowledged and retransmitted like data.\n' +
       'The side that closed first ends in TIME-WAIT for 2·MSL (60 s): its final ACK might be lost, and it must still ' +
       'be there to answer a retransmitted FIN; and old segments of this connection must die out before the same ' +
       'four-tuple can be used again.',
     zh:
-      'TCP 连接是两个独立的字节流，每个方向一个，各自单独关闭：FIN 的意思是"我不再发送"，而不是"我不再读取"。' +
+      'TCP 连接是两个独立的字节流，每个方向一个，各自单独关闭：FIN 的意思是“我不再发送”，而不是“我不再读取”。' +
       '客户端发送 FIN（FIN-WAIT-1）；服务器立即确认它（客户端进入 FIN-WAIT-2，服务器进入 CLOSE-WAIT）。' +
       '只有当服务器的应用程序处理完毕并关闭时，服务器才发送自己的 FIN（LAST-ACK），客户端再确认它。两个 FIN 加两个 ACK——四个报文段，' +
-      '因为服务器的 ACK 由 TCP 立即发送，而它的 FIN 要等待应用程序。和 SYN 一样，FIN 占用一个序列号，这样它就能像数据一样被确认和重传。\n' +
+      '因为服务器的 ACK 由 TCP 立即发送，而它的 FIN 要等待应用程序。每个 FIN 同时也带着 ACK（标志 F.，即“FA”）：连接建立之后，每个报文段都确认已收到的数据，' +
+      '只画一个单独 FIN 的教科书插图省略了这一点。和 SYN 一样，FIN 占用一个序列号，这样它就能像数据一样被确认和重传。\n' +
       '先关闭的一方最后在 TIME-WAIT 中停留 2·MSL（60 秒）：它的最后一个 ACK 可能丢失，它必须仍在那里回答重传的 FIN；' +
       '而且在同一个四元组再次使用之前，这条连接的旧报文段必须在网络中消亡。',
   },
@@ -91,10 +94,10 @@ export const halfClose: Scenario = {
       'server closes its side does its FIN arrive and the connection finish. CLOSE-WAIT is a normal, useful state ' +
       'here: it just means "the peer has finished sending, I have not".',
     zh:
-      '由于每个方向各自关闭，客户端可以用 shutdown(SHUT_WR) 表示"我的输入就这些"，同时仍然读取回答：它的 FIN 只关闭客户端到服务器的字节流。' +
+      '由于每个方向各自关闭，客户端可以用 shutdown(SHUT_WR) 表示“我的输入就这些”，同时仍然读取回答：它的 FIN 只关闭客户端到服务器的字节流。' +
       '服务器看到文件结束，对 sort、压缩程序或 rsh 这样的程序来说，这正是开始产生输出的信号，它在 CLOSE-WAIT 中继续发送。' +
       '处于 FIN-WAIT-2 的客户端接收并确认所有数据。只有当服务器关闭自己这一侧时，它的 FIN 才到达，连接结束。' +
-      '在这里 CLOSE-WAIT 是一个正常而有用的状态：它只是表示"对方已经发完了，我还没有"。',
+      '在这里 CLOSE-WAIT 是一个正常而有用的状态：它只是表示“对方已经发完了，我还没有”。',
   },
   run({ seed }) {
     const w = makeWorld(seed);
@@ -187,7 +190,7 @@ export const simultaneousClose: Scenario = {
       'this crossing of FINs reaches.',
     zh:
       '两个应用程序在同一时刻关闭，于是两个 FIN 同时在途。处于 FIN-WAIT-1 的每一端都收到一个没有确认自己 FIN 的 FIN：' +
-      '它确认对方的 FIN 并进入 CLOSING——"我们都说了再见，我在等你确认我的"。当对自己 FIN 的 ACK 到达时，它进入 TIME-WAIT。' +
+      '它确认对方的 FIN 并进入 CLOSING——“我们都说了再见，我在等你确认我的”。当对自己 FIN 的 ACK 到达时，它进入 TIME-WAIT。' +
       '双方都是主动关闭，所以双方都在 TIME-WAIT 中等待 2·MSL。CLOSING 是只有这种 FIN 交叉才会到达的状态。',
   },
   run({ seed }) {
@@ -227,7 +230,7 @@ export const rstAbort: Scenario = {
       'A reset skips the orderly close entirely: no FIN exchange, no TIME-WAIT on either side. (Programs sometimes ' +
       'abort deliberately, with SO_LINGER set to 0, for exactly that reason.)',
     zh:
-      '服务器向客户端发送欢迎信息，但客户端应用程序没有读取就关闭了套接字。FIN 会告诉服务器"一切正常，我发送完了"——' +
+      '服务器向客户端发送欢迎信息，但客户端应用程序没有读取就关闭了套接字。FIN 会告诉服务器“一切正常，我发送完了”——' +
       '但服务器发出的数据被未读就丢弃了，服务器应该知道这一点。所以 TCP 改为中止连接（RFC 1122 §4.2.2.13、RFC 2525 §2.17）：' +
       '发送 RST 并立即删除连接。服务器的下一个操作以 ECONNRESET 失败。复位完全跳过了有序关闭：没有 FIN 交换，双方都没有 TIME-WAIT。' +
       '（程序有时正是为此故意把 SO_LINGER 设为 0 来中止连接。）',

@@ -8,7 +8,8 @@ import type { Tcb } from '../tcp/tcb.js';
 import type { TcpState } from '../tcp/types.js';
 import type { FaultyLink } from '../link/faulty.js';
 import type { LinkEnd, Observable } from '../link/types.js';
-import type { ConnId, SegmentEvent, StateEvent, TimerEvent } from '../trace/events.js';
+import type { ConnId, SegmentEvent, SegmentTraceOptions, StateEvent, TimerEvent } from '../trace/events.js';
+import { newTcpOptionSummary, scanTcpOptions } from '../wire/tcpoptions.js';
 import { Simulation } from '../sim/simulation.js';
 import { twoHosts } from '../sim/hosts.js';
 import { TraceRecorder, type RecordedEvent } from '../trace/recorder.js';
@@ -45,13 +46,41 @@ export interface WorldOptions {
 
 /** Two hosts on a 5 ms link, fault injectors on both sides, everything recorded. */
 export function makeWorld(seed: number, o: WorldOptions = {}): World {
+  const ctx = currentRunContext();
   const sim = new Simulation({ seed });
-  const h = twoHosts(sim, { delay: o.delay ?? DELAY, faults: {}, optionsA: o.optionsA, optionsB: o.optionsB });
+  // Sysctl overrides of a what-if run (src/scenarios/run.ts) win over the scenario's own.
+  const optionsA = ctx?.sysctls ? { ...o.optionsA, ...ctx.sysctls } : o.optionsA;
+  const optionsB = ctx?.sysctls ? { ...o.optionsB, ...ctx.sysctls } : o.optionsB;
+  const h = twoHosts(sim, { delay: o.delay ?? DELAY, faults: {}, optionsA, optionsB });
   const rec = new TraceRecorder();
   rec.attach(h.a).attach(h.b);
   rec.watchLink(h.faultA!).watchLink(h.faultB!);
   rec.capturePackets(h.faultA!).capturePackets(h.faultB!);
-  return { sim, a: h.a, b: h.b, faultA: h.faultA!, faultB: h.faultB!, rawA: h.rawA, rawB: h.rawB, rec };
+  const w: World = { sim, a: h.a, b: h.b, faultA: h.faultA!, faultB: h.faultB!, rawA: h.rawA, rawB: h.rawB, rec };
+  ctx?.onWorld(w);
+  return w;
+}
+
+// ------------------------------------------------------------------ run context
+
+/**
+ * What a run with a setup (src/scenarios/run.ts) adds to every world a scenario builds:
+ * sysctl overrides, and a hook that installs segment drops and TCB snapshots. Scenarios run
+ * synchronously, so one module-level slot is enough; runScenario sets and clears it.
+ */
+export interface RunContext {
+  sysctls?: Partial<StackOptions>;
+  onWorld(w: World): void;
+}
+
+let runContext: RunContext | null = null;
+
+export function currentRunContext(): RunContext | null { return runContext; }
+
+export function withRunContext<T>(ctx: RunContext, fn: () => T): T {
+  const prev = runContext;
+  runContext = ctx;
+  try { return fn(); } finally { runContext = prev; }
 }
 
 export function result(w: World, checks: Checks, conn?: ConnId): ScenarioResult {
@@ -234,17 +263,40 @@ export function collect(tcb: Tcb, now: () => Instant): { data: number[]; text():
   return got;
 }
 
+/** The TCP options of an IPv4/TCP packet as the trace records them (what the pcap shows). */
+export function pktOptions(packet: Uint8Array): SegmentTraceOptions {
+  const r = parseIpv4(packet, { verifyChecksum: false });
+  const o: SegmentTraceOptions = {};
+  if (!r.ok || view.reset(r.value.payload) !== null) return o;
+  const s = newTcpOptionSummary();
+  if (scanTcpOptions(r.value.payload, view.optionsOffset, view.optionsLength, s) !== null) return o;
+  if (s.mss >= 0) o.mss = s.mss;
+  if (s.wscale >= 0) o.wscale = s.wscale;
+  if (s.sackPermitted) o.sackOK = true;
+  if (s.tsPresent) o.ts = { val: s.tsVal, ecr: s.tsEcr };
+  if (s.sackCount > 0) {
+    o.sack = [];
+    for (let k = 0; k < s.sackCount; k++) o.sack.push([s.sackBlocks[2 * k]!, s.sackBlocks[2 * k + 1]!]);
+  }
+  return o;
+}
+
 /**
  * Put a crafted packet on the wire as if `from` had sent it (an old duplicate from an
  * earlier incarnation): recorded as an outgoing segment of `from`, then sent on its link.
  */
+/** An annotation in the diagram beside `host`'s lifeline, on connection `conn` (from that host's side). */
+export function note(w: World, host: Stack, conn: ConnId, text: string): void {
+  w.rec.events.push({ type: 'user', t: w.sim.now(), host: host.traceHost, conn, call: 'note', detail: text });
+}
+
 export function injectFrom(w: World, from: Stack, packet: Uint8Array, extra: Partial<SegmentEvent> = {}): void {
   const i = pktInfo(packet);
   if (i !== null) {
     w.rec.events.push({
       type: 'segment', t: w.sim.now(), host: from.traceHost,
       conn: { localAddr: i.src, localPort: i.srcPort, remoteAddr: i.dst, remotePort: i.dstPort },
-      dir: 'out', seq: i.seq, ack: i.ack, flags: i.flags, win: i.win, len: i.len, urg: 0, options: {}, retransmit: true, ...extra,
+      dir: 'out', seq: i.seq, ack: i.ack, flags: i.flags, win: i.win, len: i.len, urg: 0, options: pktOptions(packet), injected: true, ...extra,
     } as SegmentEvent);
   }
   (from === w.a ? w.faultA : w.faultB).send(packet);

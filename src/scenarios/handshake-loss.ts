@@ -12,7 +12,8 @@ export const synLost: Scenario = {
   title: { en: 'A lost SYN: the client retries with backoff', zh: 'SYN 丢失：客户端以退避方式重试' },
   explain: {
     en:
-      'Nothing acknowledges a lost SYN, so only the sender\'s retransmission timer can recover it. Before any round ' +
+      'A lost SYN is not fatal: it is retransmitted. Nothing acknowledges a lost SYN, so only the sender\'s ' +
+      'retransmission timer can recover it. Before any round ' +
       'trip has been measured the timer starts at 1 s (RFC 6298 §2.1), and each time it expires it doubles ' +
       '(exponential backoff, §5.5): the SYN goes out at 0 s, 1 s, 3 s, 7 s… Backing off matters because a missing ' +
       'answer usually means congestion or an overloaded server, and retrying faster would make it worse. ' +
@@ -22,7 +23,7 @@ export const synLost: Scenario = {
       'A lost SYN is also a hint of congestion: the client starts sending with a congestion window of one ' +
       'segment instead of the usual ten (RFC 5681 §3.1).',
     zh:
-      '丢失的 SYN 不会被任何人确认，所以只有发送方的重传定时器能恢复它。在测得任何往返时间之前，定时器从 1 秒开始（RFC 6298 §2.1），' +
+      'SYN 丢失并不致命：它会被重传。丢失的 SYN 不会被任何人确认，所以只有发送方的重传定时器能恢复它。在测得任何往返时间之前，定时器从 1 秒开始（RFC 6298 §2.1），' +
       '每次超时就加倍（指数退避，§5.5）：SYN 在 0 秒、1 秒、3 秒、7 秒……发出。退避很重要，因为没有回答通常意味着拥塞或服务器过载，' +
       '更快地重试只会让情况更糟。这里前两个 SYN 丢失，第三个到达，连接在 3 秒加一个往返时打开。' +
       'SYN-ACK 回显了到达的那个 SYN 的时间戳，所以尽管有重传，RTT 样本仍然正确（没有时间戳时，Karn 规则禁止对重传的 SYN 计时）。' +
@@ -67,15 +68,18 @@ export const synackLost: Scenario = {
       'connection (SYN-RECEIVED) in its SYN queue, retransmits the SYN-ACK tcp_synack_retries = 5 times ' +
       '(1, 2, 4, 8, 16 s apart) and, 32 s after the last one, 63 s after the SYN, releases it. That bound matters: ' +
       'each half-open connection holds memory and a slot in the SYN queue, which is what a SYN flood exploits. ' +
-      'The client gives up later (tcp_syn_retries = 6: 127 s) with ETIMEDOUT.',
+      'The client gives up later (tcp_syn_retries = 6: 127 s) with ETIMEDOUT. A SYN-ACK that arrives after the client ' +
+      'has given up (CLOSED) is answered with RST (RFC 9293 §3.10.7.1), which makes the server drop its half-open ' +
+      'connection at once instead of retrying.',
     zh:
       'SYN-ACK 的丢失有两个发送方可以修复：服务器，它的 SYN-ACK 定时器（1 秒，逐次加倍）在运行；以及客户端，它的 SYN 定时器也在运行。' +
       '两者启动时间只差一个链路延迟，所以同时到期：客户端重传的 SYN 恰好在服务器本来就要重传时到达。服务器用 SYN-ACK 回答它，' +
       '并把这算作本轮的重传（Linux 也是这样），所以只发出一个 SYN-ACK 而不是两个。第一条连接只丢了第一个 SYN-ACK：1 秒后打开。\n' +
-      '在第二条连接中，网络在 SYN 到达后立即故障。服务器在 SYN 队列里保留一个半打开连接（SYN-RECEIVED），' +
+      '在第二条连接中，网络在 SYN 到达后立即故障。服务器在 SYN 队列里保留一个半连接（SYN-RECEIVED），' +
       '重传 SYN-ACK tcp_synack_retries = 5 次（间隔 1、2、4、8、16 秒），并在最后一次之后 32 秒、即 SYN 之后 63 秒释放它。' +
-      '这个上限很重要：每个半打开连接都占用内存和 SYN 队列中的一个位置，而 SYN 洪泛正是利用了这一点。' +
-      '客户端更晚才放弃（tcp_syn_retries = 6：127 秒），报 ETIMEDOUT。',
+      '这个上限很重要：每个半连接都占用内存和 SYN 队列中的一个位置，而 SYN 洪泛正是利用了这一点。' +
+      '客户端更晚才放弃（tcp_syn_retries = 6：127 秒），报 ETIMEDOUT。如果 SYN-ACK 在客户端已经放弃（CLOSED）之后才到达，' +
+      '客户端的 TCP 会用 RST 回应（RFC 9293 §3.10.7.1），服务器随即丢弃这个半连接，不再重试。',
   },
   run({ seed }) {
     const w = makeWorld(seed);
@@ -112,7 +116,7 @@ export const synackLost: Scenario = {
     ck.eq('connection 2: 1 + tcp_synack_retries (5) SYN-ACKs, 1, 2, 4, 8, 16 s apart', '连接 2：1 + tcp_synack_retries（5）个 SYN-ACK，间隔 1、2、4、8、16 秒',
       secs(gaps(sa2.map((x) => x.t))), [1, 2, 4, 8, 16]);
     const rel = stateEvents(w.rec, w.b, p2).find((x) => x.to === 'CLOSED');
-    ck.ok('connection 2: the half-open connection is released 63 s after the SYN (SYN-RECEIVED → CLOSED)', '连接 2：半打开连接在 SYN 之后 63 秒被释放（SYN-RECEIVED → CLOSED）',
+    ck.ok('connection 2: the half-open connection is released 63 s after the SYN (SYN-RECEIVED → CLOSED)', '连接 2：半连接在 SYN 之后 63 秒被释放（SYN-RECEIVED → CLOSED）',
       rel !== undefined && rel.from === 'SYN-RECEIVED' && rel.t === t0 + 63 * SEC + 5 * MS, rel ? `${fmtTime(rel.t - t0)} after the SYN, cause ${rel.cause}` : 'not released');
     ck.eq('SYN queue: 1 entry at +60 s, empty at the end; only connection 1 left on the server', 'SYN 队列：+60 秒时 1 项，结束时为空；服务器上只剩连接 1',
       [queueAt60, l.synQueue.size, w.b.connectionCount], [1, 0, 1]);
@@ -143,7 +147,7 @@ export const finalAckLost: Scenario = {
       '因为客户端之后的每个报文段都携带同样的确认。在第一条连接中，客户端 200 ms 后发送请求；服务器把这个数据报文段的 ACK 字段' +
       '当作缺失的 ACK，进入 ESTABLISHED 并接受数据（RFC 9293 §3.10.7.4，SYN-RECEIVED 状态下的第五步）。\n' +
       '如果客户端一直不说话，服务器的 SYN-ACK 定时器到期，它重传 SYN-ACK；已经 ESTABLISHED 的客户端用一个 ACK 回答这个重复报文。' +
-      '在第二条连接中这些 ACK 也丢失了（客户端到服务器的路径暂时故障）：在 tcp_synack_retries 次之后，服务器释放半打开连接并忘掉它。' +
+      '在第二条连接中这些 ACK 也丢失了（客户端到服务器的路径暂时故障）：在 tcp_synack_retries 次之后，服务器释放半连接并忘掉它。' +
       '当客户端终于发送数据时，监听者看到一个不属于任何连接的 ACK，回复 RST；客户端的发送以 ECONNRESET 失败。' +
       '由服务器先说话的协议（SMTP、SSH 的欢迎信息）恰好会遇到这种情况。',
   },

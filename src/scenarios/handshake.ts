@@ -29,7 +29,7 @@ export const handshake: Scenario = {
     zh:
       '每一端都从自己选定的初始序列号（ISN）开始给字节编号；每一端都必须知道对方的 ISN，并确认自己的 ISN 已被对方收到。' +
       '客户端发送携带其 ISN 的 SYN；服务器确认它，并在同一个报文段里发出自己的 ISN（SYN-ACK）；客户端再确认服务器的 ISN（ACK）。' +
-      '两个 SYN 加两个 ACK，中间两个合并成一个报文段，于是是三个报文段。\n' +
+      '两个 SYN 加两个 ACK，中间的 ACK 和 SYN 合并成一个报文段，所以一共是三个报文段。\n' +
       '两次握手不够：服务器无法区分新的 SYN 和仍在网络中游荡的旧的重复 SYN，会建立没人请求的连接。' +
       '第三个报文段证明一个活着的客户端确实想要这个 ISN 的这条连接。SYN 占用一个序列号，所以第一个数据字节是 ISN+1。' +
       'SYN 还携带双方必须商定的选项（MSS、窗口扩大、SACK、时间戳）。',
@@ -130,12 +130,12 @@ export const oldDuplicateSyn: Scenario = {
       'connection is dropped and the listener is back to LISTEN. When the client\'s real SYN arrives, the handshake ' +
       'proceeds normally. This is RFC 9293 Figure 8 ("Recovery from Old Duplicate SYN").',
     zh:
-      '一个来自该连接以前某次化身、在网络中被延迟的 SYN，在客户端新的 SYN 还在路上时到达了服务器（这里新 SYN 丢失并被重传）。' +
+      '一个属于这对端点之间早先某条旧连接、在网络中滞留已久的 SYN，在客户端新的 SYN 还在路上时到达了服务器（这里新 SYN 丢失并被重传）。' +
       '服务器无法知道它已过时：回复 SYN-ACK 并在 SYN-RECEIVED 中等待。如果是两次握手，服务器此时就认为连接已打开，' +
       '并向一条没人要的连接发送数据。\n' +
       '三次握手给了客户端否决权：这个 SYN-ACK 确认的序列号并不是客户端发出的（不是它的 ISN+1），' +
       '于是处于 SYN-SENT 的客户端回复 RST <SEQ=SEG.ACK>（RFC 9293 §3.10.7.3）。这个 RST 对服务器是可接受的（序列号正是它期望的），' +
-      '所以半打开连接被丢弃，监听者回到 LISTEN。当客户端真正的 SYN 到达时，握手正常进行。这就是 RFC 9293 图 8（"从旧的重复 SYN 中恢复"）。',
+      '所以半连接被丢弃，监听者回到 LISTEN。当客户端真正的 SYN 到达时，握手正常进行。这就是 RFC 9293 图 8（“从旧的重复 SYN 中恢复”）。',
   },
   run({ seed }) {
     const w = makeWorld(seed);
@@ -155,7 +155,7 @@ export const oldDuplicateSyn: Scenario = {
     const seg: SegmentOut = { seq: staleIsn, ack: 0, flags: TCP_SYN, window: 64240, urgentPointer: 0, opts: newOutOptions(), payload: null, retransmit: false };
     seg.opts.mss = 1460;
     const pkt = serializeSegment(seg, w.a.traceHost, port, w.b.traceHost, 80, 64, 1);
-    injectFrom(w, w.a, pkt, { options: { mss: 1460 }, retransmit: false });
+    injectFrom(w, w.a, pkt);
     w.sim.runUntilIdle();
 
     const bSynAcks = segments(w.rec, w.b, 'out', port).filter(isSynAck);
@@ -166,7 +166,7 @@ export const oldDuplicateSyn: Scenario = {
     ck.ok('the client, in SYN-SENT, answers with RST <SEQ=SEG.ACK>', '处于 SYN-SENT 的客户端回复 RST <SEQ=SEG.ACK>',
       rst !== undefined && stale !== undefined && rst.seq === stale.ack && rst.t === 10 * MS, rst ? `RST seq=${rst.seq} at ${fmtTime(rst.t)}` : 'no RST');
     const paths = stateEventsByConn(w, port);
-    ck.eq('the half-open connection is dropped: SYN-RECEIVED → CLOSED (listener back to LISTEN)', '半打开连接被丢弃：SYN-RECEIVED → CLOSED（监听者回到 LISTEN）',
+    ck.eq('the half-open connection is dropped: SYN-RECEIVED → CLOSED (listener back to LISTEN)', '半连接被丢弃：SYN-RECEIVED → CLOSED（监听者回到 LISTEN）',
       paths[0] ?? [], ['CLOSED', 'SYN-RECEIVED', 'CLOSED']);
     ck.eq('the client never left SYN-SENT because of it, and connects with its real SYN', '客户端没有因此离开 SYN-SENT，并用真正的 SYN 建立连接',
       statePath(w.rec, w.a, port), ['CLOSED', 'SYN-SENT', 'ESTABLISHED']);
@@ -203,7 +203,7 @@ export const connectRefused: Scenario = {
       'The client goes straight back to CLOSED and connect() fails with ECONNREFUSED after one round trip — no ' +
       'retries, because the host answered: it is there, it just does not serve this port.',
     zh:
-      '该端口上没有监听者。到达时不属于任何连接的报文段会被用复位回应（RFC 9293 §3.10.7.1）：因为 SYN 不带 ACK，' +
+      '该端口上没有监听者。到达的报文段如果不属于任何连接，对方会回复一个复位报文段（RST）（RFC 9293 §3.10.7.1）：因为 SYN 不带 ACK，' +
       'RST 的格式是 <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>，它的 ACK 恰好确认了客户端的 SYN。这正是它可信的原因：' +
       '处于 SYN-SENT 的客户端只接受确认了自己 SYN 的 RST（否则任何人都能盲目地扼杀连接尝试）。' +
       '客户端直接回到 CLOSED，connect() 在一个往返后以 ECONNREFUSED 失败——不会重试，因为主机已经回答了：它在那里，只是不提供这个端口的服务。',

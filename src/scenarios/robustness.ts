@@ -11,19 +11,20 @@ import { serializeSegment } from '../stack/tcpout.js';
 import { StackError } from '../stack/errors.js';
 import {
   Checks, MS, SEC, SERVER_ADDR, makeWorld, result, serve, statePath, segments, collect, bytes,
-  isRst, isSyn, fmtTime, gaps, secs, stateEvents, type World,
+  isRst, isSyn, fmtTime, gaps, secs, stateEvents, note, type World,
 } from './common.js';
+import type { ConnId } from '../trace/events.js';
 
 export const keepaliveDeadPeer: Scenario = {
   name: 'keepalive-dead-peer',
-  title: { en: 'Keepalive finds a dead peer', zh: '保活机制发现死掉的对端' },
+  title: { en: 'Keepalive finds a dead peer', zh: '保活机制发现失效的对端' },
   explain: {
     en:
       'An idle TCP connection sends nothing at all, so if the peer\'s host crashes or the path disappears, a ' +
       'connection with nothing to send would never notice and would live forever. Keepalive (RFC 1122 §4.2.3.6, ' +
       'off by default, enabled per socket) probes an idle connection: after tcp_keepalive_time (2 hours) without ' +
       'hearing from the peer it sends a probe — a segment with SEG.SEQ = SND.NXT−1 and no data, which any live ' +
-      'TCP must answer with an ACK — then repeats every tcp_keepalive_intvl (75 s). After tcp_keepalive_probes (9) ' +
+      'TCP must answer with an ACK — then repeats every tcp_keepalive_intvl (75 s). After tcp_keepalive_probes (9 on Linux; BSD and many textbooks say 10) ' +
       'unanswered probes the peer is declared dead: the connection is reset and the application gets ETIMEDOUT, ' +
       '2 h + 9 × 75 s = 2 h 11 min 15 s after the last sign of life. RFC 1122 asks for a default idle time of no ' +
       'less than two hours because probes cost traffic and can kill connections over a briefly broken path. ' +
@@ -32,7 +33,7 @@ export const keepaliveDeadPeer: Scenario = {
       '空闲的 TCP 连接完全不发送任何东西，所以如果对端主机崩溃或路径消失，一条没有数据要发的连接永远不会察觉，会一直存在下去。' +
       '保活（RFC 1122 §4.2.3.6，默认关闭，按套接字开启）会探测空闲连接：在 tcp_keepalive_time（2 小时）内没有收到对端任何消息后，' +
       '它发送一个探测报文——SEG.SEQ = SND.NXT−1 且不带数据，任何活着的 TCP 都必须用 ACK 回答——然后每隔 tcp_keepalive_intvl（75 秒）重复一次。' +
-      '在 tcp_keepalive_probes（9）个探测都没有回应之后，对端被判定为死亡：连接被复位，应用程序得到 ETIMEDOUT，' +
+      '在 tcp_keepalive_probes（Linux 为 9；BSD 和许多教科书写的是 10）个探测都没有回应之后，对端被判定为死亡：连接被复位，应用程序得到 ETIMEDOUT，' +
       '这距离最后一次收到对方消息是 2 小时 + 9 × 75 秒 = 2 小时 11 分 15 秒。RFC 1122 要求默认空闲时间不少于两小时，' +
       '因为探测会产生流量，还可能在路径短暂中断时杀死连接。虚拟时间让这两个小时在几微秒内过去。',
   },
@@ -73,8 +74,11 @@ const CLIENT_START = 500 * MS;
 
 interface FloodRun { w: World; c: Tcb; srv: Tcb | null; err: TcpErrorCode | null; errAt: number; estAt: number; queueFull: number; got: string }
 
+/** The client's connection seen from the server. */
+const fromServer = (c: Tcb): ConnId => ({ localAddr: c.remoteAddr, localPort: c.remotePort, remoteAddr: c.localAddr, remotePort: c.localPort });
+
 /** Spoofed SYNs: FLOOD_BACKLOG at once, then 10 per second until FLOOD_END, from random unreachable sources. */
-function flood(seed: number, syncookies: number): FloodRun {
+function flood(seed: number, syncookies: number, before?: FloodRun): FloodRun {
   const w = makeWorld(seed, { optionsA: { tcp_syn_retries: 3 }, optionsB: { tcp_max_syn_backlog: FLOOD_BACKLOG, tcp_syncookies: syncookies } });
   const run = { got: (): string => '', srv: null as Tcb | null };
   const l = serve(w.b, 80, (t) => { const got = collect(t, () => w.sim.now()); run.got = () => got.text(); run.srv = t; });
@@ -98,7 +102,27 @@ function flood(seed: number, syncookies: number): FloodRun {
       onEstablished: () => { out.estAt = w.sim.now(); c.send(bytes('GET /'), w.sim.now()); },
       onClosed: (e) => { out.err = e; out.errAt = w.sim.now(); },
     };
+    // The diagram shows the client's connection: summarise the flood beside the server.
+    note(w, w.b, fromServer(c), `flood: ${FLOOD_BACKLOG} spoofed SYNs, SYN queue full (${queueFull}/${FLOOD_BACKLOG}), +10/s`);
+    if (before !== undefined) {
+      const n = segments(before.w.rec, before.w.a, 'out', before.c.localPort).filter(isSyn).length;
+      note(w, w.a, c.connId, `without cookies: ${n} SYNs dropped, ETIMEDOUT at ${Math.round((before.errAt - CLIENT_START) / SEC)} s`);
+    }
+    if (syncookies !== 0) {
+      // Mark the cookie: the SYN-ACK to this client carries a SYN cookie as its ISN.
+      const off = w.b.addTraceListener((e) => {
+        if (e.type === 'segment' && e.dir === 'out' && e.conn.remotePort === c.localPort && (e.flags & 0x12) === 0x12) {
+          note(w, w.b, fromServer(c), 'ISN = SYN cookie (no state kept)');
+          off();
+        }
+      });
+    }
     c.openActive(w.sim.now());
+  });
+  w.sim.at(FLOOD_END + 10 * MS, () => {
+    if (out.c === null) return;
+    const cn = w.b.counters;
+    note(w, w.b, fromServer(out.c), syncookies !== 0 ? `flood over: ${FLOOD_BACKLOG + 200} spoofed SYNs, ${cn.TcpExtSyncookiesSent - 1} got cookies` : `flood over: ${FLOOD_BACKLOG + 200} spoofed SYNs, ${cn.TcpExtListenDrops} dropped`);
   });
   w.sim.runUntilIdle();
   out.queueFull = queueFull;
@@ -116,7 +140,8 @@ export const synFlood: Scenario = {
       'synack-lost), and the SYN queue holding them is bounded (tcp_max_syn_backlog, 16 here). An attacker sends ' +
       'SYNs from forged source addresses: the SYN-ACKs go nowhere, nobody ever completes the handshakes, and the ' +
       'queue stays full. Without SYN cookies (tcp_syncookies = 0) the SYNs of legitimate clients are simply ' +
-      'dropped; this client retries at 1, 2, 4, 8 s and gives up with ETIMEDOUT after tcp_syn_retries = 3.\n' +
+      'dropped; this client sends its SYN at 0, 1, 3 and 7 s (timeouts of 1, 2 and 4 s, doubling) and, after ' +
+      'tcp_syn_retries = 3 retransmissions and one more doubled wait (8 s), gives up with ETIMEDOUT 15 s after its first SYN.\n' +
       'With SYN cookies (RFC 4987 §3.6; tcp_syncookies = 1: used when the queue overflows) the server keeps no state ' +
       'for a SYN it cannot queue. It encodes what it must remember — the client\'s address and port, a timestamp, ' +
       'the MSS (and, in the TCP timestamp, window scale and SACK) — in a keyed hash and sends it as its ISN. A ' +
@@ -124,10 +149,10 @@ export const synFlood: Scenario = {
       'connection directly ESTABLISHED. Forged sources never answer, so they cost the server nothing. The same ' +
       'flood now leaves the legitimate client unaffected: it connects in one round trip.',
     zh:
-      '每个 SYN 都会让监听者把一个半打开连接在 SYN-RECEIVED 中保留长达一分钟（参见 synack-lost），而存放它们的 SYN 队列是有上限的' +
+      '每个 SYN 都会让监听者把一个半连接在 SYN-RECEIVED 中保留长达一分钟（参见 synack-lost），而存放它们的 SYN 队列是有上限的' +
       '（tcp_max_syn_backlog，这里是 16）。攻击者用伪造的源地址发送 SYN：SYN-ACK 无处可去，握手永远不会完成，队列一直是满的。' +
-      '没有 SYN cookie 时（tcp_syncookies = 0），合法客户端的 SYN 被直接丢弃；这个客户端在 1、2、4、8 秒重试，' +
-      '在 tcp_syn_retries = 3 次之后以 ETIMEDOUT 放弃。\n' +
+      '没有 SYN cookie 时（tcp_syncookies = 0），合法客户端的 SYN 被直接丢弃；这个客户端在 0、1、3、7 秒发出 SYN（超时时间 1、2、4 秒，逐次加倍），' +
+      '在 tcp_syn_retries = 3 次重传之后再等待一个加倍的间隔（8 秒），于第一个 SYN 之后 15 秒以 ETIMEDOUT 放弃。\n' +
       '有了 SYN cookie（RFC 4987 §3.6；tcp_syncookies = 1：在队列溢出时使用），服务器对无法入队的 SYN 不保存任何状态。' +
       '它把必须记住的东西——客户端的地址和端口、一个时间戳、MSS（以及放在 TCP 时间戳里的窗口扩大和 SACK）——编码进一个带密钥的散列，作为自己的 ISN 发出。' +
       '合法客户端的 ACK 会带回这个数加一；服务器校验散列，直接创建一个 ESTABLISHED 的连接。伪造的源地址永远不会回答，所以它们不会让服务器付出任何代价。' +
@@ -136,7 +161,7 @@ export const synFlood: Scenario = {
   run({ seed }): ScenarioResult {
     const ck = new Checks();
     const off = flood(seed, 0);
-    ck.eq('cookies off: the SYN queue is full (16 half-open connections) when the client arrives', '不用 cookie：客户端到来时 SYN 队列已满（16 个半打开连接）', off.queueFull, FLOOD_BACKLOG);
+    ck.eq('cookies off: the SYN queue is full (16 half-open connections) when the client arrives', '不用 cookie：客户端到来时 SYN 队列已满（16 个半连接）', off.queueFull, FLOOD_BACKLOG);
     const offSyns = segments(off.w.rec, off.w.a, 'out', off.c.localPort).filter(isSyn);
     ck.eq('cookies off: the client\'s 4 SYNs are all dropped (at 0, 1, 3, 7 s)', '不用 cookie：客户端的 4 个 SYN 全部被丢弃（在 0、1、3、7 秒）',
       [secs(offSyns.map((x) => x.t - CLIENT_START)).join(','), off.w.b.counters.TcpExtSyncookiesSent, off.c.irs], ['0,1,3,7', 0, 0]);
@@ -145,7 +170,7 @@ export const synFlood: Scenario = {
     ck.ok('cookies off: the listener dropped 200 spoofed SYNs and the client\'s 4 (TcpExtListenDrops = 204)', '不用 cookie：监听者丢弃了 200 个伪造的 SYN 和客户端的 4 个（TcpExtListenDrops = 204）',
       off.w.b.counters.TcpExtListenDrops === 200 + 4, `TcpExtListenDrops=${off.w.b.counters.TcpExtListenDrops}`);
 
-    const on = flood(seed, 1);
+    const on = flood(seed, 1, off);
     const port = on.c.localPort;
     ck.eq('cookies on: the SYN queue is just as full', '使用 cookie：SYN 队列同样是满的', on.queueFull, FLOOD_BACKLOG);
     ck.ok('cookies on: the client connects in one round trip, with a single SYN', '使用 cookie：客户端只用一个 SYN，在一个往返内完成连接',

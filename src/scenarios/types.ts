@@ -42,5 +42,7 @@ export interface Scenario {
   title: Text;
   /** A short textbook-quality explanation of why the protocol behaves so. */
   explain: Text;
+  /** A what-if that breaks TCP on purpose: what it changes. Such runs are labelled NOT TCP. */
+  notTcp?: Text;
   run(opts: RunOptions): ScenarioResult;
 }

@@ -24,21 +24,25 @@ export interface TwoHostOptions {
   optionsB?: Partial<StackOptions>;
 }
 
-export interface TwoHosts {
+/** A fault handle's type: non-null when the options configure faults on that side. */
+export type FaultHandle<O, Side extends 'faultsAtoB' | 'faultsBtoA'> =
+  O extends { faults: FaultOptions } ? FaultyLink : O extends { [K in Side]: FaultOptions } ? FaultyLink : FaultyLink | null;
+
+export interface TwoHosts<O extends TwoHostOptions = TwoHostOptions> {
   a: Stack;
   b: Stack;
   /** The link ends as the stacks see them (fault wrappers when faults were given). */
   linkA: LinkEnd;
   linkB: LinkEnd;
   /** Fault injectors on A's and B's sending side, when configured. */
-  faultA: FaultyLink | null;
-  faultB: FaultyLink | null;
+  faultA: FaultHandle<O, 'faultsAtoB'>;
+  faultB: FaultHandle<O, 'faultsBtoA'>;
   /** The raw link ends, observable (send/deliver/drop events). */
   rawA: LinkEnd & Observable;
   rawB: LinkEnd & Observable;
 }
 
-export function twoHosts(sim: Simulation, o: TwoHostOptions = {}): TwoHosts {
+export function twoHosts<O extends TwoHostOptions = TwoHostOptions>(sim: Simulation, o: O = {} as O): TwoHosts<O> {
   const mtu = o.mtu ?? 1500;
   const [rawA, rawB] = createLinkPair(sim, { mtu, delay: o.delay ?? 0, bandwidth: o.bandwidth ?? 0, queueLimit: 100_000 });
   const fa = o.faultsAtoB ?? o.faults;
@@ -55,5 +59,5 @@ export function twoHosts(sim: Simulation, o: TwoHostOptions = {}): TwoHosts {
   b.addInterface({ addr: o.bAddr ?? '198.18.0.2', prefixLen: 24, mtu, link: linkB });
   sim.add(a);
   sim.add(b);
-  return { a, b, linkA, linkB, faultA, faultB, rawA, rawB };
+  return { a, b, linkA, linkB, faultA, faultB, rawA, rawB } as TwoHosts<O>;
 }

@@ -75,6 +75,8 @@ export class EthernetInterface {
   prefixLen: number;
   readonly mtu: number;
   readonly neighbours: NeighbourCache;
+  /** Proxy ARP: also answer ARP requests for the addresses this returns true for (null: only our own). */
+  proxyArp: ((addr: number) => boolean) | null = null;
   readonly eth: EthernetCounters = {
     rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, rxErrors: 0, rxVlan: 0, rxOtherHost: 0, rxMulticast: 0, rxUnknownType: 0,
     arpInRequests: 0, arpInReplies: 0, arpOutRequests: 0, arpOutReplies: 0, arpInErrors: 0,
@@ -190,11 +192,15 @@ export class EthernetInterface {
     if (isGroupMac(a.sha) || (a.tpa >>> 24) === 127 || (a.tpa >>> 28) === 0xe) { e.arpInErrors++; this.hooks.drop('arp: bogus address'); return; }
     const spa = a.spa;
     if (spa !== 0 && ((spa >>> 24) === 127 || isBroadcastOrMulticast(spa, this.addr !== 0 ? [this] : []))) { e.arpInErrors++; this.hooks.drop('arp: bogus sender'); return; }
-    const forUs = this.addr !== 0 && this.hooks.isLocal(a.tpa);
+    // Proxy ARP (Linux proxy_arp; the gateway answers for its host aliases, src/gateway):
+    // never for probes (spa 0) or announcements (spa == tpa) — a guest checking its own address
+    // must not see a conflict.
+    const own = this.addr !== 0 && this.hooks.isLocal(a.tpa);
+    const forUs = own || (this.addr !== 0 && spa !== 0 && spa !== a.tpa && this.proxyArp !== null && this.proxyArp(a.tpa));
     if (spa === 0) {
       // An ARP probe (RFC 5227 §2.1.1): someone checks whether tpa is taken. Answer when it
       // is ours; learn nothing (Linux does the same).
-      if (a.op === ARPOP_REQUEST && forUs) this.sendArp(ARPOP_REPLY, a.sha, a.sha, 0, now, a.tpa);
+      if (a.op === ARPOP_REQUEST && own) this.sendArp(ARPOP_REPLY, a.sha, a.sha, 0, now, a.tpa);
       return;
     }
     if (spa === this.addr && this.addr !== 0) {

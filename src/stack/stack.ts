@@ -33,6 +33,7 @@ import { serializeSegment } from './tcpout.js';
 import { StackError } from './errors.js';
 import { connectionTable, type ConnRow } from './table.js';
 import { EthernetInterface } from './ethernet.js';
+import { LoopbackLink, LOOPBACK_ADDR, LOOPBACK_MTU, isLoopbackAddr, loopbackSource } from './loopback.js';
 import type { NeighbourCache } from '../arp/neighbour.js';
 import {
   NetworkLayer, type EthernetInterfaceOptions, type IpProtocolHandler, type IcmpErrorHandler, type SendIpv4Options,
@@ -53,6 +54,20 @@ export interface NetIf {
   /** Ethernet only: the interface's MAC address and its neighbour (ARP) cache. */
   readonly mac?: Uint8Array;
   readonly neighbours?: NeighbourCache;
+}
+
+/**
+ * Transparent mode (the gateway's "accept any destination" hook, src/gateway): like Linux
+ * IP_TRANSPARENT + TPROXY, the stack takes packets addressed to any non-local unicast address
+ * instead of dropping them. TCP segments of known connections go to their TCB as usual; for
+ * a segment with no connection the hook decides (a Listener takes it, 'rst' refuses it with
+ * RFC 9293 §3.10.7.1's reset, 'drop' ignores it — e.g. a SYN while the real connection is
+ * being opened); local listeners are never used for non-local addresses. Every other
+ * protocol (UDP flows, ICMP) goes to `datagram` whole. Set with Stack.setTransparent().
+ */
+export interface TransparentHook {
+  tcp(packet: Uint8Array, src: number, srcPort: number, dst: number, dstPort: number, flags: number): Listener | 'rst' | 'drop';
+  datagram(packet: Uint8Array, protocol: number, src: number, dst: number, payload: Uint8Array, nif: NetIf | null): void;
 }
 
 export interface StackInit {
@@ -91,6 +106,14 @@ export interface ListenOptions {
   addr?: number | string;
   port: number;
   backlog?: number;
+  /**
+   * SO_REUSEADDR (Linux semantics, inet_csk_bind_conflict): without it, listening on a port
+   * that a TIME-WAIT connection holds — typically the server's own after a restart — fails
+   * with EADDRINUSE; with it, it succeeds when that connection came from a socket that had
+   * SO_REUSEADDR too (TIME-WAIT inherits the flag). Default false, as for a
+   * plain socket; synack's net layer sets it, as Node does (see src/net/server.ts).
+   */
+  reuseAddr?: boolean;
 }
 
 function defaultRandom(n: number): Uint8Array {
@@ -111,7 +134,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   readonly counters: Counters = newCounters();
   readonly drops = new DropCounters();
   readonly clock: Clock;
+  /** The real interfaces; interfaces[0] names the stack in traces and is the default route. */
   readonly interfaces: NetIf[] = [];
+  /** `lo`, 127.0.0.1/8, MTU 65536: carries traffic to any of our own addresses (src/stack/loopback.ts). Not in `interfaces`. */
+  readonly loopback: NetIf & { readonly link: LoopbackLink };
   readonly cookies: SynCookies;
   tracer: TraceSink | null = null;
   /** Called when an earlier deadline was scheduled (a realtime driver re-arms its timer). */
@@ -120,7 +146,11 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   isnOverride: IsnOverride | null = null;
 
   private readonly conns = new ConnTable();
+  private transparent: TransparentHook | null = null;
+  private transparentPacket: Uint8Array | null = null;
   private readonly listenersByPort = new Map<number, Listener[]>();
+  /** Listeners with SO_REUSEADDR, and the connections they created (which keep the flag, into TIME-WAIT). */
+  private readonly reuseAddr = new WeakSet<Listener | Tcb>();
   private readonly timers = new TimerQueue<Tcb>();
   private readonly isnGen: IsnGenerator;
   private readonly tsKey: Uint8Array;
@@ -159,14 +189,18 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.isnOverride = init.isnOverride ?? null;
     this.defaultRcvWscale = this.options.tcp_window_scaling ? windowScaleFor(this.options.tcp_rmem[2]) : 0;
     this.network = new NetworkLayer(this, random);
+    const loLink = new LoopbackLink(this.clock, () => { if (this.onWake !== null) this.onWake(); });
+    this.loopback = { kind: 'loopback', name: 'lo', addr: LOOPBACK_ADDR, prefixLen: 8, mtu: LOOPBACK_MTU, link: loLink };
+    loLink.setReceiver((p) => this.input(p, this.loopback));
+    this.network.addPollable(loLink);
   }
 
   get name(): string {
     return this.name0 ?? (this.interfaces[0] ? formatIpv4Address(this.interfaces[0].addr) : 'stack');
   }
 
-  /** Address used in traces (the first interface). */
-  get traceHost(): number { return this.interfaces[0]?.addr ?? 0; }
+  /** Address used in traces (the first interface; 127.0.0.1 for a stack with only lo). */
+  get traceHost(): number { return this.interfaces[0]?.addr ?? LOOPBACK_ADDR; }
 
   get defaultRcvWindow(): number { return this.options.tcp_rmem[1]; }
 
@@ -183,6 +217,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     cfg.link.setReceiver((p, f) => this.input(p, nif, f));
     return nif;
   }
+
+  /** Enter (or, with null, leave) transparent mode: see TransparentHook. */
+  setTransparent(hook: TransparentHook | null): void { this.transparent = hook; }
 
   /** An Ethernet interface (frames on `link`, ARP); `addr` may be absent: unconfigured until configureInterface (DHCP). */
   addEthernetInterface(cfg: EthernetInterfaceOptions): EthernetInterface {
@@ -213,6 +250,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   /** Is `addr` one of our (configured) addresses? */
   isLocal(addr: number): boolean {
     if (addr === 0) return false;
+    if (isLoopbackAddr(addr)) return true; // lo holds all of 127.0.0.0/8 (Linux: local route)
     for (const i of this.interfaces) if (i.addr === addr) return true;
     return false;
   }
@@ -223,6 +261,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
    * choose).
    */
   route(dst: number): NetIf | null {
+    // RFC 1122 §3.2.1.3: a datagram to one of our own addresses is looped back internally.
+    if (this.isLocal(dst)) return this.loopback;
     for (const i of this.interfaces) if (i.addr !== 0 && inPrefix(dst, i.addr, i.prefixLen)) return i;
     return this.network.defaultInterface() ?? this.interfaces[0] ?? null;
   }
@@ -263,7 +303,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     // else, and anything odd, takes the general path below.
     if (isPlainIpv4(packet, IPPROTO_TCP)) {
       const dst = readU32(packet, 16), src = readU32(packet, 12);
-      if (this.isLocal(dst) && !this.invalidPeer(src)) {
+      // (127/8 on a real interface is a martian, §3.2.1.3 (g): the general path drops it.)
+      if (this.isLocal(dst) && !this.invalidPeer(src) && (nif === null || nif.kind === 'loopback' || (!isLoopbackAddr(src) && !isLoopbackAddr(dst)))) {
         this.tcpInput(src, dst, packet.subarray(20, (packet[2]! << 8) | packet[3]!), now, rxFlags);
         return;
       }
@@ -271,7 +312,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const r = parseIpv4(packet);
     if (!r.ok) { c.IpInHdrErrors++; this.drop('ip: ' + r.error.kind, now); return; }
     const ip = r.value;
-    if (!this.isLocal(ip.dst)) {
+    // Transparent mode (the gateway): any non-local unicast destination is taken, below.
+    const transparent = this.transparent !== null && !this.isLocal(ip.dst) && ip.dst !== 0xffffffff && !isBroadcastOrMulticast(ip.dst, this.interfaces);
+    if (!transparent && !this.isLocal(ip.dst)) {
       // Broadcasts, and anything on an unconfigured interface, may still be for a registered
       // protocol (DHCP): network.ts decides (docs/network.md).
       if (this.network.inputOther(ip, packet, nif, now)) return;
@@ -281,7 +324,15 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     // that is invalid" — 0.0.0.0, a broadcast or a multicast address (Linux: martian source).
     // Nothing, not even a RST, may answer one (RFC 9293 §3.9.2.3 MUST-63).
     if (this.invalidPeer(ip.src)) { this.drop('ip: martian source', now); return; }
+    // §3.2.1.3 (g): 127.x "MUST NOT appear outside a host" — only lo may carry it (Linux: martian).
+    if (nif !== null && nif.kind !== 'loopback' && (isLoopbackAddr(ip.src) || isLoopbackAddr(ip.dst))) { this.drop('ip: martian loopback address', now); return; }
     if (ip.isFragment) { c.IpReasmFails++; this.drop('ip: fragment', now); return; }
+    if (transparent) {
+      if (ip.protocol !== IPPROTO_TCP) { this.transparent!.datagram(packet.subarray(0, ip.totalLength), ip.protocol, ip.src, ip.dst, ip.payload, nif); return; }
+      this.transparentPacket = packet.subarray(0, ip.totalLength);
+      try { this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags); } finally { this.transparentPacket = null; }
+      return;
+    }
     if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags);
     else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
     else if (this.network.deliver(ip, packet, nif, false)) return;
@@ -309,7 +360,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (!r.ok || r.value.isFragment && r.value.fragmentOffset !== 0) return false;
     const ip = r.value;
     // RFC 1122 §3.2.2: never about a broadcast/multicast datagram or from a martian source.
-    if (!this.isLocal(ip.dst) || this.invalidPeer(ip.src)) return false;
+    // In transparent mode (the gateway) the datagram was for a non-local unicast address we
+    // answer for: the error comes from that address, as from the real destination.
+    const forUs = this.isLocal(ip.dst) || (this.transparent !== null && ip.dst !== 0xffffffff && !isBroadcastOrMulticast(ip.dst, this.interfaces));
+    if (!forUs || this.invalidPeer(ip.src)) return false;
     if (!this.icmpErrorAllowed(ip.src, this.clock.now())) return false;
     this.sendIcmpUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
     return true;
@@ -422,7 +476,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     let tcb = this.conns.find(dst, dstPort, src, srcPort);
     if (this.tracer !== null) this.traceSegment('in', dst, dstPort, src, srcPort, seg.seq, seg.ack, seg.flags, seg.window, seg.payload.length, seg.urgentPointer, this.optSummary, now, false);
     if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)
-      && this.findListener(dst, dstPort) !== null) {
+      && this.transparentPacket === null && this.findListener(dst, dstPort) !== null) {
       // RFC 6191 / RFC 9293 §3.10.7.4 note: a new SYN with a higher timestamp (or sequence
       // number) may reuse a TIME-WAIT 4-tuple. Linux picks ISS = old SND.NXT + 65535 + 2.
       // Only a listener can take the new connection; without one TIME-WAIT stays and the
@@ -437,7 +491,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       this.pendingIss = null;
       return;
     }
-    const l = this.findListener(dst, dstPort);
+    const tp = this.transparentPacket;
+    const hook = tp === null ? null : this.transparent!.tcp(tp, src, srcPort, dst, dstPort, seg.flags);
+    if (hook === 'drop') { this.pendingIss = null; this.drop('tcp: transparent hold', now); return; }
+    const l = tp === null ? this.findListener(dst, dstPort) : hook === 'rst' ? null : hook;
     if (l !== null) {
       l.onSegment(seg, src, srcPort, dst, now);
       this.pendingIss = null;
@@ -593,13 +650,20 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       tsOffset: this.tsOffsetFor(localAddr, localPort, remoteAddr, remotePort),
     });
     tcb.now = now;
+    for (const l of this.listenersByPort.get(localPort) ?? []) {
+      if ((l.localAddr === 0 || l.localAddr === localAddr) && this.reuseAddr.has(l)) this.reuseAddr.add(tcb);
+    }
     this.conns.add(tcb);
     return tcb;
   }
 
   // ---------------------------------------------------------------- user API
 
-  /** Active OPEN: allocate a port, create the TCB, send SYN. Throws StackError (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH). */
+  /**
+   * Prepare an active OPEN: choose the source address and port and create the TCB in CLOSED.
+   * Nothing is sent yet: set `tcb.user`, then call `tcb.openActive(now)`, which sends the SYN
+   * (docs/core.md). Throws StackError (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH, EINVAL).
+   */
   connect(opts: ConnectOptions): Tcb {
     const remote = toAddr(opts.remoteAddr, 'remoteAddr');
     const now = this.clock.now();
@@ -615,11 +679,12 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     }
     const nif = this.route(remote);
     if (nif === null) throw new StackError('ENETUNREACH', 'connect');
-    let local = nif.addr;
+    const src = nif.kind === 'loopback' ? loopbackSource(remote) : nif.addr;
+    let local = src;
     if (opts.localAddr !== undefined) {
       local = toAddr(opts.localAddr, 'localAddr');
       if (local !== 0 && !this.isLocal(local)) throw new StackError('EADDRNOTAVAIL', 'connect', formatIpv4Address(local));
-      if (local === 0) local = nif.addr;
+      if (local === 0) local = src;
     }
     let port: number;
     if (opts.localPort !== undefined && opts.localPort !== 0) {
@@ -682,8 +747,19 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if (port === 0) port = this.allocateListenPort();
     const ls = this.listenersByPort.get(port) ?? [];
     for (const l of ls) if (l.localAddr === addr || l.localAddr === 0 || addr === 0) throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port}`);
+    // A TIME-WAIT connection on the port (a server restarted after closing first) conflicts
+    // unless both sockets set SO_REUSEADDR (Linux inet_csk_bind_conflict; the TIME-WAIT socket
+    // keeps its creator's flag). Linux refuses for any socket bound to the port; synack only
+    // for TIME-WAIT, because RFC 9293 MUST-42 requires LISTEN on a port while a connection
+    // from it is in SYN-SENT or SYN-RECEIVED (the RFC and Linux disagree there; the RFC wins).
+    for (const t of this.conns.values()) {
+      if (t.localPort !== port || t.state !== 'TIME-WAIT' || (addr !== 0 && t.localAddr !== addr)) continue;
+      if (opts.reuseAddr === true && this.reuseAddr.has(t)) continue;
+      throw new StackError('EADDRINUSE', 'listen', `${formatIpv4Address(addr)}:${port} (a connection in ${t.state} holds it${opts.reuseAddr === true ? '' : '; SO_REUSEADDR not set'})`);
+    }
     const backlog = Math.max(1, Math.min(opts.backlog ?? 511, this.options.somaxconn));
     const l = new Listener(this, addr, port, backlog);
+    if (opts.reuseAddr === true) this.reuseAddr.add(l);
     ls.push(l);
     this.listenersByPort.set(port, ls);
     return l;
@@ -729,9 +805,34 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   // ---------------------------------------------------------------- driver
 
   nextDeadline(): Instant {
-    const d = this.timers.nextDeadline();
+    const d = this.settledTimerHead();
     const n = this.network.nextDeadline();
     return n < d ? n : d;
+  }
+
+  /**
+   * The earliest TCP deadline that still means something. The queue keeps an entry when a
+   * TCB's deadline moves later or goes away (re-arming the RTO on every ACK must stay cheap);
+   * reported as is, such a stale head makes a simulation jump to a time with nothing to do
+   * (the cancelled 1 s SYN timer after a 15 ms handshake) and a realtime driver wake for
+   * nothing. So stale heads are dropped here, and a later deadline re-queued at its real time.
+   */
+  private settledTimerHead(): Instant {
+    for (;;) {
+      const d = this.timers.nextDeadline();
+      if (d === Infinity) return d;
+      const tcb = this.timers.peek()!;
+      if (tcb.scheduledAt === d && tcb.state !== 'CLOSED') {
+        const real = tcb.nextDeadline();
+        if (real <= d) return d;
+        this.timers.dropNext();
+        tcb.scheduledAt = real;
+        if (real !== Infinity) this.timers.schedule(real, tcb);
+      } else {
+        this.timers.dropNext();
+        if (tcb.scheduledAt === d) tcb.scheduledAt = Infinity;
+      }
+    }
   }
 
   poll(now: Instant): void {

@@ -113,6 +113,22 @@ export class TimerQueue<T> {
     return NEVER;
   }
 
+  /** The payload of the entry nextDeadline() reports; undefined when the queue is empty. */
+  peek(): T | undefined {
+    if (this.nextDeadline() === NEVER && this.heapLen === 0) return undefined;
+    return this.slotPayload[this.heapSlot[0]!];
+  }
+
+  /** Remove the entry nextDeadline() reports without firing it (a stale entry its owner settled). */
+  dropNext(): void {
+    this.nextDeadline(); // cancelled entries off the top first
+    if (this.heapLen === 0) return;
+    const slot = this.heapSlot[0]!;
+    this.removeTop();
+    this.live--;
+    this.freeSlot(slot);
+  }
+
   /**
    * Fire every live entry with deadline <= now, in (deadline, schedule order), calling
    * fn(payload, at, id). Each entry is removed before fn runs, so fn may schedule, cancel

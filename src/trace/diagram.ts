@@ -70,8 +70,15 @@ export interface SegmentItem extends ItemBase {
   options: string | null;
   lost: boolean;
   retransmit: boolean;
+  /** Put on the wire by the scenario (an old duplicate), not by the sender's TCP. */
+  injected: boolean;
   /** Label words: flags, seq=, ack=, win=, len=, options, (retransmit). */
   tokens: string[];
+  /** Absolute sequence and acknowledgment numbers (for relabelling, e.g. the textbooks' x, y). */
+  rawSeq: number;
+  rawAck: number | null;
+  /** Index of the event this segment was drawn from in the renderer's input (its 'out' event, or the 'in' one when the sender is not traced). */
+  ev: number;
 }
 export interface ArriveItem extends ItemBase { kind: 'arrive'; seg: SegmentItem }
 export type DiagramItem = StateItem | NoteItem | SegmentItem | ArriveItem;
@@ -96,6 +103,8 @@ export function timerText(name: string): string {
 }
 
 export function userCallText(call: string, detail: string | undefined): string {
+  // A scenario's own annotation (a summary of traffic it generated): the text as is.
+  if (call === 'note') return detail ?? '';
   if (call === 'abort') return detail === undefined || detail === 'user: abort' ? 'abort()' : `abort(): ${detail}`;
   return `${call}(${detail ?? ''})`;
 }
@@ -105,12 +114,16 @@ interface ConnState {
   base: [number | undefined, number | undefined];
   ws: [number | undefined, number | undefined];
   finished: boolean;
+  /** This direction's SYN has been seen (its base and window scale are fixed). */
+  synSeen: [boolean, boolean];
 }
 
 const SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04, URG = 0x20;
 
 export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}): Diagram {
   const all = timeOrdered(input);
+  const indexOf = new Map<Ev, number>();
+  input.forEach((e, i) => indexOf.set(e, i));
   const traced = new Set<number>();
   for (const e of all) traced.add(e.host);
 
@@ -161,7 +174,7 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     const key = `${formatIpv4Address(l.addr)}:${l.port}-${formatIpv4Address(r.addr)}:${r.port}`;
     let st = conns.get(key);
     if (st === undefined) {
-      st = { info: { key, left: l, right: r, tag: '' }, base: [undefined, undefined], ws: [undefined, undefined], finished: false };
+      st = { info: { key, left: l, right: r, tag: '' }, base: [undefined, undefined], ws: [undefined, undefined], finished: false, synSeen: [false, false] };
       conns.set(key, st);
     }
     return st;
@@ -182,10 +195,11 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     if (f & SYN) {
       if (!(f & ACK) && st.finished && st.base[from] !== (e.seq >>> 0)) {
         // A new incarnation of the 4-tuple (e.g. TIME-WAIT reuse): forget the old ISNs.
-        st.base = [undefined, undefined]; st.ws = [undefined, undefined]; st.finished = false;
+        st.base = [undefined, undefined]; st.ws = [undefined, undefined]; st.finished = false; st.synSeen = [false, false];
       }
-      st.base[from] = e.seq >>> 0;
-      st.ws[from] = e.options.wscale;
+      // One base per connection and direction: a later SYN of the same incarnation (a
+      // retransmission, a script's SYN in ESTABLISHED, a stale duplicate) does not renumber.
+      if (!st.synSeen[from]) { st.base[from] = e.seq >>> 0; st.ws[from] = e.options.wscale; st.synSeen[from] = true; }
     }
     if (f & (FIN | RST)) st.finished = true;
     if (st.base[from] === undefined) st.base[from] = e.seq >>> 0;
@@ -211,10 +225,12 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     if (e.len > 0) tokens.push(`len=${e.len}`);
     if (urg !== null) tokens.push(`urg=${urg}`);
     if (options !== null) tokens.push(options);
-    if (e.retransmit) tokens.push('(retransmit)');
+    if (e.injected === true) tokens.push('(old duplicate)');
+    else if (e.retransmit) tokens.push('(retransmit)');
     return {
       kind: 'segment', t: tSend ?? tArrive ?? e.t, conn: st.info, tSend, tArrive, from, to: other, flags, seq, ack, win, len: e.len, urg,
-      options, lost: e.lost === true, retransmit: e.retransmit === true, tokens,
+      options, lost: e.lost === true, retransmit: e.retransmit === true && e.injected !== true, injected: e.injected === true, tokens,
+      rawSeq: e.seq >>> 0, rawAck: f & ACK ? e.ack >>> 0 : null, ev: indexOf.get(e) ?? -1,
     };
   };
   const segKey = (st: ConnState, from: SideIndex, e: SegmentEvent) => `${st.info.key}|${from}|${e.seq >>> 0}|${e.ack >>> 0}|${e.flags}|${e.len}`;
@@ -285,6 +301,8 @@ export function buildDiagram(input: ReadonlyArray<Ev>, opts: DiagramOptions = {}
     else if (ports.size === 1) endpoint = `${ip}:${[...ports][0]}`;
     let init: TcpState | null = null;
     if (connList.length === 1) init = initial[i] ?? (first !== undefined && traced.has(first) ? 'CLOSED' : null);
+    // Several connections: a listening side still starts in LISTEN (where they all come from).
+    else if (initial[i] === 'LISTEN') init = 'LISTEN';
     return { index: i, hosts, name: first === undefined ? null : opts.names?.[ip] ?? null, endpoint, initial: init };
   };
   return { sides: [mkSide(0), mkSide(1)], conns: connList, items, absolute };

@@ -16,6 +16,8 @@ export interface SegmentEvent {
   type: 'segment'; t: Instant; host: number; conn: ConnId; dir: 'in' | 'out';
   seq: number; ack: number; flags: number; win: number; len: number; urg: number;
   options: SegmentTraceOptions; retransmit?: boolean;
+  /** Put on the wire by a scenario or test as if this host had sent it (an old duplicate), not by its TCP. */
+  injected?: boolean;
 }
 export interface StateEvent { type: 'state'; t: Instant; host: number; conn: ConnId; from: TcpState; to: TcpState; cause: string }
 export interface TimerEvent { type: 'timer'; t: Instant; host: number; conn: ConnId; timer: TimerName; action: 'set' | 'cancel' | 'fire'; at?: Instant }

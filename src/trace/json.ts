@@ -42,6 +42,8 @@ export interface JsonSegmentEvent extends JsonBase {
   retransmit?: true;
   /** An outgoing segment the link dropped (it never arrived). */
   lost?: true;
+  /** Not sent by the host's TCP: a scenario put it on the wire as if from this host (an old duplicate). */
+  injected?: true;
 }
 
 export interface JsonStateEvent extends JsonBase {
@@ -148,6 +150,7 @@ export function toJsonTrace(events: ReadonlyArray<TraceEvent & { lost?: boolean 
         };
         if (e.retransmit) j.retransmit = true;
         if (e.lost) j.lost = true;
+        if (e.injected === true) j.injected = true;
         if (e.dir === 'in') lastIn.set(e.host, { t: e.t, conn });
         out.push(j);
         break;

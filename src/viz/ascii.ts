@@ -37,6 +37,8 @@ export interface AsciiOptions {
   foldGap?: number;
   /** Print the legend line under the diagram (default true). */
   legend?: boolean;
+  /** Annotations (notes, "(retransmit)", the legend) in another language; see viz/i18n.ts. */
+  translate?: (english: string) => string;
 }
 
 const LOST = '\u00d7';
@@ -51,6 +53,13 @@ interface Row {
 
 export function renderAscii(events: ReadonlyArray<TraceEvent & { lost?: boolean }>, opts: AsciiOptions = {}): string {
   const d = buildDiagram(events, opts);
+  const tr = opts.translate;
+  if (tr !== undefined) {
+    for (const it of d.items) {
+      if (it.kind === 'note') it.text = tr(it.text);
+      else if (it.kind === 'segment') it.tokens = it.tokens.map((w) => (w === '(retransmit)' || w === '(old duplicate)' ? tr(w) : w));
+    }
+  }
   return layout(d, opts);
 }
 
@@ -139,7 +148,9 @@ function layout(d: Diagram, o: AsciiOptions): string {
     if (r.mid === null) { line(time, r.labels[0], blank, r.labels[1]); return; }
     if (r.mid.kind === 'note') {
       const text = clip(r.mid.text, gap - 2);
-      const mid = r.mid.side === 0 ? (' ' + text).padEnd(gap) : (text + ' ').padStart(gap);
+      // Wide (CJK) characters take two columns: pad by display width.
+      const pad = ' '.repeat(Math.max(0, gap - 1 - cols(text)));
+      const mid = r.mid.side === 0 ? ' ' + text + pad : pad + text + ' ';
       line(time, r.labels[0], mid, r.labels[1]);
       return;
     }
@@ -151,9 +162,10 @@ function layout(d: Diagram, o: AsciiOptions): string {
   });
   if (o.legend !== false) {
     const notes: string[] = [];
-    notes.push(d.absolute ? 'seq/ack absolute' : "seq/ack relative to each side's ISN");
-    notes.push('win in bytes (scaled)');
-    if (d.items.some((it) => it.kind === 'segment' && it.lost)) notes.push(`${LOST} lost on the link`);
+    const tr = o.translate ?? ((x: string) => x);
+    notes.push(tr(d.absolute ? 'seq/ack absolute' : "seq/ack relative to each side's ISN"));
+    notes.push(tr('win in bytes (scaled)'));
+    if (d.items.some((it) => it.kind === 'segment' && it.lost)) notes.push(tr(`${LOST} lost on the link`));
     out.push('');
     const indent = ' '.repeat(timeW + 2);
     let l = '';
@@ -186,7 +198,10 @@ function center(s: string, w: number): string {
 }
 
 function clip(s: string, w: number): string {
-  return s.length <= w ? s : s.slice(0, Math.max(0, w - 1)) + '~';
+  if (cols(s) <= w) return s;
+  let out = '';
+  for (const ch of s) { if (cols(out + ch) > w - 1) break; out += ch; }
+  return out + '~';
 }
 
 /** Greedy wrap of label tokens; an option list "<a,b,c>" too long for a line breaks after a comma. */
@@ -213,4 +228,11 @@ function wrap(tokens: string[], first: number, rest: number): string[] {
   }
   if (cur !== '') lines.push(cur);
   return lines.length > 0 ? lines : [''];
+}
+
+/** Columns a string takes in a terminal: CJK and full-width characters count two. */
+function cols(s: string): number {
+  let n = 0;
+  for (const ch of s) n += /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  return n;
 }

@@ -40,10 +40,19 @@ export interface SvgOptions {
   /** 'changed' (default): a label shows win= only when the window differs from the
    *  sender's previous segment on that connection; 'all': on every segment. */
   windows?: 'changed' | 'all';
+  /** Words of the figure in another language: notes, "(retransmit)", "… later", "time", the legend. Identity by default. */
+  translate?: (english: string) => string;
+  /** Replace a segment's label words (e.g. the textbooks' seq=x, ack=x+1, or a "1st handshake" tag). */
+  relabel?: (seg: SegmentItem, tokens: string[]) => string[];
+  /** A legend under the figure: numbering, lost ×, dashed retransmissions (default true). */
+  legend?: boolean;
 }
 
-const FONT = "'Helvetica Neue', Helvetica, Arial, sans-serif";
-const MONO = "'DejaVu Sans Mono', Menlo, Consolas, monospace";
+// CJK-capable fallbacks after the Latin faces, so Chinese labels render wherever the figure
+// is opened (macOS, Windows, Linux with Noto/WenQuanYi).
+const CJK = "'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei'";
+const FONT = `'Helvetica Neue', Helvetica, Arial, ${CJK}, sans-serif`;
+const MONO = `'DejaVu Sans Mono', Menlo, Consolas, ${CJK}, monospace`;
 const INK = '#1f2933';
 const MUTED = '#6b7280';
 const LIFELINE = '#9aa5b1';
@@ -78,6 +87,16 @@ interface Layout { rowOf: Map<DiagramItem, Row>; groups: Group[]; folds: Array<{
 
 export function renderSvg(events: ReadonlyArray<TraceEvent & { lost?: boolean }>, opts: SvgOptions = {}): string {
   const d = buildDiagram(events, opts);
+  const tr = opts.translate ?? ((x: string) => x);
+  if (opts.translate !== undefined || opts.relabel !== undefined) {
+    for (const it of d.items) {
+      if (it.kind === 'note') it.text = tr(it.text);
+      else if (it.kind === 'segment') {
+        const words = it.tokens.map((w) => (w === '(retransmit)' || w === '(old duplicate)' ? tr(w) : w));
+        it.tokens = opts.relabel !== undefined ? opts.relabel(it, words) : words;
+      }
+    }
+  }
   const multi = d.conns.length > 1;
   const W = Math.max(480, opts.width ?? 920); // the figure grows when its content needs it
   const foldGap = opts.foldGap ?? 500_000;
@@ -128,7 +147,8 @@ export function renderSvg(events: ReadonlyArray<TraceEvent & { lost?: boolean }>
   const lay = layoutRows(items, k, foldGap, drop, initialY, [d.sides[0].initial !== null, d.sides[1].initial !== null]);
   const { folds, groups } = lay;
   const bottom = lay.end + 34;
-  const H = bottom + 30;
+  const legend = opts.legend === false ? [] : legendItems(d, items, tr);
+  const H = bottom + 30 + (legend.length > 0 ? 26 : 0);
 
   // Where each segment leaves and lands.
   const sendY = new Map<SegmentItem, number>();
@@ -186,10 +206,10 @@ export function renderSvg(events: ReadonlyArray<TraceEvent & { lost?: boolean }>
       o.push(line(x - 7, fo.y0 + 3, x + 7, fo.y0 - 3, LIFELINE, 1.4));
       o.push(line(x - 7, fo.y1 + 3, x + 7, fo.y1 - 3, LIFELINE, 1.4));
     }
-    o.push(`<text x="${(xL + xR) / 2}" y="${f((fo.y0 + fo.y1) / 2 + 4)}" text-anchor="middle" font-size="12" font-style="italic" fill="${MUTED}">${esc(formatTime(fo.dt))} later</text>`);
+    o.push(`<text x="${(xL + xR) / 2}" y="${f((fo.y0 + fo.y1) / 2 + 4)}" text-anchor="middle" font-size="12" font-style="italic" fill="${MUTED}">${esc(tr('{t} later').replace('{t}', formatTime(fo.dt)))}</text>`);
     o.push('</g>');
   }
-  o.push(`<text class="time-head" x="${timeX}" y="${top - 8}" text-anchor="end" font-size="11" fill="${MUTED}">time</text>`);
+  o.push(`<text class="time-head" x="${timeX}" y="${top - 8}" text-anchor="end" font-size="11" fill="${MUTED}">${esc(tr('time'))}</text>`);
 
   // ---- initial states
   if (hasInitial) for (const s of d.sides) if (s.initial !== null) o.push(stateBox(s.initial, xs[s.index], s.index, initialY));
@@ -215,6 +235,7 @@ export function renderSvg(events: ReadonlyArray<TraceEvent & { lost?: boolean }>
   o.push('<g class="labels">');
   for (const l of labels) o.push(l);
   o.push('</g>');
+  if (legend.length > 0) o.push(legendSvg(legend, timeX, bottom + 30));
   o.push('</svg>');
   return o.join('\n') + '\n';
 }
@@ -408,11 +429,11 @@ function markLevel(arrows: Arrow[]): void {
 function arrowSvg(a: Arrow): string {
   const seg = a.seg;
   const color = seg.lost ? LOST : seg.from === 0 ? RIGHTWARD : LEFTWARD;
-  const cls = ['segment', seg.lost ? 'lost' : '', seg.retransmit ? 'retransmit' : ''].filter(Boolean).join(' ');
-  const dash = seg.retransmit ? ' stroke-dasharray="6 3"' : '';
+  const cls = ['segment', seg.lost ? 'lost' : '', seg.retransmit ? 'retransmit' : '', seg.injected ? 'injected' : ''].filter(Boolean).join(' ');
+  const dash = seg.injected ? ' stroke-dasharray="2 3"' : seg.retransmit ? ' stroke-dasharray="6 3"' : '';
   const marker = seg.lost ? '' : ` marker-end="url(#${seg.from === 0 ? 'head-r' : 'head-l'})"`;
   const times = (seg.tSend !== null ? ` data-t-send="${seg.tSend}"` : '') + (seg.tArrive !== null ? ` data-t-arrive="${seg.tArrive}"` : '');
-  let s = `<g class="${cls}" data-seg="${a.id}"${times}><line class="arrow" x1="${f(a.xa)}" y1="${f(a.ya)}" x2="${f(a.xe)}" y2="${f(a.ye)}" stroke="${color}" stroke-width="1.5"${dash}${marker}/>`;
+  let s = `<g class="${cls}" data-seg="${a.id}" data-ev="${seg.ev}"${times}><line class="arrow" x1="${f(a.xa)}" y1="${f(a.ya)}" x2="${f(a.xe)}" y2="${f(a.ye)}" stroke="${color}" stroke-width="1.5"${dash}${marker}/>`;
   if (seg.lost) {
     const x = a.xe, y = a.ye;
     s += `<path class="cross" d="M${f(x - 6)},${f(y - 6)} L${f(x + 6)},${f(y + 6)} M${f(x - 6)},${f(y + 6)} L${f(x + 6)},${f(y - 6)}" stroke="${LOST}" stroke-width="2.2" stroke-linecap="round"/>`;
@@ -587,9 +608,40 @@ function line(x1: number, y1: number, x2: number, y2: number, color: string, w: 
   return `<line${cls ? ` class="${cls}"` : ''} x1="${f(x1)}" y1="${f(y1)}" x2="${f(x2)}" y2="${f(y2)}" stroke="${color}" stroke-width="${w}"/>`;
 }
 
-/** Rough text width for layout (no font metrics without a browser). */
+/** Rough text width for layout (no font metrics without a browser); CJK characters are square. */
 function textW(s: string, size: number, bold: boolean, mono = false): number {
-  return s.length * size * (mono ? 0.61 : bold ? 0.64 : 0.56);
+  let n = 0, wide = 0;
+  for (const ch of s) { n++; if (/[\u2e80-\u9fff\uff00-\uffef]/.test(ch)) wide++; }
+  return (n - wide) * size * (mono ? 0.61 : bold ? 0.64 : 0.56) + wide * size * 1.02;
+}
+
+type LegendItem = { kind: 'text' | 'lost' | 'rtx' | 'dup'; text: string };
+
+/** What a reader needs to read the figure: the numbering, and the marks actually used. */
+function legendItems(d: ReturnType<typeof buildDiagram>, items: DiagramItem[], tr: (s: string) => string): LegendItem[] {
+  const out: LegendItem[] = [{ kind: 'text', text: tr(d.absolute ? 'seq/ack: absolute numbers' : 'seq/ack relative to each side\'s ISN') }];
+  if (items.some((it) => it.kind === 'segment' && it.lost)) out.push({ kind: 'lost', text: tr('lost on the link') });
+  if (items.some((it) => it.kind === 'segment' && it.retransmit)) out.push({ kind: 'rtx', text: tr('retransmission') });
+  if (items.some((it) => it.kind === 'segment' && it.injected)) out.push({ kind: 'dup', text: tr('old duplicate, put on the wire by the scenario') });
+  return out;
+}
+
+function legendSvg(items: LegendItem[], x0: number, y: number): string {
+  const o: string[] = ['<g class="legend">'];
+  let x = x0 - 40;
+  for (const it of items) {
+    if (it.kind === 'lost') {
+      o.push(`<path d="M${f(x + 2)},${f(y - 8)} L${f(x + 12)},${f(y + 2)} M${f(x + 2)},${f(y + 2)} L${f(x + 12)},${f(y - 8)}" stroke="${LOST}" stroke-width="2" stroke-linecap="round"/>`);
+      x += 18;
+    } else if (it.kind === 'rtx' || it.kind === 'dup') {
+      o.push(`<line x1="${f(x)}" y1="${f(y - 3)}" x2="${f(x + 26)}" y2="${f(y - 3)}" stroke="${INK}" stroke-width="1.5" stroke-dasharray="${it.kind === 'dup' ? '2 3' : '6 3'}"/>`);
+      x += 32;
+    }
+    o.push(`<text x="${f(x)}" y="${f(y + 1)}" font-size="11" fill="${MUTED}">${esc(it.text)}</text>`);
+    x += textW(it.text, 11, false) + 24;
+  }
+  o.push('</g>');
+  return o.join('');
 }
 
 function f(n: number): string {

@@ -62,4 +62,19 @@ describe('interop: TUN with offloads (virtio-net header, TSO/GSO, checksum)', { 
     assert.equal(b.tun.rxErrors, 0);
     assert.equal(b.counters.TcpInCsumErrors, 0);
   });
+
+  test('multi-queue: two queues of one device open (IFF_MULTI_QUEUE), a plain open of it is refused', async () => {
+    const script = `
+      const { TunLink } = await import(${JSON.stringify(join(ROOT, 'dist', 'src', 'link', 'tun.js'))});
+      const a = TunLink.open({ name: 'skmq0', multiQueue: true, hostAddr: '198.18.250.2', prefixLen: 24 });
+      const b = TunLink.open({ name: 'skmq0', multiQueue: true });
+      let plain = 'opened';
+      try { TunLink.open({ name: 'skmq0' }).close(); } catch (e) { plain = e.code; }
+      console.log(JSON.stringify({ a: a.name, b: b.name, fds: a.fd !== b.fd, plain }));
+      a.close(); b.close();`;
+    const r = await ns.run(process.execPath, ['--input-type=module', '-e', script], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(String(r.stdout)) as { a: string; b: string; fds: boolean; plain: string };
+    assert.deepEqual(j, { a: 'skmq0', b: 'skmq0', fds: true, plain: 'EINVAL' });
+  });
 });

@@ -28,7 +28,7 @@ test('the demo: GET and POST over one connection, diagram, tables, summary, clie
   assert.match(tables, /ESTAB .* timer:\(on,/);
   // (c) the summary.
   assert.match(t, /GET \/data +-> 200, 4000 bytes, sha256 matches/);
-  assert.match(t, /POST \/upload +-> 200, server got 4000 bytes, sha256 matches/);
+  assert.match(t, /POST \/upload +-> 200, server got 4000 of 4000 bytes, sha256 matches/);
   assert.match(t, /segments +client sent \d+ \(\d+ with data\), server sent \d+/);
   assert.match(t, /retransmitted +client 0, server 0; lost on the link 0/);
   assert.match(t, /virtual time +[\d.]+ms from the first SYN to the close; TIME-WAIT ended at 1m0\.\d+s/);
@@ -64,4 +64,41 @@ test('options: --size, --delay, --bandwidth; bad values are usage errors', async
   } finally {
     process.stderr.write = write;
   }
+});
+
+test('--loss: a fraction in [0, 1) or a percentage; ambiguous and negative values say why', async () => {
+  const { parseLoss } = await import('../../src/cli/args.js');
+  assert.equal(parseLoss('0.05'), 0.05);
+  assert.equal(parseLoss('5%'), 0.05);
+  assert.equal(parseLoss('0'), 0);
+  assert.match(String(parseLoss('2')), /ambiguous.*0\.02.*2%/);
+  assert.match(String(parseLoss('1')), /ambiguous/);
+  assert.match(String(parseLoss('100%')), /below 100%/);
+  assert.match(String(parseLoss('-0.1')), /cannot be negative/);
+  assert.match(String(parseLoss('x')), /fraction in \[0, 1\)/);
+  const err: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
+  try {
+    assert.equal(await run(['--loss', '-0.1']), 2);
+    assert.equal(await run(['--size', '-5']), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(err[0]!, /--loss cannot be negative; got '-0\.1'/);
+  assert.doesNotMatch(err.join(''), /ambiguous/);
+  assert.match(err[1]!, /--size cannot be negative/);
+});
+
+test('the summary reports what the server actually received; a huge --size folds the diagram', async () => {
+  const dead = await runDemo({ loss: 0.99, seed: 1 });
+  assert.equal(dead.ok, false);
+  assert.equal(dead.serverReceived, 0);
+  assert.match(dead.text, /POST \/upload +-> -, server got 0 of 4000 bytes/);
+  const big = await runDemo({ size: 3_000_000, bandwidth: 0 });
+  assert.equal(big.ok, true);
+  assert.equal(big.serverReceived, 3_000_000);
+  const diagram = big.text.slice(big.text.indexOf('== sequence diagram =='), big.text.indexOf('== connection table'));
+  assert.ok(diagram.split('\n').length < 260, `${diagram.split('\n').length} lines`);
+  assert.match(diagram, /\.\.\. [\d,]+ lines folded \(--full prints them\) \.\.\./);
 });

@@ -29,7 +29,9 @@ describe('synack scenario', () => {
   test('list: every scenario with its title, in English or Chinese', async () => {
     const en = await cli(['list']);
     assert.equal(en.code, 0);
-    assert.equal(en.out.trim().split('\n').length, SCENARIOS.length);
+    const [real, whatIfs] = en.out.trim().split('\n\n');
+    assert.equal(real!.split('\n').length, SCENARIOS.length);
+    assert.match(whatIfs!, /^what-ifs \(NOT TCP\):\nwhatif-two-way-handshake +What if the handshake had two steps/);
     assert.match(en.out, /^handshake\s+The three-way handshake$/m);
     const zh = await cli(['list', '--lang', 'zh']);
     assert.match(zh.out, /^handshake\s+三次握手$/m);
@@ -50,7 +52,7 @@ describe('synack scenario', () => {
     const r = await cli(['run', 'time-wait-2msl', '--lang', 'zh']);
     assert.equal(r.code, 0);
     assert.match(r.out, /^time-wait-2msl: TIME-WAIT 持续 2·MSL/);
-    assert.match(r.out, /为什么：\n  MSL（最大报文段生存时间）/);
+    assert.match(r.out, /为什么：\n  MSL（最长报文段寿命）/);
     assert.match(r.out, /检查（种子 1）：\n  ✔ TIME-WAIT 恰好持续/);
   });
 
@@ -134,5 +136,26 @@ describe('wrap', () => {
   test('closing punctuation never starts a line', () => {
     const lines = wrap('一二三四，五六', 8);
     assert.ok(!lines.some((l) => l.startsWith('，')), JSON.stringify(lines));
+  });
+});
+
+describe('synack scenario run: what-ifs', () => {
+  test('--set and --drop change the run; the checks say what changed; exit 0', async () => {
+    const r = await cli(['run', 'handshake', '--drop', '1', '--set', 'tcp_rto_initial=500', '--segments']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /What-if run \(seed 1; tcp_rto_initial=500, drop #1\)/);
+    assert.match(r.out, /✘ client is ESTABLISHED after one round trip .*client 0\.510 s/);
+    assert.match(r.out, /#1 +5ms +server +SA .*\(lost\)/);
+    assert.match(r.out, /#3 +505ms +server +SA .*\(retransmit\)/);
+  });
+  test('bad --set / --drop values are usage errors that say why', async () => {
+    const a = await cli(['run', 'handshake', '--set', 'tcp_nope=1']);
+    assert.equal(a.code, 2);
+    assert.match(a.err, /no sysctl 'tcp_nope'/);
+    const b = await cli(['run', 'handshake', '--drop', '-1']);
+    assert.equal(b.code, 2);
+    assert.match(b.err, /--drop takes a segment number >= 0/);
+    const c = await cli(['run', 'handshake', '--set', 'tcp_msl=x']);
+    assert.match(c.err, /value must be a number/);
   });
 });
