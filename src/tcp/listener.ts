@@ -10,7 +10,7 @@ import { newOutOptions } from './types.js';
 import { TCP_ACK, TCP_RST, TCP_SYN, TCP_FIN } from '../wire/tcp.js';
 import { seqAdd } from './seq.js';
 import { negotiateSynOptions } from './input.js';
-import { output } from './output.js';
+import { initialRcvWindow, output } from './output.js';
 import { SYNCOOKIE_MSS_TABLE, cookieTsVal, decodeCookieTs, type SynCookies } from './syncookie.js';
 
 /** Cookies stay valid this long after the last SYN-queue overflow (Linux TCP_SYNCOOKIE_VALID, 2 min). */
@@ -131,11 +131,11 @@ export class Listener {
     const o = s.opts;
     const o2 = h.options;
     s.seq = iss; s.ack = seqAdd(seg.seq, 1); s.flags = TCP_SYN | TCP_ACK; s.urgentPointer = 0; s.payload = null; s.retransmit = false;
-    s.window = Math.min(h.defaultRcvWindow, 65535);
     o.mss = h.mssFor(src);
     o.sack.length = 0;
     // Without timestamps the cookie cannot carry window scale or SACK (Linux behaves the same).
     const ts = o2.tcp_timestamps !== 0 && seg.opts.tsPresent;
+    s.window = initialRcvWindow(h.defaultRcvWindow, o.mss - (ts ? 12 : 0));
     const ws = o2.tcp_window_scaling !== 0 && seg.opts.wscale >= 0 && ts;
     const sack = o2.tcp_sack !== 0 && seg.opts.sackPermitted && ts;
     o.ts = ts;
@@ -177,7 +177,6 @@ export class Listener {
     tcb.irs = clientIsn;
     tcb.rcvNxt = seg.seq;
     tcb.rcvUp = seg.seq;
-    tcb.rcvAdv = seqAdd(tcb.rcvNxt, Math.min(h.defaultRcvWindow, 65535));
     tcb.lastRecvAt = now;
     tcb.mssPeer = mss;
     tcb.wsOk = wscale >= 0 && tcb.wantWs;
@@ -186,6 +185,8 @@ export class Listener {
     tcb.sackOk = sackOk && tcb.wantSack;
     tcb.tsOk = seg.opts.tsPresent && tcb.wantTs;
     if (tcb.tsOk) { tcb.tsRecent = seg.opts.tsVal; tcb.tsRecentAt = now; }
+    // The window our cookie SYN-ACK announced (sendCookieSynAck).
+    tcb.rcvAdv = seqAdd(tcb.rcvNxt, initialRcvWindow(h.defaultRcvWindow, h.mssFor(src) - (tcb.tsOk ? 12 : 0)));
     tcb.updateEffMss();
     tcb.sndUna = seg.ack; tcb.sndNxt = seg.ack; tcb.sndMax = seg.ack; tcb.sndBufSeq = seg.ack;
     tcb.recover = seg.ack;

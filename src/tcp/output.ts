@@ -51,9 +51,9 @@ export function sendSyn(tcb: Tcb, withAck: boolean, retransmit = seqGt(tcb.sndMa
   o.tsEcr = withAck && o.ts ? tcb.tsRecent : 0;
   o.wscale = tcb.wantWs && (!withAck || tcb.wsOk) ? tcb.rcvWscale : -1;
   o.sack.length = 0;
-  // RFC 7323 §2.2: the window field of a SYN is never scaled.
-  const avail = tcb.rcvWndAvail;
-  s.window = Math.min(avail, 65535);
+  // RFC 7323 §2.2: the window field of a SYN is never scaled. As Linux, a whole number of
+  // segments (tcp_select_initial_window): 64240 for MSS 1460, 65160 with timestamps (1448).
+  s.window = initialRcvWindow(tcb.rcvWndAvail, tcb.mssOur - (withAck && o.ts ? 12 : 0));
   tcb.rcvAdv = seqAdd(tcb.rcvNxt, s.window);
   if (withAck) tcb.lastAckSent = tcb.rcvNxt;
   tcb.sndNxt = seqAdd(tcb.iss, 1);
@@ -305,4 +305,16 @@ function emit(tcb: Tcb): void {
   }
   tcb.segsOut++;
   tcb.host.emit(tcb, s);
+}
+
+/**
+ * The window of a SYN or SYN-ACK: what the buffer offers, at most 65535 (the field is not
+ * scaled), rounded down to a multiple of the MSS the peer will send (Linux
+ * tcp_select_initial_window "Quantize space offering to a multiple of mss"; the MSS less the
+ * timestamp option when timestamps are in use). RFC 9293 leaves the initial window to the
+ * implementation; this is what Linux announces.
+ */
+export function initialRcvWindow(space: number, mss: number): number {
+  const w = Math.min(space, 65535);
+  return mss > 0 && w > mss ? w - (w % mss) : w;
 }

@@ -33,7 +33,7 @@ describe('LISTEN (RFC 9293 §3.10.7.2)', () => {
     const h = fixture('LISTEN');
     h.send({ flags: 'S', seq: REMOTE_ISN, ack: 0, options: [{ kind: 'mss', value: 1400 }] });
     const t = h.only();
-    h.expectOne({ flags: 'SA', seq: LOCAL_ISS, ack: REMOTE_ISN + 1, win: 65535, options: ['mss'], mss: 1460 });
+    h.expectOne({ flags: 'SA', seq: LOCAL_ISS, ack: REMOTE_ISN + 1, win: 64240, options: ['mss'], mss: 1460 });
     assert.equal(t.state, 'SYN-RECEIVED');
     assert.equal(t.irs, REMOTE_ISN);
     assert.equal(t.rcvNxt, (REMOTE_ISN + 1) >>> 0);
@@ -48,7 +48,7 @@ describe('LISTEN (RFC 9293 §3.10.7.2)', () => {
   test('SYN with MSS, SACK-permitted, timestamps and wscale → SYN-ACK options exactly mss,sackOK,TS,nop,wscale (Linux order), TSecr = SEG.TSval', () => {
     const h = fixture('LISTEN');
     h.send({ flags: 'S', seq: REMOTE_ISN, ack: 0, options: peerSynOptions({ mss: 1460, ts: true, sack: true, ws: 7, win: 65535 }, 0x11223344) });
-    h.expectOne({ flags: 'SA', options: ['mss', 'sackOK', 'ts', 'nop', 'wscale'], mss: 1460, wscale: 7, ts: { ecr: 0x11223344 }, win: 65535 });
+    h.expectOne({ flags: 'SA', options: ['mss', 'sackOK', 'ts', 'nop', 'wscale'], mss: 1460, wscale: 7, ts: { ecr: 0x11223344 }, win: 65160 });
     const t = h.only();
     assert.equal(t.sackOk, true);
     assert.equal(t.tsOk, true);

@@ -12,7 +12,7 @@ describe('SYN-SENT (RFC 9293 §3.10.7.3)', () => {
     const t = h.stack.connect({ remoteAddr: '10.0.0.2', remotePort: 80, localPort: 49152, iss: LOCAL_ISS });
     h.tcb = t; h.watch(t);
     t.openActive(h.now);
-    h.expectOne({ flags: 'S', seq: LOCAL_ISS, ack: 0, win: 65535, options: ['mss', 'sackOK', 'ts', 'nop', 'wscale'], mss: 1460, wscale: 7, ts: { ecr: 0 }, len: 0 });
+    h.expectOne({ flags: 'S', seq: LOCAL_ISS, ack: 0, win: 64240, options: ['mss', 'sackOK', 'ts', 'nop', 'wscale'], mss: 1460, wscale: 7, ts: { ecr: 0 }, len: 0 });
     assert.equal(t.state, 'SYN-SENT');
     assert.equal(t.sndUna, LOCAL_ISS);
     assert.equal(t.sndNxt, (LOCAL_ISS + 1) >>> 0);
