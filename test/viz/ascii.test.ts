@@ -16,7 +16,7 @@ describe('ASCII sequence diagrams (golden)', () => {
     assertGolden('request-response', out);
     assert.ok(widest(out) <= 100);
     assert.match(out, /SYN-SENT \| connect\(\)/);
-    assert.match(out, /\|-+ S seq=0 win=65535 <mss 1460,sackOK,TS,wscale 7> -+>\|/);
+    assert.match(out, /\|-+ S seq=0 win=64240 <mss 1460,sackOK,TS,wscale 7> -+>\|/);
     assert.match(out, /\| SYN-RECEIVED/);
     assert.match(out, /TIME-WAIT/);
     assert.match(out, /~ 59\.995s ~/);

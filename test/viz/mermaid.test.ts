@@ -47,7 +47,7 @@ describe('Mermaid sequence diagrams', () => {
     assert.deepEqual([...p.participants.entries()], [['client', 'client 198.18.0.1:40000'], ['server', 'server 198.18.0.2:80']]);
     const segs = ev.filter((e) => e.type === 'segment' && e.dir === 'out');
     assert.equal(p.messages.length, segs.length);
-    assert.equal(p.messages[0]!.text, 'S seq=0 win=65535 <mss 1460,sackOK,TS,wscale 7>');
+    assert.equal(p.messages[0]!.text, 'S seq=0 win=64240 <mss 1460,sackOK,TS,wscale 7>');
     assert.deepEqual([p.messages[0]!.from, p.messages[0]!.to], ['client', 'server']);
     assert.deepEqual([p.messages[1]!.from, p.messages[1]!.to], ['server', 'client']);
     const stateNotes = p.notes.filter((n) => n.where !== 'over');

@@ -70,7 +70,7 @@ describe('SVG sequence diagrams', () => {
     // Labels carry the same words as the ASCII diagram: header fields above the shaft,
     // options (SYN and SYN-ACK here) below it.
     const words = labels.map((l) => unescape(textOf(l)));
-    assert.ok(words.includes('S seq=0 win=65535'), words.join('\n'));
+    assert.ok(words.includes('S seq=0 win=64240'), words.join('\n'));
     assert.ok(words.some((w) => w.startsWith('SA seq=0 ack=1 ')));
     const options = all(root, (e) => e.name === 'text' && hasClass('options')(e)).map((l) => unescape(textOf(l)));
     assert.deepEqual(options, ['<mss 1460,sackOK,TS,wscale 7>', '<mss 1460,sackOK,TS,wscale 7>']);
@@ -250,7 +250,7 @@ describe('SVG sequence diagrams', () => {
     const ev = simultaneous().events;
     const words = (svg: string) => all(parseXml(svg), (e) => e.name === 'text' && hasClass('label')(e)).map((l) => unescape(textOf(l)));
     const changed = words(renderSvg(ev, { names: NAMES }));
-    assert.ok(changed.includes('S seq=0 win=65535'), 'SYNs always carry their window');
+    assert.ok(changed.includes('S seq=0 win=64240'), 'SYNs always carry their window');
     // Each side's first segment after the handshake shows its (scaled) window; the ACKs that
     // follow, with the same window, do not.
     assert.deepEqual(changed.filter((w) => w.startsWith('FA ')), ['FA seq=1 ack=1 win=131072', 'FA seq=1 ack=1 win=131072']);
