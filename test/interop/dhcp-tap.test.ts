@@ -46,12 +46,14 @@ describe('interop: busybox udhcpc ↔ synack DHCP server over TAP', { skip: gate
   test('udhcpc gets a lease (DORA), configures it, resolves through synack and renews at T1', async () => {
     const log = join(work, 'events');
     const script = join(work, 'udhcpc.sh');
+    // The event is logged after the interface is configured: the test reads the address as soon
+    // as it sees 'bound' (logging first raced `ip addr add`, seen once in CI: an empty address list).
     writeFileSync(script, `#!/bin/sh
-echo "$1 ip=$ip subnet=$subnet router=$router dns=$dns lease=$lease serverid=$serverid" >> ${log}
 case "$1" in
   deconfig) ip addr flush dev "$interface" ;;
   bound) ip addr flush dev "$interface"; ip addr add "$ip/$subnet" dev "$interface" ;;
 esac
+echo "$1 ip=$ip subnet=$subnet router=$router dns=$dns lease=$lease serverid=$serverid" >> ${log}
 exit 0
 `);
     chmodSync(script, 0o755);
