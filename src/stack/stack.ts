@@ -9,11 +9,8 @@ import type { SegmentIn, SegmentOut, TcpState } from '../tcp/types.js';
 import type { ConnId, TraceEvent, TraceSink, SegmentTraceOptions } from '../trace/events.js';
 import { TimerQueue } from '../time/timerqueue.js';
 import { isPlainIpv4, readU32 } from '../wire/ipv4fast.js';
-import { parseIpv4, emitIpv4Header, IPPROTO_ICMP, IPPROTO_TCP } from '../wire/ipv4.js';
-import {
-  parseIcmp, parseIcmpQuote, emitIcmpEcho, icmpEchoLength, isIcmpEcho, isIcmpDestUnreachable, emitIcmpDestUnreachable,
-  icmpDestUnreachableLength, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, ICMP_PARAMETER_PROBLEM, ICMP_UNREACH_PROTOCOL,
-} from '../wire/icmp.js';
+import { parseIpv4, IPPROTO_ICMP, IPPROTO_TCP } from '../wire/ipv4.js';
+import { ICMP_UNREACH_PROTOCOL } from '../wire/icmp.js';
 import { TcpView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { newTcpOptionSummary, scanTcpOptions, type TcpOptionSummary } from '../wire/tcpoptions.js';
 import { transportChecksum } from '../wire/checksum.js';
@@ -22,7 +19,7 @@ import { Tcb, type TcbHost } from '../tcp/tcb.js';
 import { Listener, type ListenerHost } from '../tcp/listener.js';
 import { IsnGenerator } from '../tcp/isn.js';
 import { SynCookies } from '../tcp/syncookie.js';
-import { ChallengeAckBudget, RateLimiter } from '../tcp/ratelimit.js';
+import { ChallengeAckBudget } from '../tcp/ratelimit.js';
 import { sipHash24 } from '../tcp/siphash.js';
 import { newOutOptions } from '../tcp/types.js';
 import { seqAdd, seqGt } from '../tcp/seq.js';
@@ -31,6 +28,7 @@ import { newCounters, DropCounters, type Counters } from './counters.js';
 import { ConnTable } from './demux.js';
 import { serializeSegment } from './tcpout.js';
 import { StackError } from './errors.js';
+import { IcmpLayer } from './icmp.js';
 import { connectionTable, type ConnRow } from './table.js';
 import { EthernetInterface } from './ethernet.js';
 import { LoopbackLink, LOOPBACK_ADDR, LOOPBACK_MTU, isLoopbackAddr, loopbackSource } from './loopback.js';
@@ -156,9 +154,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private readonly tsKey: Uint8Array;
   private readonly challengeLimiter: ChallengeAckBudget;
   /** ICMP errors we send: Linux icmp_msgs_per_sec 1000, icmp_msgs_burst 50 (RFC 1812 §4.3.2.8 rate limiting). */
-  private readonly icmpLimiter: RateLimiter;
   /** Per-destination ICMP error buckets (Linux icmp_ratelimit through inet_peer). */
-  private readonly icmpPeerLimiters = new Map<number, RateLimiter>();
+  /** ICMP in (echo, errors to connections) and ICMP errors out, rate-limited (src/stack/icmp.ts). */
+  private readonly icmp: IcmpLayer;
   private readonly traceSinks: TraceSink[] = [];
   private readonly view = new TcpView();
   private readonly optSummary: TcpOptionSummary = newTcpOptionSummary();
@@ -181,7 +179,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.cookies = new SynCookies(random(16));
     this.tsKey = random(16);
     this.challengeLimiter = new ChallengeAckBudget(() => this.options.tcp_challenge_ack_limit, random);
-    this.icmpLimiter = new RateLimiter(this.options.icmp_msgs_per_sec, this.options.icmp_msgs_burst);
+    this.icmp = new IcmpLayer(this, (la, lp, ra, rp) => this.conns.find(la, lp, ra, rp));
     const [lo, hi] = this.options.ip_local_port_range;
     const r = random(2);
     this.nextEphemeral = lo + (((r[0]! << 8) | r[1]!) % (hi - lo + 1));
@@ -334,14 +332,14 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       return;
     }
     if (ip.protocol === IPPROTO_TCP) this.tcpInput(ip.src, ip.dst, ip.payload, now, rxFlags);
-    else if (ip.protocol === IPPROTO_ICMP) this.icmpInput(ip.src, ip.dst, ip.payload, now, nif);
+    else if (ip.protocol === IPPROTO_ICMP) this.icmp.input(ip.src, ip.dst, ip.payload, now, nif);
     else if (this.network.deliver(ip, packet, nif, false)) return;
     else {
       c.IpInUnknownProtos++;
       this.drop('ip: unknown protocol', now);
       // RFC 1122 §3.2.2.1: a host SHOULD answer with Destination Unreachable, code 2 (protocol
       // unreachable). Not for a fragment or a martian (§3.2.2, filtered above); rate-limited.
-      if (this.icmpErrorAllowed(ip.src, now)) this.sendIcmpUnreachable(ICMP_UNREACH_PROTOCOL, packet.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
+      if (this.icmpErrorAllowed(ip.src, now)) this.icmp.sendUnreachable(ICMP_UNREACH_PROTOCOL, packet.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
     }
   }
 
@@ -365,7 +363,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const forUs = this.isLocal(ip.dst) || (this.transparent !== null && ip.dst !== 0xffffffff && !isBroadcastOrMulticast(ip.dst, this.interfaces));
     if (!forUs || this.invalidPeer(ip.src)) return false;
     if (!this.icmpErrorAllowed(ip.src, this.clock.now())) return false;
-    this.sendIcmpUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
+    this.icmp.sendUnreachable(code, datagram.subarray(0, ip.totalLength), ip.dst, ip.src, nif);
     return true;
   }
 
@@ -380,81 +378,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     return false;
   }
 
-  /**
-   * May we send an ICMP error to `dst` now? Linux icmpv4_xrlim_allow + icmp_global_allow:
-   * a global token bucket (icmp_msgs_per_sec 1000, icmp_msgs_burst 50) and one per
-   * destination (icmp_ratelimit 1000 ms per token, XRLIM_BURST_FACTOR 6 tokens of burst).
-   * RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2: ICMP errors SHOULD be rate-limited.
-   */
-  icmpErrorAllowed(dst: number, now: Instant): boolean {
-    const perDst = this.options.icmp_ratelimit;
-    if (perDst > 0) {
-      let l = this.icmpPeerLimiters.get(dst);
-      if (l === undefined) {
-        if (this.icmpPeerLimiters.size >= 4096) this.icmpPeerLimiters.clear(); // inet_peer GC, coarsely
-        l = new RateLimiter(1000 / perDst, 6);
-        this.icmpPeerLimiters.set(dst, l);
-      }
-      if (l.available(now) < 1) { this.counters.IcmpOutRateLimitHost++; return false; }
-      if (!this.icmpLimiter.allow(now)) { this.counters.IcmpOutRateLimitGlobal++; return false; }
-      l.allow(now);
-      return true;
-    }
-    if (!this.icmpLimiter.allow(now)) { this.counters.IcmpOutRateLimitGlobal++; return false; }
-    return true;
-  }
-
-  private sendIcmpUnreachable(code: number, offending: Uint8Array, src: number, dst: number, nif: NetIf | null): void {
-    const len = icmpDestUnreachableLength(offending);
-    const pkt = new Uint8Array(20 + len);
-    emitIpv4Header({ ttl: this.options.ip_default_ttl, protocol: IPPROTO_ICMP, src, dst, identification: this.nextIpId() }, len, pkt, 0);
-    emitIcmpDestUnreachable(code, offending, pkt, 20);
-    this.counters.IcmpOutDestUnreachs++;
-    this.transmit(pkt, dst, nif);
-  }
-
-  private icmpInput(src: number, dst: number, payload: Uint8Array, now: Instant, nif: NetIf | null): void {
-    const c = this.counters;
-    c.IcmpInMsgs++;
-    const r = parseIcmp(payload);
-    if (!r.ok) { c.IcmpInErrors++; this.drop('icmp: ' + r.error.kind, now); return; }
-    const m = r.value;
-    if (isIcmpEcho(m)) {
-      if (m.type !== ICMP_ECHO_REQUEST) return;
-      c.IcmpInEchos++;
-      if (!this.options.icmp_echo_enable) return;
-      const len = icmpEchoLength(m.data.length);
-      const pkt = new Uint8Array(20 + len);
-      emitIpv4Header({ ttl: this.options.ip_default_ttl, protocol: IPPROTO_ICMP, src: dst, dst: src, identification: this.nextIpId() }, len, pkt, 0);
-      emitIcmpEcho(0, m.identifier, m.sequence, m.data, pkt, 20);
-      c.IcmpOutEchoReps++;
-      this.transmit(pkt, src, nif);
-      return;
-    }
-    // RFC 9293 §3.9.2.2 MUST-54: an ICMP error goes to the connection that sent the quoted
-    // datagram (RFC 1122 §4.2.3.9); tcp/icmp.ts decides what it means. Source Quench (type 4)
-    // and the other types are counted only (MUST-55).
-    let quoted: Uint8Array;
-    let mtu = 0;
-    if (isIcmpDestUnreachable(m)) { c.IcmpInDestUnreachs++; quoted = m.quoted; mtu = m.nextHopMtu; }
-    else if (m.type === ICMP_TIME_EXCEEDED || m.type === ICMP_PARAMETER_PROBLEM) {
-      if (m.type === ICMP_TIME_EXCEEDED) c.IcmpInTimeExcds++; else c.IcmpInParmProbs++;
-      quoted = 'rest' in m ? m.rest.subarray(4) : EMPTY; // the pointer / unused word, then the quote (RFC 792)
-    } else return;
-    const q = parseIcmpQuote(quoted);
-    if (!q.ok) { c.IcmpInErrors++; this.drop('icmp: ' + q.error.kind, now); return; }
-    const o = q.value.ip;
-    if (o.protocol !== IPPROTO_TCP) {
-      if (this.network.icmpError(o.protocol, { type: m.type, code: m.code, nextHopMtu: mtu, src, quote: q.value })) return;
-      this.drop('icmp: not about tcp', now); return;
-    }
-    const t = q.value.transport;
-    const tcb = this.conns.find(o.src, (t[0]! << 8) | t[1]!, o.dst, (t[2]! << 8) | t[3]!);
-    // Linux tcp_v4_err counts an error for no connection as an ICMP input error.
-    if (tcb === undefined) { c.IcmpInErrors++; this.drop('icmp: no connection', now); return; }
-    const seq = ((t[4]! << 24) | (t[5]! << 16) | (t[6]! << 8) | t[7]!) >>> 0;
-    tcb.onIcmpError({ type: m.type, code: m.code, seq, nextHopMtu: mtu }, now);
-  }
+  /** May we send an ICMP error to `dst` now? (Linux's two rate limits: src/stack/icmp.ts.) */
+  icmpErrorAllowed(dst: number, now: Instant): boolean { return this.icmp.errorAllowed(dst, now); }
 
   private tcpInput(src: number, dst: number, bytes: Uint8Array, now: Instant, rxFlags = 0): void {
     const c = this.counters;
