@@ -20,7 +20,7 @@ import { Listener, type ListenerHost } from '../tcp/listener.js';
 import { IsnGenerator } from '../tcp/isn.js';
 import { SynCookies } from '../tcp/syncookie.js';
 import { ChallengeAckBudget } from '../tcp/ratelimit.js';
-import { sipHash24 } from '../tcp/siphash.js';
+import { sipHash24Words12, sipKeyWords } from '../tcp/siphash.js';
 import { newOutOptions } from '../tcp/types.js';
 import { seqAdd, seqGt } from '../tcp/seq.js';
 import { resolveOptions, windowScaleFor, type StackOptions } from './options.js';
@@ -151,7 +151,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private readonly reuseAddr = new WeakSet<Listener | Tcb>();
   private readonly timers = new TimerQueue<Tcb>();
   private readonly isnGen: IsnGenerator;
-  private readonly tsKey: Uint8Array;
+  /** The timestamp-offset secret as SipHash key words (sipKeyWords). */
+  private readonly tsKeyWords: Uint32Array;
   private readonly challengeLimiter: ChallengeAckBudget;
   /** ICMP errors we send: Linux icmp_msgs_per_sec 1000, icmp_msgs_burst 50 (RFC 1812 §4.3.2.8 rate limiting). */
   /** Per-destination ICMP error buckets (Linux icmp_ratelimit through inet_peer). */
@@ -177,7 +178,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const random = init.random ?? defaultRandom;
     this.isnGen = new IsnGenerator(random(16));
     this.cookies = new SynCookies(random(16));
-    this.tsKey = random(16);
+    this.tsKeyWords = sipKeyWords(random(16));
     this.challengeLimiter = new ChallengeAckBudget(() => this.options.tcp_challenge_ack_limit, random);
     this.icmp = new IcmpLayer(this, (la, lp, ra, rp) => this.conns.find(la, lp, ra, rp));
     const [lo, hi] = this.options.ip_local_port_range;
@@ -536,6 +537,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if ((from === 'ESTABLISHED' || from === 'CLOSE-WAIT') && to !== 'CLOSE-WAIT' && to !== 'ESTABLISHED') c.TcpCurrEstab--;
     if (to === 'CLOSED') {
       this.conns.remove(tcb);
+      // Its queue entry would keep the closed TCB reachable until its deadline (issue 16: GC).
+      if (tcb.timerId !== 0) { this.timers.cancel(tcb.timerId); tcb.timerId = 0; tcb.scheduledAt = Infinity; }
       if (tcb.orphan) this.orphans--;
     }
     const tr = this.tracer;
@@ -547,8 +550,11 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   timersChanged(tcb: Tcb): void {
     const d = tcb.nextDeadline();
     if (d < tcb.scheduledAt) {
+      // The later entry it supersedes is cancelled (it would only be skipped when popped, and
+      // hold the TCB until then).
+      if (tcb.timerId !== 0) this.timers.cancel(tcb.timerId);
       tcb.scheduledAt = d;
-      this.timers.schedule(d, tcb);
+      tcb.timerId = this.timers.schedule(d, tcb);
       if (this.onWake !== null) this.onWake();
     }
   }
@@ -565,10 +571,11 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   get orphanCount(): number { return this.orphans; }
 
   tsOffsetFor(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
-    const d = new Uint8Array(12);
-    const dv = new DataView(d.buffer);
-    dv.setUint32(0, localAddr); dv.setUint32(4, remoteAddr); dv.setUint16(8, localPort); dv.setUint16(10, remotePort);
-    return sipHash24(this.tsKey, d)[1] >>> 0;
+    // SipHash-2-4 of the 12 bytes localAddr, remoteAddr (big-endian), localPort, remotePort
+    // (big-endian), read as little-endian words: no array per connection (issue 16).
+    const lp = localPort & 0xffff, rp = remotePort & 0xffff;
+    return sipHash24Words12(this.tsKeyWords, bswap32(localAddr), bswap32(remoteAddr),
+      (lp >>> 8) | ((lp & 0xff) << 8) | ((rp >>> 8) << 16) | ((rp & 0xff) << 24));
   }
 
   createPassiveTcb(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, iss: number | null, now: Instant): Tcb {
@@ -755,10 +762,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
         if (real <= d) return d;
         this.timers.dropNext();
         tcb.scheduledAt = real;
-        if (real !== Infinity) this.timers.schedule(real, tcb);
+        tcb.timerId = real !== Infinity ? this.timers.schedule(real, tcb) : 0;
       } else {
         this.timers.dropNext();
-        if (tcb.scheduledAt === d) tcb.scheduledAt = Infinity;
+        if (tcb.scheduledAt === d) { tcb.scheduledAt = Infinity; tcb.timerId = 0; }
       }
     }
   }
@@ -768,6 +775,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.timers.popExpired(now, (tcb, at) => {
       if (tcb.scheduledAt !== at) return;
       tcb.scheduledAt = Infinity;
+      tcb.timerId = 0;
       if (tcb.state === 'CLOSED') return;
       if (tcb.nextDeadline() <= now) tcb.onTimeout(now);
       else this.timersChanged(tcb);
@@ -776,4 +784,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The 32-bit value with its bytes reversed (a big-endian field read as a little-endian word). */
+function bswap32(v: number): number {
+  return ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v & 0xff00) << 8) | (v << 24)) | 0;
+}
 
