@@ -25,7 +25,9 @@ import { newOutOptions } from '../tcp/types.js';
 import { seqAdd, seqGt } from '../tcp/seq.js';
 import { resolveOptions, windowScaleFor, type StackOptions } from './options.js';
 import { newCounters, DropCounters, type Counters } from './counters.js';
-import { ConnTable } from './demux.js';
+import { ConnTable, type ConnEntry } from './demux.js';
+import { TimeWaitRecord } from '../tcp/timewait.js';
+import { compactable, compactTimeWait, endTimeWait, expandTimeWait, type TimeWaitCompaction, type TimeWaitTables } from './timewait.js';
 import { serializeSegment } from './tcpout.js';
 import { StackError } from './errors.js';
 import { IcmpLayer } from './icmp.js';
@@ -148,8 +150,14 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private transparentPacket: Uint8Array | null = null;
   private readonly listenersByPort = new Map<number, Listener[]>();
   /** Listeners with SO_REUSEADDR, and the connections they created (which keep the flag, into TIME-WAIT). */
-  private readonly reuseAddr = new WeakSet<Listener | Tcb>();
-  private readonly timers = new TimerQueue<Tcb>();
+  private readonly reuseAddr = new WeakSet<object>();
+  private readonly timers = new TimerQueue<ConnEntry>();
+  /**
+   * Closed connections in TIME-WAIT become compact records (tcp/timewait.ts); 'off' keeps
+   * full TCBs (tests compare the two). @internal
+   */
+  timeWaitCompaction: TimeWaitCompaction = 'on';
+  private readonly tw: TimeWaitTables = { conns: this.conns, timers: this.timers, reuseAddr: this.reuseAddr };
   private readonly isnGen: IsnGenerator;
   /** The timestamp-offset secret as SipHash key words (sipKeyWords). */
   private readonly tsKeyWords: Uint32Array;
@@ -180,7 +188,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.cookies = new SynCookies(random(16));
     this.tsKeyWords = sipKeyWords(random(16));
     this.challengeLimiter = new ChallengeAckBudget(() => this.options.tcp_challenge_ack_limit, random);
-    this.icmp = new IcmpLayer(this, (la, lp, ra, rp) => this.conns.find(la, lp, ra, rp));
+    this.icmp = new IcmpLayer(this, (la, lp, ra, rp) => this.lookup(la, lp, ra, rp));
     const [lo, hi] = this.options.ip_local_port_range;
     const r = random(2);
     this.nextEphemeral = lo + (((r[0]! << 8) | r[1]!) % (hi - lo + 1));
@@ -399,7 +407,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     seg.seq = v.seq; seg.ack = v.ack; seg.flags = v.flags; seg.window = v.window; seg.urgentPointer = v.urgentPointer;
     seg.payload = v.payloadLength > 0 ? v.payload() : EMPTY;
     const srcPort = v.srcPort, dstPort = v.dstPort;
-    let tcb = this.conns.find(dst, dstPort, src, srcPort);
+    let tcb = this.lookup(dst, dstPort, src, srcPort);
     if (this.tracer !== null) this.traceSegment('in', dst, dstPort, src, srcPort, seg.seq, seg.ack, seg.flags, seg.window, seg.payload.length, seg.urgentPointer, this.optSummary, now, false);
     if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)
       && this.transparentPacket === null && this.findListener(dst, dstPort) !== null) {
@@ -416,6 +424,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       const una = tcb.sndUna;
       tcb.onSegmentArrives(seg, now);
       this.pendingIss = null;
+      if (tcb.state === 'TIME-WAIT' && this.timeWaitCompaction !== 'off' && this.tracer === null && compactable(tcb)) {
+        this.timersChanged(compactTimeWait(this.tw, tcb));
+      }
       // Forward progress confirms the neighbour on the path (Linux tcp_ack → sk_dst_confirm).
       if (tcb.sndUna !== una) this.network.confirmReachable(src, now);
       return;
@@ -432,6 +443,29 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.pendingIss = null;
     this.drop('tcp: no socket', now);
     this.rstForClosed(dst, dstPort, src, srcPort, seg);
+  }
+
+  /** The connection for a 4-tuple as a Tcb (a compacted TIME-WAIT becomes one again). */
+  private lookup(la: number, lp: number, ra: number, rp: number): Tcb | undefined {
+    const e = this.conns.find(la, lp, ra, rp);
+    if (!(e instanceof TimeWaitRecord)) return e;
+    const t = expandTimeWait(this.tw, e, this);
+    this.timersChanged(t);
+    return t;
+  }
+
+  /** End a TIME-WAIT connection, full or compacted: 2·MSL passed or its 4-tuple is reused (RFC 6191). */
+  private endTimeWait(e: ConnEntry, cause: 'reuse' | 'time-wait-done', now: Instant): void {
+    if (e instanceof TimeWaitRecord) {
+      // What the Tcb's end would have done; it has no callbacks to call (compactable).
+      endTimeWait(this.tw, e);
+      if (cause === 'time-wait-done') this.counters.TcpExtTW++;
+      if (e.orphan) this.orphans--;
+    } else if (cause === 'reuse') {
+      e.closeTcb('reuse', null);
+    } else {
+      e.onTimeout(now);
+    }
   }
 
   private timeWaitAcceptsSyn(tw: Tcb, seg: SegmentIn): boolean {
@@ -547,7 +581,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   challengeAckAllowed(now: Instant): boolean { return this.challengeLimiter.allow(now); }
 
-  timersChanged(tcb: Tcb): void {
+  timersChanged(tcb: ConnEntry): void {
     const d = tcb.nextDeadline();
     if (d < tcb.scheduledAt) {
       // The later entry it supersedes is cancelled (it would only be skipped when popped, and
@@ -627,7 +661,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       const existing = this.conns.find(local, port, remote, opts.remotePort);
       if (existing !== undefined) {
         if (!(existing.state === 'TIME-WAIT' && this.options.tcp_tw_reuse && existing.tsOk)) throw new StackError('EADDRINUSE', 'connect', `${formatIpv4Address(local)}:${port}`);
-        existing.closeTcb('reuse', null);
+        this.endTimeWait(existing, 'reuse', now);
       }
     } else {
       port = this.allocateEphemeral(local, remote, opts.remotePort);
@@ -651,7 +685,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const reuseOk = this.options.tcp_tw_reuse !== 0;
     // Every port already leads to this remote endpoint: skip the search for a free one.
     const full = this.conns.portsInUseTo(remote, remotePort) >= span;
-    let reusable: Tcb | null = null;
+    let reusable: ConnEntry | null = null;
     for (let i = 0; i < span; i++) {
       const port = lo + ((this.nextEphemeral - lo + i) % span);
       if (this.listenersByPort.has(port)) continue;
@@ -667,7 +701,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       this.nextEphemeral = port + 1 > hi ? lo : port + 1;
       this.pendingIss = seqAdd(reusable.sndNxt, 65537);
       this.counters.TcpExtTWRecycled++;
-      reusable.closeTcb('reuse', null);
+      this.endTimeWait(reusable, 'reuse', this.clock.now());
       return port;
     }
     throw new StackError('EADDRNOTAVAIL', 'connect', 'no free ephemeral port');
@@ -717,7 +751,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   }
 
   /** Every connection (TCB) this stack knows, in all states but CLOSED. */
-  tcbs(): Tcb[] { return [...this.conns.values()]; }
+  tcbs(): Tcb[] {
+    return [...this.conns.values()].map((e) => e instanceof TimeWaitRecord ? this.lookup(e.localAddr, e.localPort, e.remoteAddr, e.remotePort)! : e);
+  }
 
   /** The connection table, like `ss -tanoi` (render it with renderConnectionTable). */
   connections(): ConnRow[] { return connectionTable(this); }
@@ -777,8 +813,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       tcb.scheduledAt = Infinity;
       tcb.timerId = 0;
       if (tcb.state === 'CLOSED') return;
-      if (tcb.nextDeadline() <= now) tcb.onTimeout(now);
-      else this.timersChanged(tcb);
+      if (tcb.nextDeadline() > now) this.timersChanged(tcb);
+      else if (tcb instanceof TimeWaitRecord) this.endTimeWait(tcb, 'time-wait-done', now);
+      else tcb.onTimeout(now);
     });
   }
 }
