@@ -29,3 +29,7 @@ sysctl -q net.ipv4.ip_local_port_range="32768 60999"
 # Linux features synack does not have: off, so that both targets answer alike.
 sysctl -q net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0 net.ipv4.tcp_autocorking=0
 sysctl -q net.ipv4.tcp_mtu_probing=0 net.ipv4.tcp_no_metrics_save=1
+# No tail loss probes (RFC 8985 TLP): the first retransmission of a lone segment is then the
+# RTO's, and the RTO backs off from it (with TLP the probe goes at the RTO's time and the
+# real RTO follows one un-backed-off RTO later).
+sysctl -q net.ipv4.tcp_early_retrans=0
