@@ -18,7 +18,7 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-const NODE_ONLY = [/^src\/wisp\/node\//, /^src\/gateway\/node\//, /^src\/net\//, /^src\/cli\//, /^src\/link\/tun/, /^src\/link\/rtsched/, /^src\/index\.ts$/, /^src\/node\//, /^src\/pktlinux\//, /^src\/dgram\//];
+const NODE_ONLY = [/^src\/wisp\/node\//, /^src\/gateway\/node\//, /^src\/net\//, /^src\/cli\//, /^src\/link\/tun/, /^src\/link\/rtsched/, /^src\/index\.ts$/, /^src\/node\//, /^src\/pktlinux\//, /^src\/dgram\//, /^src\/shard\//];
 const CLOCK_ALLOWED = [/^src\/time\/clock\.ts$/, /^src\/time\/realtime\.ts$/,
   // The lab page (browser UI, not core): it paces "play" with setInterval; it imports no node: module.
   /^src\/lab\//];

@@ -74,6 +74,13 @@ class Sock {
   errReported = false;
   shutRd = false;
   shutWr = false;
+  /**
+   * connect() has returned 0 on this socket (Linux sock->state == SS_CONNECTED). A
+   * non-blocking connect that completed in the background is reported by the next
+   * connect() call, which returns 0; only later ones say EISCONN (Linux
+   * __inet_stream_connect; BSD says EISCONN at once).
+   */
+  connectReported = false;
   constructor(readonly fd: number, readonly opts: SockOpts) {}
 
   /** The pending socket error (sk_err), consumed by take(). */
@@ -279,6 +286,7 @@ export class SocketLayer {
     if (tcb === null) return 'wait';
     const c = this.alloc({ ...s.opts, linger: { ...s.opts.linger } });
     c.tcb = tcb;
+    c.connectReported = true; // an accepted socket is SS_CONNECTED: connect() says EISCONN
     this.lastTcb = tcb;
     c.bound = { addr: tcb.localAddr, port: tcb.localPort };
     return ok(c.fd);
@@ -308,11 +316,13 @@ export class SocketLayer {
         s.tcb.openActive(this.host.now());
         started = true;
         if (s.nonblock) return err('EINPROGRESS');
-        return this.connectStatus(s, true);
       }
       const r = this.connectStatus(s, started);
       if (r.kind === 'block' && (s.nonblock || !started)) return err('EALREADY');
-      if (r.kind === 'done' && r.result.ret === 0 && !started) return err('EISCONN');
+      if (r.kind === 'done' && r.result.ret === 0) {
+        if (s.connectReported) return err('EISCONN');
+        s.connectReported = true;
+      }
       return r;
     }));
   }

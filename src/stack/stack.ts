@@ -142,6 +142,12 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   onWake: (() => void) | null = null;
   /** Tests only: passive ISN override (StackInit.isnOverride); settable after construction. */
   isnOverride: IsnOverride | null = null;
+  /**
+   * Sharding over worker threads (src/shard): when set, active opens only take ephemeral
+   * ports for which it returns true — the ports whose 4-tuple this shard owns, so the replies
+   * come back to it (as DPDK stacks pick source ports per core). Null: every port.
+   */
+  ephemeralFilter: ((local: number, port: number, remote: number, remotePort: number) => boolean) | null = null;
 
   private readonly conns = new ConnTable();
   private transparent: TransparentHook | null = null;
@@ -648,6 +654,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     for (let i = 0; i < span; i++) {
       const port = lo + ((this.nextEphemeral - lo + i) % span);
       if (this.listenersByPort.has(port)) continue;
+      if (this.ephemeralFilter !== null && !this.ephemeralFilter(local, port, remote, remotePort)) continue;
       const t = this.conns.find(local, port, remote, remotePort);
       if (t === undefined) { this.nextEphemeral = port + 1 > hi ? lo : port + 1; return port; }
       if (reusable === null && reuseOk && t.state === 'TIME-WAIT' && t.tsOk) {

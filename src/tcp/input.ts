@@ -458,7 +458,11 @@ function processAck(tcb: Tcb, seg: SegmentIn): boolean {
     tcb.sndUna = ack;
     if (seqLt(tcb.sndNxt, tcb.sndUna)) tcb.sndNxt = tcb.sndUna;
     const rttSample = sampleRtt(tcb, seg);
-    tcb.rtt.resetBackoff();
+    // RFC 6298 §5 (note after 5.7): the backed-off RTO collapses "once a new RTT measurement
+    // is obtained"; an ACK of retransmitted data gives none (Karn, §3), so the backoff stays
+    // for the next data until one does (Linux tcp_ack_update_rtt: "only reset backoff on
+    // valid RTT measurement").
+    if (rttSample !== null) tcb.rtt.resetBackoff();
     tcb.retransmits = 0;
     tcb.persistBackoff = 0;
     onNewAck(tcb, acked, rttSample, newSack);

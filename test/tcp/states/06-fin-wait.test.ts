@@ -135,7 +135,7 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
     }
     h.send({ flags: 'A', seq: h.R, ack: h.L + 1 });
     h.expectState('FIN-WAIT-2');
-    assert.equal(h.c.rtt.backoffCount, 0);
+    assert.equal(h.c.rtt.backoffCount, 4, 'no RTT sample from a retransmitted FIN (Karn): the backoff stays');
   });
 
   test('orphan: the FIN is retried tcp_orphan_retries times, then the connection is dropped (ETIMEDOUT)', () => {
