@@ -19,14 +19,17 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
 
   test('CLOSE with queued data: the FIN rides on the last data segment (Nagle does not hold it)', () => {
     const h = fixture('ESTABLISHED');
+    // A small segment in flight makes Nagle (with Minshall's modification) hold the next tail.
+    h.write(100);
+    h.expectOne({ flags: 'PA', seq: h.L, len: 100 });
     h.write(2000);
-    h.expectOne({ flags: 'A', seq: h.L, len: 1460 });
+    h.expectOne({ flags: 'A', seq: h.L + 100, len: 1460 });
     h.close();
-    h.expectOne({ flags: 'FPA', seq: h.L + 1460, len: 540 });
-    h.send({ flags: 'A', seq: h.R, ack: h.L + 2000 });
+    h.expectOne({ flags: 'FPA', seq: h.L + 1560, len: 540 });
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 2100 });
     h.expectNothing();
     h.expectState('FIN-WAIT-1');
-    h.send({ flags: 'A', seq: h.R, ack: h.L + 2001 });
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 2101 });
     h.expectState('FIN-WAIT-2');
   });
 
@@ -105,10 +108,10 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
     h.expectState('FIN-WAIT-1');
   });
 
-  test('RFC 1122 §4.2.2.13: new data after CLOSE (nobody will read it) → RST <SEQ=SND.NXT>, CLOSED', () => {
+  test('RFC 1122 §4.2.2.13: new data after CLOSE (nobody will read it) → RST <SEQ=SEG.ACK><CTL=RST> (as Linux), CLOSED', () => {
     const h = fixture('FIN-WAIT-1');
     h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 'late' });
-    h.expectOne({ flags: 'RA', seq: h.L + 1 });
+    h.expectOne({ flags: 'R', seq: h.L });
     h.expectState('CLOSED');
     assert.equal(h.stack.counters.TcpExtTCPAbortOnData, 1);
   });
@@ -132,7 +135,7 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
     }
     h.send({ flags: 'A', seq: h.R, ack: h.L + 1 });
     h.expectState('FIN-WAIT-2');
-    assert.equal(h.c.rtt.backoffCount, 0);
+    assert.equal(h.c.rtt.backoffCount, 4, 'no RTT sample from a retransmitted FIN (Karn): the backoff stays');
   });
 
   test('orphan: the FIN is retried tcp_orphan_retries times, then the connection is dropped (ETIMEDOUT)', () => {
@@ -196,8 +199,18 @@ describe('FIN-WAIT-2 (RFC 9293 §3.10.7.4)', () => {
   test('RFC 1122 §4.2.2.13: data for an orphan (closed by the user) → RST, CLOSED', () => {
     const h = fixture('FIN-WAIT-2');
     h.send({ flags: 'PA', seq: h.R, ack: h.L + 1, payload: 3 });
-    h.expectOne({ flags: 'RA', seq: h.L + 1 });
+    h.expectOne({ flags: 'R', seq: h.L + 1 });
     h.expectState('CLOSED');
+  });
+
+  test('shutdown(SHUT_WR) then SHUT_RD: new data in FIN-WAIT-2 is lost as after close → RST <SEQ=SEG.ACK>, ECONNRESET (Linux)', () => {
+    const h = fixture('FIN-WAIT-2', { halfClose: true });
+    h.c.shutdownRead(h.now);
+    h.send({ flags: 'PA', seq: h.R, ack: h.L + 1, payload: 3 });
+    h.expectOne({ flags: 'R', seq: h.L + 1 });
+    h.expectState('CLOSED');
+    assert.deepEqual(h.closed, { error: 'ECONNRESET', cause: 'reset' });
+    assert.equal(h.stack.counters.TcpExtTCPAbortOnData, 1);
   });
 
   test('an orphan lives tcp_fin_timeout (60 s) in FIN-WAIT-2, then vanishes silently (Linux)', () => {
