@@ -179,6 +179,11 @@ export class Tcb {
   /** shutdown(SHUT_RD). */
   readShutdown = false;
   noDelay = false;
+  /**
+   * End of the last data segment sent shorter than the MSS, or -1 (Linux snd_sml): Nagle
+   * holds a small segment only while such a one is unacknowledged (Minshall's variant).
+   */
+  sndSml = -1;
   keepAlive = false;
   keepIdle: Duration; keepIntvl: Duration; keepCnt: number;
   /** RFC 5482 / TCP_USER_TIMEOUT: 0 = use the retry counts. */
