@@ -332,6 +332,11 @@ class LinuxRunner {
       const at = first.options.find((o) => o.kind === 'ts');
       if (st?.kind === 'ts' && at?.kind === 'ts') c.tsOffset = (at.val - st.val) >>> 0;
     }
+    if (Array.isArray(ev.options)) {
+      const st = ev.options.find((o) => o.kind === 'ts');
+      const at = first.options.find((o) => o.kind === 'ts');
+      if (st?.kind === 'ts' && at?.kind === 'ts') (c.tsEcho ??= new Map()).set(st.val, at.val);
+    }
     const parts = this.merge(first, ev, hi);
     const merged: OutPacket = parts.length === 1 ? first : { ...first, len: parts.reduce((n, p) => n + p.len, 0), flags: parts[parts.length - 1]!.flags };
     const diffs = matchOutbound(ev, merged, c, this.match);
