@@ -247,14 +247,20 @@ export function transmitData(tcb: Tcb): boolean {
  */
 export function nagleHolds(tcb: Tcb): boolean {
   // SND.MAX is Linux's snd_nxt (the highest sent; a go-back-N resend moves our SND.NXT back).
-  return !tcb.noDelay && tcb.sndSml >= 0 && seqGt(tcb.sndSml, tcb.sndUna) && seqLe(tcb.sndSml, tcb.sndMax);
+  return !tcb.noDelay && seqGt(tcb.sndSml, tcb.sndUna) && seqLe(tcb.sndSml, tcb.sndMax);
 }
 
 /**
  * Emit one data segment [seq, seq+len) (+FIN) and advance SND.NXT/SND.MAX. Returns the
  * sequence space sent (less than asked when SACK blocks took room, see below).
+ *
+ * PSH (RFC 1122 §4.2.2.2: on the last buffered segment) goes on the segment that empties the
+ * send queue and, with `push`, on what the persist timer sends (as Linux tcp_write_wakeup).
+ * Linux also marks the last segment of each TSO packet it builds, which depends on its
+ * pacing-rate-based TSO sizing and on the write calls' boundaries; synack does not model
+ * that (scripts comparing with Linux where it shows use --ignore_psh).
  */
-export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): number {
+export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean, push = false): number {
   const s = tcb.out;
   prepare(tcb, seq, TCP_ACK);
   // RFC 6691 §3: options count against the MSS. SACK blocks on this segment take their room
@@ -264,7 +270,7 @@ export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): 
   if (sackBytes > 0 && len > tcb.effMss - sackBytes) { len = tcb.effMss - sackBytes; withFin = false; }
   let flags = TCP_ACK;
   const end = seqAdd(seq, len);
-  if (len > 0 && end === tcb.sndDataEnd) flags |= TCP_PSH;
+  if (len > 0 && (end === tcb.sndDataEnd || push)) flags |= TCP_PSH;
   if (withFin) flags |= TCP_FIN;
   s.flags = flags;
   if (len > 0) s.payload = tcb.sndBuf.view(seqDiff(seq, tcb.sndBufSeq), len);

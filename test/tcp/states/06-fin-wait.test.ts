@@ -19,7 +19,7 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
 
   test('CLOSE with queued data: the FIN rides on the last data segment (Nagle does not hold it)', () => {
     const h = fixture('ESTABLISHED');
-    // A short segment in flight, so that Nagle holds the tail of the next write.
+    // A small segment in flight makes Nagle (with Minshall's modification) hold the next tail.
     h.write(100);
     h.expectOne({ flags: 'PA', seq: h.L, len: 100 });
     h.write(2000);

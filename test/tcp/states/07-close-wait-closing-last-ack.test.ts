@@ -26,7 +26,7 @@ describe('CLOSE-WAIT (RFC 9293 §3.10.7.4)', () => {
 
   test('CLOSE with queued data: the data is sent first, the FIN on its last segment', () => {
     const h = fixture('CLOSE-WAIT');
-    // A short segment in flight, so that Nagle holds the tail of the next write.
+    // A small segment in flight makes Nagle (with Minshall's modification) hold the next tail.
     h.write(100);
     h.expectOne({ flags: 'PA', seq: h.L, len: 100 });
     h.write(1600);
