@@ -7,6 +7,8 @@
 // `stack.net` is a module with createServer / connect / createConnection / Socket / Server,
 // shaped like `require('node:net')`, so code written against Node's net runs by swapping it.
 import { isIP, isIPv4, isIPv6, type NetConnectOpts as NodeNetConnectOpts } from 'node:net';
+import type { ClientRequestArgs } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Stack } from '../stack/stack.js';
 import type { StackOptions } from '../stack/options.js';
 import type { Simulation } from '../sim/simulation.js';
@@ -28,6 +30,13 @@ export interface NetModule {
   connect(options: TcpSocketConnectOpts | NodeNetConnectOpts, connectListener?: () => void): Socket;
   connect(port: number | string, host?: string, connectListener?: () => void): Socket;
   connect(port: number | string, connectListener?: () => void): Socket;
+  /**
+   * The shape of http.request's and http.Agent's `createConnection` (as @types/node declares
+   * Agent.createConnection, whose runtime value is net.createConnection): http passes its
+   * request options (the URL path already cleared) and a callback, which — as in Node — is a
+   * 'connect' listener; http also takes the returned socket at once.
+   */
+  connect(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Socket;
   createConnection: NetModule['connect'];
   /** Names the default lookup resolves (host name → IPv4), like /etc/hosts. */
   readonly hosts: Map<string, string>;
@@ -92,7 +101,8 @@ function buildNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: Attac
   // Every stack has lo (src/stack/loopback.ts), so 'localhost' resolves as /etc/hosts has it.
   const hosts = new Map<string, string>([['localhost', '127.0.0.1']]);
   for (const [k, v] of Object.entries(opts.hosts ?? {})) hosts.set(k.toLowerCase(), v);
-  const ctx: NetContext = { stack, driver, hosts };
+  const auto = new AutoSelectDefaults();
+  const ctx: NetContext = { stack, driver, hosts, autoSelect: auto };
 
   class BoundSocket extends Socket {
     constructor(options?: SocketConstructorOpts) { super(options ?? {}, ctx); }
@@ -122,7 +132,6 @@ function buildNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: Attac
   }
 
   const SocketCtor = callableClass(BoundSocket);
-  const auto = new AutoSelectDefaults();
   return {
     stack, driver, hosts,
     Socket: SocketCtor,

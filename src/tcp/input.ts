@@ -154,6 +154,10 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
       // (Linux inet_rtx_syn_ack + mod_timer), so that when the peer's SYN timer and ours
       // expire together one SYN-ACK goes out, not two; none after tcp_synack_retries.
       if (tcb.retransmits >= tcb.retryLimit()) return;
+      // At most one per tcp_invalid_ratelimit, shared with the ACKs that answer unacceptable
+      // segments (Linux tcp_check_req: tcp_oow_rate_limited on the request's
+      // last_oow_ack_time): a flood of duplicate SYNs cannot turn us into a SYN-ACK reflector.
+      if (!tcb.invalidAckLimiter.allow(tcb.now)) { c.TcpExtTCPACKSkippedSynRecv++; return; }
       tcb.retransmits++;
       tcb.rtt.backoff();
       tcb.rtoAt = Infinity;
@@ -374,7 +378,11 @@ function establishFromSynReceived(tcb: Tcb, seg: SegmentIn): void {
   tcb.sndWnd = seg.window << tcb.sndWscale;
   tcb.sndWl1 = seg.seq;
   tcb.sndWl2 = seg.ack;
-  tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
+  // MAX.SND.WND (RFC 5961 §5, and the "maximum window" of sender SWS avoidance, RFC 1122
+  // §4.2.3.4) starts, on a passive open, from the window of this ACK, as on Linux
+  // (tcp_create_openreq_child: max_window = the handshake ACK's window): the SYN's window
+  // was offered before the peer knew our options (RFC 7323 §2.2: never scaled).
+  tcb.maxSndWnd = tcb.passive ? tcb.sndWnd : Math.max(tcb.maxSndWnd, tcb.sndWnd);
   if (tcb.passive) tcb.host.counters.TcpPassiveOpens++;
   const synTimedOut = tcb.retransmits > 0;
   processAck(tcb, seg);

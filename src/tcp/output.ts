@@ -3,7 +3,7 @@
 // filled and handed to the host, which serializes it synchronously.
 import type { Tcb } from './tcb.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.js';
-import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq.js';
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { sackTransmit } from './recovery/sack.js';
 
 /**
@@ -217,8 +217,7 @@ export function transmitData(tcb: Tcb): boolean {
           // Window-limited fragment: send only if it is at least half the largest window
           // the peer has offered (RFC 1122 §4.2.3.4 (3)); the persist timer overrides.
           if (len < (tcb.maxSndWnd >>> 1)) break;
-        } else if (!tcb.noDelay && !withFin && tcb.sndNxt !== tcb.sndUna) {
-          // Nagle: a small segment waits while data is unacknowledged.
+        } else if (!withFin && nagleHolds(tcb)) {
           break;
         }
       }
@@ -241,10 +240,27 @@ export function transmitData(tcb: Tcb): boolean {
 }
 
 /**
+ * Nagle (RFC 896, RFC 9293 §3.7.4 SHLD-7), in Minshall's variant (RFC 9293 Appendix A.3;
+ * Linux tcp_nagle_check / tcp_minshall_check): a segment shorter than the MSS waits while an
+ * earlier short segment is unacknowledged. Behind full-sized segments it goes at once, so a
+ * write's tail is not held for an ACK the peer may delay. TCP_NODELAY turns it off (MUST-17).
+ */
+export function nagleHolds(tcb: Tcb): boolean {
+  // SND.MAX is Linux's snd_nxt (the highest sent; a go-back-N resend moves our SND.NXT back).
+  return !tcb.noDelay && seqGt(tcb.sndSml, tcb.sndUna) && seqLe(tcb.sndSml, tcb.sndMax);
+}
+
+/**
  * Emit one data segment [seq, seq+len) (+FIN) and advance SND.NXT/SND.MAX. Returns the
  * sequence space sent (less than asked when SACK blocks took room, see below).
+ *
+ * PSH (RFC 1122 §4.2.2.2: on the last buffered segment) goes on the segment that empties the
+ * send queue and, with `push`, on what the persist timer sends (as Linux tcp_write_wakeup).
+ * Linux also marks the last segment of each TSO packet it builds, which depends on its
+ * pacing-rate-based TSO sizing and on the write calls' boundaries; synack does not model
+ * that (scripts comparing with Linux where it shows use --ignore_psh).
  */
-export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): number {
+export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean, push = false): number {
   const s = tcb.out;
   prepare(tcb, seq, TCP_ACK);
   // RFC 6691 §3: options count against the MSS. SACK blocks on this segment take their room
@@ -254,13 +270,15 @@ export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): 
   if (sackBytes > 0 && len > tcb.effMss - sackBytes) { len = tcb.effMss - sackBytes; withFin = false; }
   let flags = TCP_ACK;
   const end = seqAdd(seq, len);
-  if (len > 0 && end === tcb.sndDataEnd) flags |= TCP_PSH;
+  if (len > 0 && (end === tcb.sndDataEnd || push)) flags |= TCP_PSH;
   if (withFin) flags |= TCP_FIN;
   s.flags = flags;
   if (len > 0) s.payload = tcb.sndBuf.view(seqDiff(seq, tcb.sndBufSeq), len);
   const segEnd = withFin ? seqAdd(end, 1) : end;
   const isRetransmit = seqLt(seq, tcb.sndMax);
   s.retransmit = isRetransmit;
+  // Linux tcp_minshall_update: remember where the last new segment shorter than the MSS ends.
+  if (!isRetransmit && len + sackBytes < tcb.effMss) tcb.sndSml = segEnd;
   if (isRetransmit) noteRetransmit(tcb);
   else if (!tcb.tsOk && tcb.rttStart < 0) { tcb.rttSeq = segEnd; tcb.rttStart = tcb.now; }
   if (seqGt(segEnd, tcb.sndNxt)) tcb.sndNxt = segEnd;
