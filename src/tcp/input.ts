@@ -489,6 +489,7 @@ export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
   const off = seqDiff(seq, tcb.rcvNxt);
   const hadHoles = tcb.rcvBuf.hasOutOfOrder;
   const adv = tcb.rcvBuf.write(off, payload);
+  if (adv > 0 || (off > 0 && tcb.sackOk)) tcb.growRcvWindow(len);
   if (adv > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, adv);
     tcb.bytesReceived += adv;
