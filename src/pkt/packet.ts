@@ -24,6 +24,13 @@ export interface ConnContext {
   localIsn: number | null;
   /** live TSval − script TSval, from the first outbound timestamp matched. */
   tsOffset: number | null;
+  /**
+   * Script TSval → the TSval the stack really sent with it (real time only: a kernel's clock
+   * runs on while the script waits, so its TSval drifts from the script's by the timing
+   * jitter). An inbound TS ecr that names a script TSval echoes what was sent, as a peer
+   * would (Linux checks the ecr of the handshake's ACK against the SYN-ACK's TSvals).
+   */
+  tsEcho?: Map<number, number>;
 }
 
 /** A segment the stack sent, parsed. */
@@ -65,7 +72,7 @@ function wireOptions(opts: OptSpec[], c: ConnContext): TcpOption[] {
       case 'mss': return { kind: 'mss', value: o.value };
       case 'wscale': return { kind: 'wscale', shift: o.shift };
       case 'sack': return { kind: 'sack', blocks: o.blocks.map(([a, b]) => [abs(a, localBase), abs(b, localBase)] as [number, number]) };
-      case 'ts': return { kind: 'ts', val: o.val, ecr: o.ecr === 0 || c.tsOffset === null ? o.ecr : abs(o.ecr, c.tsOffset) };
+      case 'ts': return { kind: 'ts', val: o.val, ecr: o.ecr === 0 || c.tsOffset === null ? o.ecr : c.tsEcho?.get(o.ecr) ?? abs(o.ecr, c.tsOffset) };
     }
   });
 }

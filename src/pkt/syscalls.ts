@@ -74,6 +74,13 @@ class Sock {
   errReported = false;
   shutRd = false;
   shutWr = false;
+  /**
+   * connect() has returned 0 on this socket (Linux sock->state == SS_CONNECTED). A
+   * non-blocking connect that completed in the background is reported by the next
+   * connect() call, which returns 0; only later ones say EISCONN (Linux
+   * __inet_stream_connect; BSD says EISCONN at once).
+   */
+  connectReported = false;
   constructor(readonly fd: number, readonly opts: SockOpts) {}
 
   /** The pending socket error (sk_err), consumed by take(). */
@@ -279,6 +286,7 @@ export class SocketLayer {
     if (tcb === null) return 'wait';
     const c = this.alloc({ ...s.opts, linger: { ...s.opts.linger } });
     c.tcb = tcb;
+    c.connectReported = true; // an accepted socket is SS_CONNECTED: connect() says EISCONN
     this.lastTcb = tcb;
     c.bound = { addr: tcb.localAddr, port: tcb.localPort };
     return ok(c.fd);
@@ -308,11 +316,13 @@ export class SocketLayer {
         s.tcb.openActive(this.host.now());
         started = true;
         if (s.nonblock) return err('EINPROGRESS');
-        return this.connectStatus(s, true);
       }
       const r = this.connectStatus(s, started);
       if (r.kind === 'block' && (s.nonblock || !started)) return err('EALREADY');
-      if (r.kind === 'done' && r.result.ret === 0 && !started) return err('EISCONN');
+      if (r.kind === 'done' && r.result.ret === 0) {
+        if (s.connectReported) return err('EISCONN');
+        s.connectReported = true;
+      }
       return r;
     }));
   }
@@ -341,10 +351,12 @@ export class SocketLayer {
         return ok(n);
       }
       if (len === 0) return ok(0);
-      if (s.shutRd) return ok(0);
+      // Linux tcp_recvmsg's order: the peer's FIN (SOCK_DONE), then the socket error, then
+      // our own shutdown(SHUT_RD) or a closed socket (RCV_SHUTDOWN).
+      if (t.finReceived) return ok(0);
       const e = s.takeError();
       if (e !== null) return err(e);
-      if (t.finReceived || t.state === 'CLOSED') return ok(0);
+      if (s.shutRd || t.state === 'CLOSED') return ok(0);
       return 'wait';
     }, (flags & K.MSG_DONTWAIT!) !== 0);
   }
@@ -464,6 +476,16 @@ export class SocketLayer {
           }
           return ok(0);
         }
+        case K.TCP_QUICKACK:
+          // Linux: 1 leaves "pingpong" mode and sends a pending ACK at once; 0 enters it,
+          // which ends the quick-ACK start (delayed ACKs from now on). Not sticky on Linux
+          // (a delayed-ACK timeout leaves pingpong mode again); synack's quick-ACK count only
+          // ever runs down, so 0 is.
+          if (t !== null) {
+            if (v !== 0) { t.quickAcks = Math.max(t.quickAcks, this.host.stack.options.tcp_quickack_segments); t.sendPendingAck(nowT); }
+            else t.quickAcks = 0;
+          }
+          return ok(0);
         case K.TCP_USER_TIMEOUT:
           if (v < 0) return err('EINVAL');
           o.userTimeout = v;
@@ -523,6 +545,7 @@ export class SocketLayer {
         case K.TCP_KEEPINTVL: v = t !== null ? t.keepIntvl / 1e6 : o.keepintvl || opts.tcp_keepalive_intvl; break;
         case K.TCP_KEEPCNT: v = t !== null ? t.keepCnt : o.keepcnt || opts.tcp_keepalive_probes; break;
         case K.TCP_USER_TIMEOUT: v = o.userTimeout; break;
+        case K.TCP_QUICKACK: v = t !== null && t.quickAcks > 0 ? 1 : 0; break;
         default: return err('ENOPROTOOPT');
       }
     } else if (level === K.IPPROTO_IP && name === K.IP_TOS) {

@@ -21,6 +21,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
 import { loadSocketsAddon, type SocketsAddon } from './addon.js';
 import { LinuxSocketLayer } from './layer.js';
+import { kernelHz, timerSlackUs } from './timerslack.js';
 import type { Failure } from '../pkt/interpreter.js';
 
 export interface LinuxRunOptions {
@@ -165,6 +166,15 @@ class LinuxRunner {
     return Math.max(this.cfg.toleranceUs, Math.round((Math.max(0, gap) * this.cfg.tolerancePercent) / 100));
   }
 
+  /**
+   * Extra lateness allowed for an event `gap` µs after the previous one: the kernel's timer
+   * wheel fires a timer armed that far ahead up to one granularity late (timerslack.ts).
+   * Only lateness: an early event still fails.
+   */
+  private slack(gap: number): number { return timerSlackUs(gap, this.hz); }
+
+  private readonly hz = kernelHz();
+
   private resolve(p: TimePoint): number { return p.rel ? this.base + p.us : p.us; }
 
   /** Read what the kernel sent, waiting at most `ms`. */
@@ -212,7 +222,7 @@ class LinuxRunner {
       start = this.resolve(t.at);
       if (start < this.base) throw new ScriptFailure(ev.line, `event time ${fmtTime(start)} is before the previous event (${fmtTime(this.base)})`);
       const tol = this.tolerance(start - this.base);
-      lo = start - tol; hi = start + tol;
+      lo = start - tol; hi = start + tol + this.slack(start - this.base);
     } else if (t.kind === 'range') {
       start = this.resolve(t.lo);
       lo = start - this.cfg.toleranceUs;
@@ -322,13 +332,18 @@ class LinuxRunner {
       const at = first.options.find((o) => o.kind === 'ts');
       if (st?.kind === 'ts' && at?.kind === 'ts') c.tsOffset = (at.val - st.val) >>> 0;
     }
+    if (Array.isArray(ev.options)) {
+      const st = ev.options.find((o) => o.kind === 'ts');
+      const at = first.options.find((o) => o.kind === 'ts');
+      if (st?.kind === 'ts' && at?.kind === 'ts') (c.tsEcho ??= new Map()).set(st.val, at.val);
+    }
     const parts = this.merge(first, ev, hi);
     const merged: OutPacket = parts.length === 1 ? first : { ...first, len: parts.reduce((n, p) => n + p.len, 0), flags: parts[parts.length - 1]!.flags };
     const diffs = matchOutbound(ev, merged, c, this.match);
     const details = [`script: ${formatEvent(ev)}`, `actual: ${formatOut(merged, c)}${parts.length > 1 ? ` (${parts.length} segments merged)` : ''}`];
     if (diffs.length > 0) throw new ScriptFailure(ev.line, diffs.map((d) => `${d.field}: expected ${d.expected}, got ${d.got}`).join('; '), details);
     if (first.t < lo || first.t > hi) {
-      throw new ScriptFailure(ev.line, `time: expected ${fmtTime(start)} (±${fmtTime(Math.round((hi - lo) / 2))}), got ${fmtTime(first.t)}`, details);
+      throw new ScriptFailure(ev.line, `time: expected ${fmtTime(start)} (${fmtTime(lo)}..${fmtTime(hi)}), got ${fmtTime(first.t)}`, details);
     }
     for (const p of parts) p.consumed = true;
     this.lastOutT = first.t;
@@ -367,7 +382,7 @@ class LinuxRunner {
     }
     const expectAt = ev.end === null ? start : this.resolve(ev.end);
     const tol = this.tolerance(expectAt - start);
-    this.pending = { ev, call, expectAt, lo: expectAt - tol, hi: expectAt + tol };
+    this.pending = { ev, call, expectAt, lo: expectAt - tol, hi: expectAt + tol + this.slack(expectAt - this.base) };
     this.checkPending();
   }
 

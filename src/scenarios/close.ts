@@ -19,10 +19,11 @@ export const dataAndClose: Scenario = {
     en:
       'A TCP connection is two independent byte streams, one in each direction, and each is closed separately: ' +
       'FIN means "I will send no more", not "I will read no more". The client sends its FIN (FIN-WAIT-1); the ' +
-      'server acknowledges it at once (the client moves to FIN-WAIT-2, the server to CLOSE-WAIT). Only when the ' +
+      'server acknowledges it (the client moves to FIN-WAIT-2, the server to CLOSE-WAIT). Only when the ' +
       'server\'s application has finished and closes does the server send its own FIN (LAST-ACK), which the client ' +
-      'acknowledges. Two FINs and two ACKs — four segments, because the server\'s ACK is sent by TCP immediately ' +
-      'while its FIN waits for the application. Each FIN carries ACK too (flags F., "FA"): once a connection is ' +
+      'acknowledges. Two FINs and two ACKs — four segments, because the server\'s ACK is sent by TCP on its own ' +
+      '(as Linux, after the 40 ms delayed-ACK time, in case the application answers at once and its FIN can carry ' +
+      'the ACK) while its FIN waits for the application. Each FIN carries ACK too (flags F., "FA"): once a connection is ' +
       'established every segment acknowledges what it has received, which textbook figures that draw a bare FIN leave out. ' +
       'Like SYN, FIN occupies one sequence number so that it can be ' +
       'acknowledged and retransmitted like data.\n' +
@@ -31,9 +32,9 @@ export const dataAndClose: Scenario = {
       'four-tuple can be used again.',
     zh:
       'TCP 连接是两个独立的字节流，每个方向一个，各自单独关闭：FIN 的意思是“我不再发送”，而不是“我不再读取”。' +
-      '客户端发送 FIN（FIN-WAIT-1）；服务器立即确认它（客户端进入 FIN-WAIT-2，服务器进入 CLOSE-WAIT）。' +
+      '客户端发送 FIN（FIN-WAIT-1）；服务器确认它（客户端进入 FIN-WAIT-2，服务器进入 CLOSE-WAIT）。' +
       '只有当服务器的应用程序处理完毕并关闭时，服务器才发送自己的 FIN（LAST-ACK），客户端再确认它。两个 FIN 加两个 ACK——四个报文段，' +
-      '因为服务器的 ACK 由 TCP 立即发送，而它的 FIN 要等待应用程序。每个 FIN 同时也带着 ACK（标志 F.，即“FA”）：连接建立之后，每个报文段都确认已收到的数据，' +
+      '因为服务器的 ACK 由 TCP 自行发送（和 Linux 一样，在 40 ms 的延迟确认时间之后，以防应用程序立即回答、让它的 FIN 捎带这个 ACK），而它的 FIN 要等待应用程序。每个 FIN 同时也带着 ACK（标志 F.，即“FA”）：连接建立之后，每个报文段都确认已收到的数据，' +
       '只画一个单独 FIN 的教科书插图省略了这一点。和 SYN 一样，FIN 占用一个序列号，这样它就能像数据一样被确认和重传。\n' +
       '先关闭的一方最后在 TIME-WAIT 中停留 2·MSL（60 秒）：它的最后一个 ACK 可能丢失，它必须仍在那里回答重传的 FIN；' +
       '而且在同一个四元组再次使用之前，这条连接的旧报文段必须在网络中消亡。',
@@ -46,8 +47,9 @@ export const dataAndClose: Scenario = {
       server = t;
       t.user = {
         onReadable: () => { t.receive(1 << 16, w.sim.now()); t.send(bytes(RESPONSE), w.sim.now()); },
-        // The application finishes its work 20 ms after the client's FIN, then closes.
-        onEnd: () => { w.sim.after(20 * MS, () => t.close(w.sim.now())); },
+        // The application finishes its work 100 ms after the client's FIN, then closes (after
+        // the delayed ACK of the FIN, 40 ms: closing sooner would send FIN and ACK together).
+        onEnd: () => { w.sim.after(100 * MS, () => t.close(w.sim.now())); },
       };
     });
     const c = w.a.connect({ remoteAddr: SERVER_ADDR, remotePort: 80 });

@@ -6,7 +6,7 @@ import { isSynchronized, type SegmentIn, type TcpState } from './types.js';
 import type { TcpOptionSummary } from '../wire/tcpoptions.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, segmentAcceptable } from './seq.js';
-import { sendChallengeAck, sendRst, sendSyn } from './output.js';
+import { sendChallengeAck, sendSyn } from './output.js';
 import { onDupAck, onNewAck } from './recovery/newreno.js';
 import { sackUpdate } from './recovery/sack.js';
 import { enterTimeWait } from './timers.js';
@@ -29,6 +29,7 @@ const PAWS_WINDOW = 1;
 export function segmentArrives(tcb: Tcb, seg: SegmentIn): void {
   tcb.lastRecvAt = tcb.now;
   tcb.keepaliveProbes = 0;
+  textAckQuickOnly = false;
   if (tcb.state === 'SYN-SENT') synSent(tcb, seg);
   else otherStates(tcb, seg);
 }
@@ -218,6 +219,8 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
         tcb.tsRecent = seg.opts.tsVal;
         tcb.tsRecentAt = tcb.now;
       }
+      // A duplicate of what we already took: report it (D-SACK, RFC 2883 §4 (1)).
+      if (segLen > 0 && seqLt(seg.seq, tcb.rcvNxt)) noteDsack(tcb, seg.seq, seqAdd(seg.seq, segLen));
       ackUnacceptable(tcb, seg);
       drop(tcb, 'out of window');
       return;
@@ -257,6 +260,10 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
     return;
   }
 
+  // A segment that starts before RCV.NXT repeats octets we have: D-SACK them (RFC 2883 §4,
+  // Linux tcp_data_queue "partial packet": tcp_dsack_set(seq, rcv_nxt)).
+  if (segLen > 0 && seqLt(seg.seq, tcb.rcvNxt)) noteDsack(tcb, seg.seq, seqAdd(seg.seq, segLen));
+
   // Fifth, check the ACK field.
   if (!(f & TCP_ACK)) { drop(tcb, 'no ack'); return; }
   if (tcb.state === 'SYN-RECEIVED') {
@@ -290,6 +297,16 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
       if (tcb.finAcked) { tcb.closeTcb('normal', null); }
       return;
     case 'TIME-WAIT':
+      // "The only thing that can arrive in this state is a retransmission of the remote FIN.
+      // Acknowledge it" (§3.10.7.4 fifth step): like Linux (tcp_timewait_state_process), every
+      // acceptable segment but a bare ACK at RCV.NXT is acknowledged — data ("ignored" by the
+      // seventh step, but its sender needs to learn where we are), a FIN at RCV.NXT (which
+      // also restarts the 2·MSL timer, eighth step), a bare ACK elsewhere in the window. The
+      // zero-length ones at the tcp_invalid_ratelimit rate (an ACK loop cannot form).
+      if (segLen > 0 || seg.seq !== tcb.rcvNxt) {
+        if (f & TCP_FIN) restartTimeWait(tcb);
+        ackUnacceptable(tcb, seg);
+      }
       return;
     default:
       break;
@@ -307,11 +324,19 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
     if (tcb.state === 'ESTABLISHED' || tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2') {
       // RFC 1122 §4.2.2.13: after CLOSE nobody reads; "if new data is received after CLOSE is
       // called, its TCP SHOULD send a RST to show that data was lost" (Linux: TCPAbortOnData).
-      // A half-close (shutdown(SHUT_WR), orphan=false) still receives normally.
-      if (tcb.orphan && seqGt(seqAdd(seg.seq, payloadLen), tcb.rcvNxt)) {
+      // A half-close (shutdown(SHUT_WR), orphan=false) still receives normally — unless the
+      // reading side was shut too (SHUT_RD): then, in FIN-WAIT-1/2, Linux resets as after
+      // close (tcp_rcv_state_process: sk_shutdown & RCV_SHUTDOWN), and so do we; in
+      // ESTABLISHED, data after SHUT_RD is still queued (processText).
+      // The RST answers the segment, as Linux (tcp_v4_send_reset after tcp_reset):
+      // <SEQ=SEG.ACK><CTL=RST> — RFC 9293 leaves its form open; SEG.ACK is our SND.NXT as
+      // the peer knows it, so the peer accepts it.
+      const finWait = tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2';
+      if ((tcb.orphan || (tcb.readShutdown && finWait)) && seqGt(seqAdd(seg.seq, payloadLen), tcb.rcvNxt)) {
         c.TcpExtTCPAbortOnData++;
-        sendRst(tcb, tcb.sndNxt);
-        tcb.closeTcb('abort', null);
+        replyRst(tcb, seg.ack);
+        if (tcb.orphan) tcb.closeTcb('abort', null);
+        else tcb.closeTcb('reset', 'ECONNRESET');
         return;
       }
       processText(tcb, seg.seq, seg.payload);
@@ -429,7 +454,11 @@ function processAck(tcb: Tcb, seg: SegmentIn): boolean {
     tcb.sndUna = ack;
     if (seqLt(tcb.sndNxt, tcb.sndUna)) tcb.sndNxt = tcb.sndUna;
     const rttSample = sampleRtt(tcb, seg);
-    tcb.rtt.resetBackoff();
+    // RFC 6298 §5 (note after 5.7): the backed-off RTO collapses "once a new RTT measurement
+    // is obtained"; an ACK of retransmitted data gives none (Karn, §3), so the backoff stays
+    // for the next data until one does (Linux tcp_ack_update_rtt: "only reset backoff on
+    // valid RTT measurement").
+    if (rttSample !== null) tcb.rtt.resetBackoff();
     tcb.retransmits = 0;
     tcb.persistBackoff = 0;
     onNewAck(tcb, acked, rttSample, newSack);
@@ -487,18 +516,19 @@ export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
   if (len === 0) return;
   if (len > tcb.rcvMss) tcb.rcvMss = Math.min(len, tcb.mssOur);
   const off = seqDiff(seq, tcb.rcvNxt);
-  const hadHoles = tcb.rcvBuf.hasOutOfOrder;
+  // A FIN waiting beyond a hole counts as out-of-order data (Linux keeps it in the ofo queue).
+  const hadHoles = tcb.rcvBuf.hasOutOfOrder || tcb.pendingFinSeq >= 0;
   const adv = tcb.rcvBuf.write(off, payload);
   if (adv > 0 || (off > 0 && tcb.sackOk)) tcb.growRcvWindow(len);
   if (adv > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, adv);
     tcb.bytesReceived += adv;
-    if (tcb.readShutdown) tcb.rcvBuf.read(tcb.rcvBuf.readable);
+    textAckQuickOnly = false;
     if (hadHoles) {
       tcb.ackNow = true;
     } else {
       tcb.unackedRcvBytes += adv;
-      if (tcb.quickAcks > 0) { tcb.quickAcks--; tcb.ackNow = true; }
+      if (tcb.quickAcks > 0) { tcb.quickAcks--; textAckQuickOnly = !tcb.ackNow && tcb.unackedRcvBytes < 2 * tcb.rcvMss; tcb.ackNow = true; }
       else if (tcb.unackedRcvBytes >= 2 * tcb.rcvMss) tcb.ackNow = true;
       else if (tcb.delackAt === Infinity) {
         tcb.delackAt = tcb.now + tcb.host.options.tcp_delack_min * 1000;
@@ -508,13 +538,27 @@ export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
     // Data first, then the end (as on the in-order path, where the eighth step follows the
     // seventh): a retransmission that fills the last hole before an out-of-order FIN used to
     // signal onEnd before onReadable, and a reader that stopped at "end" lost the tail.
-    if (!tcb.readShutdown && tcb.rcvBuf.readable > 0) tcb.user?.onReadable?.();
+    // After shutdown(SHUT_RD) the data is still queued and readable, as on Linux (which only
+    // makes a read that finds the queue empty return 0); RFC 9293 has no half-close of receiving.
+    if (tcb.rcvBuf.readable > 0) tcb.user?.onReadable?.();
     if (tcb.pendingFinSeq >= 0 && tcb.pendingFinSeq === tcb.rcvNxt && tcb.state !== 'CLOSED') processFin(tcb);
   } else {
     // Out of order, or an old duplicate: ACK at once so the sender sees duplicate ACKs / SACKs.
     if (off > 0) tcb.host.counters.TcpExtTCPOFOQueue++;
     tcb.ackNow = true;
   }
+}
+
+/** The ACK processText just asked for is only the quick-ACK start's (see processFin). */
+let textAckQuickOnly = false;
+
+/** Record a duplicate [left, right) for the D-SACK block of our next ACK (RFC 2883), if SACK is in use. */
+function noteDsack(tcb: Tcb, left: number, right: number): void {
+  // Linux does not SACK from TIME-WAIT (its ACKs there carry no SACK blocks).
+  if (!tcb.sackOk || tcb.state === 'TIME-WAIT') return;
+  tcb.dsack = true;
+  tcb.dsackLeft = left;
+  tcb.dsackRight = seqGt(right, tcb.rcvNxt) ? tcb.rcvNxt : right;
 }
 
 /** Eighth step for a FIN at `finSeq`: process it now if all data before it is in, else remember it. */
@@ -529,11 +573,25 @@ function processFin(tcb: Tcb): void {
   tcb.pendingFinSeq = -1;
   tcb.finReceived = true;
   tcb.rcvNxt = seqAdd(tcb.rcvNxt, 1);
+  const urgent = tcb.ackNow && !textAckQuickOnly;
   tcb.ackNow = true;
   switch (tcb.state) {
     case 'SYN-RECEIVED':
     case 'ESTABLISHED':
       tcb.setState('CLOSE-WAIT', 'rcv FIN');
+      // The application will likely answer (and close): Linux tcp_fin enters "pingpong" mode,
+      // and the ACK of the FIN is delayed like an ACK of data (RFC 1122 §4.2.3.2 allows it,
+      // RFC 9293 §3.10.7.4 eighth step only says to send one): by the delayed-ACK time (its
+      // ato, 40 ms) once data has been received, at once before any (ato still 0). An ACK
+      // the data itself needs now (a filled hole, two full segments) still goes at once;
+      // the quick-ACK start does not count (pingpong ends it).
+      if (!urgent && tcb.bytesReceived > 0) {
+        tcb.ackNow = false;
+        if (tcb.delackAt === Infinity) {
+          tcb.delackAt = tcb.now + tcb.host.options.tcp_delack_min * 1000;
+          if (tcb.host.tracer !== null) tcb.traceTimer('delack', 'set', tcb.delackAt);
+        }
+      }
       break;
     case 'FIN-WAIT-1':
       if (tcb.finAcked) enterTimeWait(tcb, 'rcv FIN+ACK');
@@ -565,9 +623,15 @@ function resetConnection(tcb: Tcb): void {
       else tcb.closeTcb('refused', 'ECONNREFUSED');
       return;
     case 'ESTABLISHED':
-    case 'CLOSE-WAIT':
       tcb.host.counters.TcpEstabResets++;
       tcb.closeTcb('reset', 'ECONNRESET');
+      return;
+    case 'CLOSE-WAIT':
+      // "Reset" for the calls that can still be outstanding — only SENDs, the peer's FIN has
+      // ended the receiving side: the error is EPIPE, as Linux (tcp_reset: sk_err = EPIPE
+      // in CLOSE_WAIT), and a read still returns the end of file.
+      tcb.host.counters.TcpEstabResets++;
+      tcb.closeTcb('reset', 'EPIPE');
       return;
     case 'FIN-WAIT-1':
     case 'FIN-WAIT-2':

@@ -133,11 +133,20 @@ function prepare(tcb: Tcb, seq: number, flags: number): void {
   tcb.lastAckSent = tcb.rcvNxt;
 }
 
-/** SACK blocks for out-of-order data (RFC 2018 §4): 3 blocks fit next to a timestamp, 4 without. */
+/**
+ * SACK blocks for out-of-order data (RFC 2018 §4): 3 blocks fit next to a timestamp, 4
+ * without. A pending D-SACK block goes first, once (RFC 2883 §4; Linux tcp_dsack_set, cleared
+ * when a segment has carried it).
+ */
 function fillSack(tcb: Tcb, out: number[]): void {
   out.length = 0;
-  if (!tcb.sackOk || !tcb.rcvBuf.hasOutOfOrder) return;
-  const blocks = tcb.rcvBuf.sackBlocks(tcb.tsOk ? 3 : 4);
+  if (!tcb.sackOk) return;
+  if (tcb.dsack) {
+    tcb.dsack = false;
+    out.push(tcb.dsackLeft, tcb.dsackRight);
+  }
+  if (!tcb.rcvBuf.hasOutOfOrder) return;
+  const blocks = tcb.rcvBuf.sackBlocks((tcb.tsOk ? 3 : 4) - out.length / 2);
   for (const [l, r] of blocks) out.push(seqAdd(tcb.rcvNxt, l), seqAdd(tcb.rcvNxt, r));
 }
 

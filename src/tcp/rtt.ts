@@ -119,7 +119,8 @@ export class RttEstimator {
   /**
    * Undo the backoff. RFC 6298 §5 (note after 5.7): once new data is acknowledged and a fresh
    * RTT measurement is taken, the RTO is recomputed from SRTT/RTTVAR, collapsing the backoff.
-   * (Linux: tcp_ack() -> icsk_backoff = 0 when an ACK acknowledges new data.)
+   * The caller does so only with a sample (Karn): an ACK of retransmitted data keeps it
+   * (Linux tcp_ack_update_rtt: "only reset backoff on valid RTT measurement").
    */
   resetBackoff(): void {
     this.backoffCount = 0;

@@ -211,6 +211,8 @@ export class Tcb {
   finWait2At = Infinity;
   /** The deadline the host last scheduled for us (lazy timer queue entries compare against it). */
   scheduledAt = Infinity;
+  /** The host's timer-queue entry for scheduledAt (0: none), cancelled when superseded so the queue does not hold closed TCBs. */
+  timerId = 0;
   /** Consecutive retransmission timeouts without progress. */
   retransmits = 0;
   persistBackoff = 0;
@@ -247,6 +249,13 @@ export class Tcb {
 
   // --- ACK generation ---
   ackNow = false;
+  /**
+   * A D-SACK block to report on the next segment (RFC 2883 §4: the first SACK block names
+   * a duplicate that arrived), [dsackLeft, dsackRight) when `dsack`. Linux tcp_dsack_set.
+   */
+  dsack = false;
+  dsackLeft = 0;
+  dsackRight = 0;
   /** Bytes received in order and not yet acknowledged (delayed ACK). */
   unackedRcvBytes = 0;
   quickAcks: number;
@@ -662,6 +671,15 @@ export class Tcb {
       if (s === 'ESTABLISHED' || s === 'CLOSE-WAIT') this.host.counters.TcpEstabResets++;
     }
     this.closeTcb('abort', null);
+  }
+
+  /** An ACK the delayed-ACK timer holds goes now (Linux TCP_QUICKACK=1: tcp_cleanup_rbuf). */
+  sendPendingAck(now: Instant): void {
+    this.now = now;
+    if (this.delackAt === Infinity || !isSynchronized(this.state)) return;
+    this.ackNow = true;
+    output(this);
+    this.host.timersChanged(this);
   }
 
   /** Arm the FIN-WAIT-2 timer for an orphaned connection (Linux tcp_fin_timeout). */

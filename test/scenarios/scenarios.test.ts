@@ -40,7 +40,7 @@ const PINNED: Record<string, Array<[RegExp, string]>> = {
     [/^segments:/, 'C>S S S>C S. C>S P. 18 S>C P. 24 C>S F. S>C . S>C F. C>S .'],
     [/^client:/, 'ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT CLOSED'],
     [/^server:/, 'ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED'],
-    [/TIME-WAIT for 2·MSL/, '0.050 s → 60.050 s'],
+    [/TIME-WAIT for 2·MSL/, '0.130 s → 60.130 s'],
   ],
   'half-close': [
     [/while in CLOSE-WAIT/, 'CLOSE-WAIT CLOSE-WAIT CLOSE-WAIT'],

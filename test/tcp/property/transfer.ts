@@ -173,7 +173,10 @@ function randomOptions(r: Rng, bufs: boolean): Partial<StackOptions> {
     // TIME-WAIT (2·MSL) must outlast the peer's backed-off FIN retransmissions, up to
     // tcp_rto_max = 120 s (RFC 9293 assumes MSL = 2 min, TIME-WAIT 4 min). Shorter, 20% loss
     // can end a run in a legitimate RST: the peer's last FIN arrives after TIME-WAIT ended.
-    tcp_msl: r.int(60, 121),
+    // At least 2 min: the backoff persists until a fresh RTT sample (RFC 6298 §5, Karn), so
+    // without timestamps under heavy loss the RTO sits at 120 s, and a TIME-WAIT of 2·60 s
+    // outlasted only one such retransmission (seed 162: the FIN and its first resend lost).
+    tcp_msl: r.int(120, 181),
   };
   if (r.chance(0.3)) o.tcp_syncookies = r.chance(0.5) ? 2 : 0;
   if (r.chance(0.3)) o.tcp_delack_min = r.int(1, 201);

@@ -2,7 +2,7 @@
 // text (in order, out of order, overlapping, SACK per RFC 2018 §4) and FIN.
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, finishAll, pattern } from './harness.js';
+import { fixture, finishAll, ms, pattern } from './harness.js';
 
 afterEach(finishAll);
 
@@ -79,12 +79,12 @@ describe('ESTABLISHED: seventh, segment text (RFC 9293 §3.10.7.4)', () => {
     h.expectOne({ flags: 'A', ack: h.R, options: ['nop', 'nop', 'ts'] });
   });
 
-  test('shutdown(SHUT_RD): further text is acknowledged and discarded', () => {
+  test('shutdown(SHUT_RD): further text is still acknowledged, queued and readable (as Linux)', () => {
     const h = fixture('ESTABLISHED');
     h.c.shutdownRead(h.now);
     h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 10 });
     h.expectOne({ flags: 'A', ack: h.R + 10 });
-    assert.equal(h.c.readable, 0);
+    assert.equal(h.c.readable, 10);
   });
 });
 
@@ -123,9 +123,13 @@ describe('ESTABLISHED: eighth, the FIN bit (RFC 9293 §3.10.7.4)', () => {
     assert.equal(h.stack.counters.TcpCurrEstab, 1, 'CLOSE-WAIT still counts as established (RFC 1213 tcpCurrEstab)');
   });
 
-  test('text with FIN: the text is delivered first, then "connection closing"; one ACK covers both', () => {
+  test('text with FIN: the text is delivered first, then "connection closing"; one ACK covers both, after the delayed-ACK time (Linux pingpong)', () => {
     const h = fixture('ESTABLISHED');
     h.send({ flags: 'FPA', seq: h.R, ack: h.L, payload: 'bye' });
+    h.expectNothing();
+    h.advance(ms(40) - 1);
+    h.expectNothing();
+    h.advance(1);
     h.expectOne({ flags: 'A', ack: h.R + 4 });
     h.expectState('CLOSE-WAIT');
     const evs = h.events.map((e) => e.ev);

@@ -105,10 +105,10 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
     h.expectState('FIN-WAIT-1');
   });
 
-  test('RFC 1122 §4.2.2.13: new data after CLOSE (nobody will read it) → RST <SEQ=SND.NXT>, CLOSED', () => {
+  test('RFC 1122 §4.2.2.13: new data after CLOSE (nobody will read it) → RST <SEQ=SEG.ACK><CTL=RST> (as Linux), CLOSED', () => {
     const h = fixture('FIN-WAIT-1');
     h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 'late' });
-    h.expectOne({ flags: 'RA', seq: h.L + 1 });
+    h.expectOne({ flags: 'R', seq: h.L });
     h.expectState('CLOSED');
     assert.equal(h.stack.counters.TcpExtTCPAbortOnData, 1);
   });
@@ -132,7 +132,7 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
     }
     h.send({ flags: 'A', seq: h.R, ack: h.L + 1 });
     h.expectState('FIN-WAIT-2');
-    assert.equal(h.c.rtt.backoffCount, 0);
+    assert.equal(h.c.rtt.backoffCount, 4, 'no RTT sample from a retransmitted FIN (Karn): the backoff stays');
   });
 
   test('orphan: the FIN is retried tcp_orphan_retries times, then the connection is dropped (ETIMEDOUT)', () => {
@@ -196,8 +196,18 @@ describe('FIN-WAIT-2 (RFC 9293 §3.10.7.4)', () => {
   test('RFC 1122 §4.2.2.13: data for an orphan (closed by the user) → RST, CLOSED', () => {
     const h = fixture('FIN-WAIT-2');
     h.send({ flags: 'PA', seq: h.R, ack: h.L + 1, payload: 3 });
-    h.expectOne({ flags: 'RA', seq: h.L + 1 });
+    h.expectOne({ flags: 'R', seq: h.L + 1 });
     h.expectState('CLOSED');
+  });
+
+  test('shutdown(SHUT_WR) then SHUT_RD: new data in FIN-WAIT-2 is lost as after close → RST <SEQ=SEG.ACK>, ECONNRESET (Linux)', () => {
+    const h = fixture('FIN-WAIT-2', { halfClose: true });
+    h.c.shutdownRead(h.now);
+    h.send({ flags: 'PA', seq: h.R, ack: h.L + 1, payload: 3 });
+    h.expectOne({ flags: 'R', seq: h.L + 1 });
+    h.expectState('CLOSED');
+    assert.deepEqual(h.closed, { error: 'ECONNRESET', cause: 'reset' });
+    assert.equal(h.stack.counters.TcpExtTCPAbortOnData, 1);
   });
 
   test('an orphan lives tcp_fin_timeout (60 s) in FIN-WAIT-2, then vanishes silently (Linux)', () => {

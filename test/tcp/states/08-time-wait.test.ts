@@ -56,11 +56,12 @@ describe('TIME-WAIT (RFC 9293 §3.10.7.4, §3.10.8)', () => {
     h.expectState('TIME-WAIT');
   });
 
-  test('fifth, a duplicate ACK is ignored; seventh, text is ignored', () => {
+  test('fifth, a duplicate ACK is ignored; seventh, text is ignored but acknowledged (fifth "Acknowledge it", as Linux)', () => {
     const h = fixture('TIME-WAIT');
     h.send({ flags: 'A', seq: h.R + 1, ack: h.L + 1 });
-    h.send({ flags: 'PA', seq: h.R + 1, ack: h.L + 1, payload: 10 });
     h.expectNothing();
+    h.send({ flags: 'PA', seq: h.R + 1, ack: h.L + 1, payload: 10 });
+    h.expectOne({ flags: 'A', seq: h.L + 1, ack: h.R + 1 });
     h.expectState('TIME-WAIT');
     assert.equal(h.c.readable, 0);
   });

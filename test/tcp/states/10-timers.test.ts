@@ -32,8 +32,30 @@ describe('timers: retransmission (RFC 6298)', () => {
     h.send({ flags: 'A', seq: h.R, ack: h.L + 100 });
     h.expectNothing();
     assert.equal(h.c.rtoAt, Infinity);
-    assert.equal(h.c.rtt.backoffCount, 0, 'backoff collapses on an ACK of new data');
+    assert.equal(h.c.rtt.backoffCount, 5, 'the ACK of retransmitted data is no RTT sample (Karn): the backoff stays');
     assert.equal(h.c.retransmittedSegs, 5);
+  });
+
+  test('§5 note after 5.7, §3 (Karn): the backoff collapses only with a fresh RTT sample (Linux tcp_ack_update_rtt)', () => {
+    const h = fixture('ESTABLISHED');
+    h.write(100);
+    h.expectOne({ flags: 'PA', seq: h.L, len: 100 });
+    h.advance(ms(200));
+    h.expectOne({ flags: 'PA', seq: h.L, len: 100 });
+    h.advance(ms(10));
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 100 });
+    // New data after an ACK that gave no sample: still the backed-off RTO (400 ms).
+    h.write(10);
+    h.expectOne({ flags: 'PA', seq: h.L + 100, len: 10 });
+    assert.equal(h.c.rtoAt, h.now + ms(400));
+    // Its ACK (the segment was sent once) is a sample: the RTO is recomputed, the backoff gone.
+    h.advance(ms(50));
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 110 });
+    assert.equal(h.c.rtt.backoffCount, 0);
+    h.write(10);
+    h.expectOne({ flags: 'PA', seq: h.L + 110, len: 10 });
+    assert.equal(h.c.rtoAt, h.now + h.c.rtt.baseRto);
+    assert.ok(h.c.rtt.baseRto < ms(400));
   });
 
   test('RFC 5681 §3.1: after an RTO only the head goes out (cwnd = 1 MSS); the rest follows as ACKs arrive (go-back-N)', () => {

@@ -29,3 +29,8 @@ sysctl -q net.ipv4.ip_local_port_range="32768 60999"
 # Linux features synack does not have: off, so that both targets answer alike.
 sysctl -q net.ipv4.tcp_ecn=0 net.ipv4.tcp_fastopen=0 net.ipv4.tcp_autocorking=0
 sysctl -q net.ipv4.tcp_mtu_probing=0 net.ipv4.tcp_no_metrics_save=1
+# No RACK-TLP (RFC 8985 §7): synack has no tail loss probe; with it Linux sends a probe at
+# min(2·SRTT + 200 ms, RTO) before the first RTO. No linear SYN timeouts (Linux 6.17+, 4 by
+# default: the first SYN retransmissions 1 s apart): synack backs off from the first (RFC
+# 6298 §5.5). -e: kernels without these names ignore them.
+sysctl -q -e net.ipv4.tcp_early_retrans=0 net.ipv4.tcp_syn_linear_timeouts=0
