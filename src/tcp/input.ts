@@ -374,7 +374,11 @@ function establishFromSynReceived(tcb: Tcb, seg: SegmentIn): void {
   tcb.sndWnd = seg.window << tcb.sndWscale;
   tcb.sndWl1 = seg.seq;
   tcb.sndWl2 = seg.ack;
-  tcb.maxSndWnd = Math.max(tcb.maxSndWnd, tcb.sndWnd);
+  // MAX.SND.WND (RFC 5961 §5, and the "maximum window" of sender SWS avoidance, RFC 1122
+  // §4.2.3.4) starts, on a passive open, from the window of this ACK, as on Linux
+  // (tcp_create_openreq_child: max_window = the handshake ACK's window): the SYN's window
+  // was offered before the peer knew our options (RFC 7323 §2.2: never scaled).
+  tcb.maxSndWnd = tcb.passive ? tcb.sndWnd : Math.max(tcb.maxSndWnd, tcb.sndWnd);
   if (tcb.passive) tcb.host.counters.TcpPassiveOpens++;
   const synTimedOut = tcb.retransmits > 0;
   processAck(tcb, seg);

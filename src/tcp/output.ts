@@ -225,8 +225,11 @@ export function transmitData(tcb: Tcb): boolean {
           // Window-limited fragment: send only if it is at least half the largest window
           // the peer has offered (RFC 1122 §4.2.3.4 (3)); the persist timer overrides.
           if (len < (tcb.maxSndWnd >>> 1)) break;
-        } else if (!tcb.noDelay && !withFin && tcb.sndNxt !== tcb.sndUna) {
-          // Nagle: a small segment waits while data is unacknowledged.
+        } else if (!tcb.noDelay && !withFin && tcb.sndNxt !== tcb.sndUna && seqGt(tcb.sndSml, tcb.sndUna) && !seqGt(tcb.sndSml, tcb.sndNxt)) {
+          // Nagle (RFC 9293 §3.7.4) with Minshall's modification (Appendix A.3, as Linux
+          // tcp_nagle_check / tcp_minshall_check): a small segment waits while an earlier
+          // small segment is unacknowledged — not behind full-sized ones, so the tail of a
+          // large write is not held for an ACK the peer may delay.
           break;
         }
       }
@@ -251,8 +254,14 @@ export function transmitData(tcb: Tcb): boolean {
 /**
  * Emit one data segment [seq, seq+len) (+FIN) and advance SND.NXT/SND.MAX. Returns the
  * sequence space sent (less than asked when SACK blocks took room, see below).
+ *
+ * PSH (RFC 1122 §4.2.2.2: on the last buffered segment) goes on the segment that empties the
+ * send queue and, with `push`, on what the persist timer sends (as Linux tcp_write_wakeup).
+ * Linux also marks the last segment of each TSO packet it builds, which depends on its
+ * pacing-rate-based TSO sizing and on the write calls' boundaries; synack does not model
+ * that (scripts comparing with Linux where it shows use --ignore_psh).
  */
-export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): number {
+export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean, push = false): number {
   const s = tcb.out;
   prepare(tcb, seq, TCP_ACK);
   // RFC 6691 §3: options count against the MSS. SACK blocks on this segment take their room
@@ -262,7 +271,7 @@ export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): 
   if (sackBytes > 0 && len > tcb.effMss - sackBytes) { len = tcb.effMss - sackBytes; withFin = false; }
   let flags = TCP_ACK;
   const end = seqAdd(seq, len);
-  if (len > 0 && end === tcb.sndDataEnd) flags |= TCP_PSH;
+  if (len > 0 && (end === tcb.sndDataEnd || push)) flags |= TCP_PSH;
   if (withFin) flags |= TCP_FIN;
   s.flags = flags;
   if (len > 0) s.payload = tcb.sndBuf.view(seqDiff(seq, tcb.sndBufSeq), len);
@@ -271,6 +280,7 @@ export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean): 
   s.retransmit = isRetransmit;
   if (isRetransmit) noteRetransmit(tcb);
   else if (!tcb.tsOk && tcb.rttStart < 0) { tcb.rttSeq = segEnd; tcb.rttStart = tcb.now; }
+  if (!isRetransmit && len > 0 && len < tcb.effMss) tcb.sndSml = end;
   if (seqGt(segEnd, tcb.sndNxt)) tcb.sndNxt = segEnd;
   if (seqGt(segEnd, tcb.sndMax)) tcb.sndMax = segEnd;
   if (tcb.unackedSince < 0) tcb.unackedSince = tcb.now;

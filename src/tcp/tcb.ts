@@ -116,6 +116,12 @@ export class Tcb {
   sndWscale = 0;
   /** Sequence number of the first byte in sndBuf. */
   sndBufSeq: number;
+  /**
+   * End of the last segment of new data sent shorter than the MSS (Linux snd_sml): the Nagle
+   * algorithm holds a small segment only while such a one is unacknowledged (Minshall's
+   * modification, RFC 9293 Appendix A.3).
+   */
+  sndSml: number;
   /** The user asked to close the sending side (CLOSE or shutdown(SHUT_WR)): a FIN follows the data. */
   finQueued = false;
 
@@ -286,6 +292,7 @@ export class Tcb {
     this.iss = cfg.iss >>> 0;
     this.sndUna = this.iss; this.sndNxt = this.iss; this.sndMax = this.iss;
     this.sndBufSeq = seqAdd(this.iss, 1);
+    this.sndSml = this.iss;
     this.recover = this.iss;
     this.mssOur = Math.max(88, Math.min(65495, cfg.mtu - 40));
     this.pmtu = this.mssOur + 40;

@@ -155,7 +155,8 @@ function persistTimeout(tcb: Tcb): void {
   }
   const len = Math.min(usable, tcb.unsentBytes, tcb.effMss);
   const finState = tcb.state === 'FIN-WAIT-1' || tcb.state === 'CLOSING' || tcb.state === 'LAST-ACK';
-  sendData(tcb, tcb.sndNxt, len, tcb.finQueued && finState && len === tcb.unsentBytes);
+  // With PSH, as Linux's tcp_write_wakeup marks the piece of a segment it sends.
+  sendData(tcb, tcb.sndNxt, len, tcb.finQueued && finState && len === tcb.unsentBytes, true);
 }
 
 /** Keepalive (RFC 1122 §4.2.3.6): probe an idle connection; after keepCnt unanswered probes, reset it. */

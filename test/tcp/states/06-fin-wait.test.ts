@@ -19,14 +19,17 @@ describe('FIN-WAIT-1 (RFC 9293 §3.10.7.4)', () => {
 
   test('CLOSE with queued data: the FIN rides on the last data segment (Nagle does not hold it)', () => {
     const h = fixture('ESTABLISHED');
+    // A small segment in flight makes Nagle (with Minshall's modification) hold the next tail.
+    h.write(100);
+    h.expectOne({ flags: 'PA', seq: h.L, len: 100 });
     h.write(2000);
-    h.expectOne({ flags: 'A', seq: h.L, len: 1460 });
+    h.expectOne({ flags: 'A', seq: h.L + 100, len: 1460 });
     h.close();
-    h.expectOne({ flags: 'FPA', seq: h.L + 1460, len: 540 });
-    h.send({ flags: 'A', seq: h.R, ack: h.L + 2000 });
+    h.expectOne({ flags: 'FPA', seq: h.L + 1560, len: 540 });
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 2100 });
     h.expectNothing();
     h.expectState('FIN-WAIT-1');
-    h.send({ flags: 'A', seq: h.R, ack: h.L + 2001 });
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 2101 });
     h.expectState('FIN-WAIT-2');
   });
 

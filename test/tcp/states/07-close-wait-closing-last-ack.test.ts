@@ -26,10 +26,13 @@ describe('CLOSE-WAIT (RFC 9293 §3.10.7.4)', () => {
 
   test('CLOSE with queued data: the data is sent first, the FIN on its last segment', () => {
     const h = fixture('CLOSE-WAIT');
+    // A small segment in flight makes Nagle (with Minshall's modification) hold the next tail.
+    h.write(100);
+    h.expectOne({ flags: 'PA', seq: h.L, len: 100 });
     h.write(1600);
-    h.expectOne({ flags: 'A', seq: h.L, len: 1460 });
+    h.expectOne({ flags: 'A', seq: h.L + 100, len: 1460 });
     h.close();
-    h.expectOne({ flags: 'FPA', seq: h.L + 1460, len: 140, ack: h.R + 1 });
+    h.expectOne({ flags: 'FPA', seq: h.L + 1560, len: 140, ack: h.R + 1 });
     h.expectState('LAST-ACK');
   });
 

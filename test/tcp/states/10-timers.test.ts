@@ -190,7 +190,8 @@ describe('timers: Nagle and sender SWS avoidance (RFC 9293 §3.7.4, RFC 1122 §4
     h.advance(ms(200) - 1);
     h.expectNothing();
     h.advance(1);
-    h.expectOne({ flags: 'A', seq: h.L, len: 1000 });
+    // (With PSH, as Linux tcp_write_wakeup marks what it sends.)
+    h.expectOne({ flags: 'PA', seq: h.L, len: 1000 });
     h.send({ flags: 'A', seq: h.R, ack: h.L + 1000, win: 2000 });
     h.expectOne({ flags: 'PA', seq: h.L + 1000, len: 500 });
   });

@@ -127,3 +127,54 @@ describe('RST and shutdown as Linux reports them', () => {
     assert.equal(h.read(), 'abc');
   });
 });
+
+describe('Nagle with Minshall\'s modification (RFC 9293 §3.7.4, Appendix A.3; Linux tcp_nagle_check)', () => {
+  test('the tail of a write goes at once behind full-sized segments', () => {
+    const h = fixture('ESTABLISHED');
+    h.write(3000);
+    h.expectOut([{ flags: 'A', len: 1460 }, { flags: 'A', len: 1460 }, { flags: 'PA', len: 80 }]);
+  });
+
+  test('a small segment waits while an earlier small one is unacknowledged, and goes with its ACK', () => {
+    const h = fixture('ESTABLISHED');
+    h.write(100);
+    h.expectOne({ flags: 'PA', seq: h.L, len: 100 });
+    h.write(100);
+    h.expectNothing();
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 100 });
+    h.expectOne({ flags: 'PA', seq: h.L + 100, len: 100 });
+  });
+
+  test('a small segment behind full ones in flight but no small one: not held', () => {
+    const h = fixture('ESTABLISHED');
+    h.write(1460);
+    h.expectOne({ flags: 'PA', len: 1460 });
+    h.write(10);
+    h.expectOne({ flags: 'PA', seq: h.L + 1460, len: 10 });
+  });
+});
+
+describe('sender SWS avoidance and the persist timer', () => {
+  test('passive open: the largest window starts from the handshake ACK\'s (Linux tcp_create_openreq_child), not the SYN\'s', () => {
+    const h = fixture('SYN-RECEIVED');
+    assert.equal(h.c.maxSndWnd, 65535, 'the SYN offered 65535');
+    h.send({ flags: 'A', seq: h.R, ack: h.L, win: 1000 });
+    h.expectState('ESTABLISHED');
+    assert.equal(h.c.maxSndWnd, 1000);
+    // So 500 bytes (half of it) is not a silly window: a 600-byte window lets 600 go at once.
+    h.send({ flags: 'PA', seq: h.R, ack: h.L, win: 1000, payload: 1 });
+    h.expectOne({ flags: 'A', ack: h.R + 1 });
+    h.send({ flags: 'A', seq: h.R + 1, ack: h.L, win: 600 });
+    h.write(1000);
+    h.expectOne({ flags: 'A', seq: h.L, len: 600 });
+  });
+
+  test('what the persist timer sends over a small window carries PSH (Linux tcp_write_wakeup)', () => {
+    const h = fixture('ESTABLISHED');
+    h.send({ flags: 'A', seq: h.R, ack: h.L, win: 1000 });
+    h.write(3000);
+    h.expectNothing();
+    h.advance(ms(200));
+    h.expectOne({ flags: 'PA', seq: h.L, len: 1000 });
+  });
+});
