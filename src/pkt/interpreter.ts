@@ -17,7 +17,7 @@ import { Rng } from '../sim/rng.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { parseScript } from './parser.js';
 import { applyOption, DEFAULT_CONFIG, type RunConfig } from './config.js';
-import { applyShell } from './sysctl.js';
+import { applyShell, applySysctl } from './sysctl.js';
 import { runPython } from './python.js';
 import { tcpInfoOf } from './tcpinfo.js';
 import { SocketLayer, type Call, type CallResult } from './syscalls.js';
@@ -40,6 +40,12 @@ export interface RunOptions {
   readFile?: (path: string) => string | null;
   /** Called with the stack before the first event (attach a TraceRecorder here). */
   onStack?: (stack: Stack) => void;
+  /**
+   * Sysctls (`net.core.rmem_max`, …) applied before the script's own: machine state a script
+   * cannot set (`--target linux` mirrors the host's global net.core values, which a network
+   * namespace only reads).
+   */
+  sysctls?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface Failure {
@@ -133,6 +139,7 @@ class Runner {
     this.rng = new Rng(this.cfg.seed);
     // Shell lines at time 0 before anything else configure the stack before it exists.
     const options: StackOptions = resolveOptions();
+    for (const [name, value] of this.opts.sysctls ?? []) applySysctl(options, name, value);
     for (const ev of this.script.events) {
       if (ev.type !== 'shell' || ev.time.kind !== 'point' || ev.time.at.us !== 0) break;
       this.shell(ev.command, ev.line, options);
