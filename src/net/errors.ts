@@ -27,11 +27,18 @@ export function errnoException(code: string, syscall: string): SystemError {
   return systemError(`${syscall} ${code}`, code, syscall);
 }
 
-/** Node's exceptionWithHostPort (connect, bind): `connect ECONNREFUSED 198.18.0.2:80`. */
-export function exceptionWithHostPort(code: string, syscall: string, address: string, port: number): SystemError {
-  const e = systemError(`${syscall} ${code} ${address}:${port}`, code, syscall);
+/**
+ * Node's ExceptionWithHostPort (connect, bind): `connect ECONNREFUSED 198.18.0.2:80`, with
+ * ` - Local (addr:port)` when the local end is known (Node passes it for a failed connect()).
+ */
+export function exceptionWithHostPort(code: string, syscall: string, address: string, port: number, local?: string): SystemError {
+  let details = '';
+  if (port && port > 0) details = ` ${address}:${port}`;
+  else if (address) details = ` ${address}`;
+  if (local) details += ` - Local (${local})`;
+  const e = systemError(`${syscall} ${code}${details}`, code, syscall);
   e.address = address;
-  e.port = port;
+  if (port) e.port = port;
   return e;
 }
 
@@ -78,8 +85,37 @@ export function describeReceived(value: unknown): string {
   return `Received type ${typeof value} (${shown})`;
 }
 
-function typesList(types: string[]): string {
-  return types.length === 1 ? `of type ${types[0]}` : `one of type ${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}`;
+const kTypes = ['string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol'];
+
+function formatList(a: string[], type = 'or'): string {
+  if (a.length <= 1) return a.join('');
+  if (a.length === 2) return `${a[0]} ${type} ${a[1]}`;
+  return `${a.slice(0, -1).join(', ')}, ${type} ${a[a.length - 1]}`;
+}
+
+/** Node's ERR_INVALID_ARG_TYPE wording (internal/errors.js): primitive types, then `an instance of` classes. */
+function typesList(expected: string[]): string {
+  const types: string[] = [];
+  const instances: string[] = [];
+  const other: string[] = [];
+  for (const v of expected) {
+    if (kTypes.includes(v)) types.push(v.toLowerCase());
+    else if (/^[A-Z][a-zA-Z0-9]*$/.test(v)) instances.push(v);
+    else other.push(v);
+  }
+  if (instances.length > 0) { const pos = types.indexOf('object'); if (pos !== -1) { types.splice(pos, 1); instances.push('Object'); } }
+  let msg = '';
+  if (types.length > 0) {
+    msg += `${types.length > 1 ? 'one of type' : 'of type'} ${formatList(types)}`;
+    if (instances.length > 0 || other.length > 0) msg += ' or ';
+  }
+  if (instances.length > 0) {
+    msg += `an instance of ${formatList(instances)}`;
+    if (other.length > 0) msg += ' or ';
+  }
+  if (other.length > 1) msg += `one of ${formatList(other)}`;
+  else if (other.length === 1) msg += `${other[0]!.toLowerCase() !== other[0] ? 'an ' : ''}${other[0]}`;
+  return msg;
 }
 
 export function ERR_INVALID_ARG_TYPE(name: string, types: string | string[], value: unknown): TypeError & { code: string } {
@@ -90,7 +126,9 @@ export function ERR_INVALID_ARG_TYPE(name: string, types: string | string[], val
 
 export function ERR_INVALID_ARG_VALUE(name: string, value: unknown, reason = 'is invalid'): TypeError & { code: string } {
   const what = name.includes('.') ? 'property' : 'argument';
-  return nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The ${what} '${name}' ${reason}. Received ${inspect(value)}`);
+  let shown = inspect(value);
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
+  return nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The ${what} '${name}' ${reason}. Received ${shown}`);
 }
 
 export function ERR_SOCKET_BAD_PORT(name: string, port: unknown, allowZero = true): RangeError & { code: string } {
@@ -160,6 +198,13 @@ export function validateNumber(value: unknown, name: string, min?: number, max?:
 
 export function validateFunction(value: unknown, name: string): asserts value is (...a: unknown[]) => unknown {
   if (typeof value !== 'function') throw ERR_INVALID_ARG_TYPE(name, 'function', value);
+}
+
+/** Node's validateAbortSignal. */
+export function validateAbortSignal(signal: unknown, name: string): asserts signal is AbortSignal {
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) {
+    throw ERR_INVALID_ARG_TYPE(name, 'AbortSignal', signal);
+  }
 }
 
 export function validateBoolean(value: unknown, name: string): asserts value is boolean {

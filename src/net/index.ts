@@ -92,7 +92,8 @@ function buildNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: Attac
   // Every stack has lo (src/stack/loopback.ts), so 'localhost' resolves as /etc/hosts has it.
   const hosts = new Map<string, string>([['localhost', '127.0.0.1']]);
   for (const [k, v] of Object.entries(opts.hosts ?? {})) hosts.set(k.toLowerCase(), v);
-  const ctx: NetContext = { stack, driver, hosts };
+  const auto = new AutoSelectDefaults();
+  const ctx: NetContext = { stack, driver, hosts, autoSelect: auto };
 
   class BoundSocket extends Socket {
     constructor(options?: SocketConstructorOpts) { super(options ?? {}, ctx); }
@@ -122,7 +123,6 @@ function buildNet(stack: Stack, driverOrSim: NetDriver | Simulation, opts: Attac
   }
 
   const SocketCtor = callableClass(BoundSocket);
-  const auto = new AutoSelectDefaults();
   return {
     stack, driver, hosts,
     Socket: SocketCtor,

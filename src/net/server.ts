@@ -9,7 +9,7 @@ import { formatIpv4Address } from '../wire/ipv4addr.js';
 import { Socket, kAttach, kServerSocketClosed, normalizeArgs, type NetContext, type SocketConstructorOpts, type AddressInfo } from './socket.js';
 import {
   uvExceptionWithHostPort, lookupError,
-  ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING, validatePort, validateFunction,
+  ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING, validatePort, validateFunction, validateAbortSignal,
 } from './errors.js';
 
 export interface ServerOpts {
@@ -28,6 +28,7 @@ export interface ListenOptions {
   exclusive?: boolean;
   ipv6Only?: boolean;
   path?: string;
+  signal?: AbortSignal;
 }
 
 export type SocketFactory = new (o?: SocketConstructorOpts) => Socket;
@@ -93,6 +94,7 @@ export class Server extends EventEmitter {
     if (cb !== null) this.once('listening', cb);
     const toNumber = (x: unknown): number | false => { const n = Number(x); return n >= 0 ? n : false; };
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+    this.#addAbortSignal(options.signal);
     // listen(), listen(cb), listen(null) or { port: undefined | null }: any free port (as Node).
     if (args.length === 0 || typeof args[0] === 'function' || (options.port === undefined && 'port' in options) || options.port === null) options.port = 0;
     if (typeof options.port === 'number' || typeof options.port === 'string') {
@@ -109,9 +111,32 @@ export class Server extends EventEmitter {
       }
       return this;
     }
-    if (options.path != null) throw ERR_INVALID_ARG_VALUE('options', options, 'is not supported: synack has no IPC pipes');
+    // Node's isPipeName: a string that is not a number. Anything else (path: -1) is invalid.
+    if (typeof options.path === 'string' && options.path !== '' && Number.isNaN(Number(options.path))) {
+      throw ERR_INVALID_ARG_VALUE('options', options, 'is not supported: synack has no IPC pipes');
+    }
     if (!('port' in options) && !('path' in options)) throw ERR_INVALID_ARG_VALUE('options', options, 'must have the property "port" or "path"');
     throw ERR_INVALID_ARG_VALUE('options', options);
+  }
+
+  /** Node's addServerAbortSignalOption: an abort closes the server (no error). */
+  #addAbortSignal(signal: unknown): void {
+    if (signal === undefined) return;
+    validateAbortSignal(signal, 'options.signal');
+    const onAborted = (): void => { this.close(); };
+    if (signal.aborted) { process.nextTick(onAborted); return; }
+    signal.addEventListener('abort', onAborted, { once: true });
+    this.once('close', () => signal.removeEventListener('abort', onAborted));
+  }
+
+  /**
+   * Node's Server.prototype[EventEmitter.captureRejectionSymbol]: with captureRejections, a
+   * rejected async 'connection' listener destroys that socket with the error; any other
+   * event's rejection is the server's 'error'.
+   */
+  override [EventEmitter.captureRejectionSymbol](err: Error, event: string | symbol, ...args: unknown[]): void {
+    if (event === 'connection') (args[0] as Socket).destroy(err);
+    else this.emit('error', err);
   }
 
   #listenOn(address: string, port: number, backlog: number | undefined): void {
@@ -127,6 +152,7 @@ export class Server extends EventEmitter {
       process.nextTick(() => this.emit('error', uvExceptionWithHostPort(e.code, 'listen', address, port)));
       return;
     }
+    l.keepClosedChildren = true;
     this.#listener = l;
     this.#listening = true;
     this._connectionKey = `4:${address}:${port}`; // the port asked for (0 stays 0), as Node keys it

@@ -11,7 +11,7 @@
 // the socket for service on process.nextTick, so stream events and user code never run
 // inside the engine, and in virtual time they run at the same instant, after the step
 // (Simulation.runUntilAsync yields to the event loop between steps).
-import { Duplex, type DuplexOptions } from 'node:stream';
+import { Duplex, addAbortSignal, type DuplexOptions } from 'node:stream';
 import { isIP, isIPv4 } from 'node:net';
 import type { Tcb } from '../tcp/tcb.js';
 import type { CloseCause, TcpErrorCode, TcpState } from '../tcp/types.js';
@@ -19,13 +19,13 @@ import type { Stack } from '../stack/stack.js';
 import type { NetDriver, DriverTimer } from './driver.js';
 import { StackError } from '../stack/errors.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
-import { nameLookupOf } from '../dns/names.js';
-import { dnsLookupError } from '../dgram/lookup-errors.js';
 import {
-  errnoException, exceptionWithHostPort, lookupError, endedByOtherParty,
+  errnoException, exceptionWithHostPort, endedByOtherParty,
   ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_INVALID_IP_ADDRESS, ERR_MISSING_ARGS,
-  ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION, ERR_INVALID_ADDRESS_FAMILY, validatePort, validateNumber, validateFunction, validateTimeout,
+  ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION, validatePort, validateNumber, validateFunction, validateTimeout, validateAbortSignal,
 } from './errors.js';
+import { lookupAndConnect } from './connect.js';
+import { TCPHandle } from './handle.js';
 
 /** dns.lookup-compatible resolver. */
 export type LookupFunction = import('node:net').LookupFunction;
@@ -36,6 +36,15 @@ export interface NetContext {
   readonly driver: NetDriver;
   /** Names the default lookup resolves (IPv4 literals always resolve). */
   readonly hosts: Map<string, string>;
+  /** The module's autoSelectFamily default (net.setDefaultAutoSelectFamily). */
+  readonly autoSelect?: { readonly family: boolean };
+}
+
+/** Node's `onread` option: read into the user's buffer and call back instead of emitting 'data'. */
+export interface OnReadOpts {
+  buffer: Uint8Array | (() => Uint8Array);
+  /** Return false to stop reading (as pause() does) until resume()/read(). */
+  callback(bytesWritten: number, buf: Uint8Array): boolean;
 }
 
 export interface SocketConstructorOpts extends DuplexOptions {
@@ -46,6 +55,8 @@ export interface SocketConstructorOpts extends DuplexOptions {
   keepAliveInitialDelay?: number;
   /** Passive sockets: do not start reading until resume()/read(). */
   pauseOnCreate?: boolean;
+  onread?: OnReadOpts;
+  signal?: AbortSignal;
 }
 
 export interface TcpSocketConnectOpts {
@@ -60,6 +71,11 @@ export interface TcpSocketConnectOpts {
   keepAliveInitialDelay?: number;
   timeout?: number;
   allowHalfOpen?: boolean;
+  hints?: number;
+  autoSelectFamily?: boolean;
+  autoSelectFamilyAttemptTimeout?: number;
+  onread?: OnReadOpts;
+  signal?: AbortSignal;
 }
 
 export interface AddressInfo { address: string; family: string; port: number }
@@ -107,9 +123,15 @@ export class Socket extends Duplex {
   declare autoSelectFamilyAttemptedAddresses: string[];
   /** Set by setTimeout() (Node's `socket.timeout`). */
   timeout: number | undefined = undefined;
+  /** Node sets it when the `signal` option aborted. */
+  _aborted = false;
 
   readonly #ctx: NetContext;
   #tcb: Tcb | null = null;
+  /** Node's `_handle`: from connect() (or accept) until destroy. */
+  #handle: TCPHandle | null = null;
+  /** The `onread` option: the buffer reads go into, its generator, and the callback. */
+  #onread: { buf: Uint8Array; gen: (() => Uint8Array) | null; cb: OnReadOpts['callback'] } | null = null;
   #established = false;
   #endPushed = false;
   #wantRead = false;
@@ -144,11 +166,29 @@ export class Socket extends Duplex {
     for (const k of ['objectMode', 'readableObjectMode', 'writableObjectMode'] as const) {
       if (options[k]) throw ERR_INVALID_ARG_VALUE(`options.${k}`, options[k], 'is not supported');
     }
-    super({ ...options, allowHalfOpen: Boolean(options.allowHalfOpen), emitClose: false, autoDestroy: true, objectMode: false });
+    // `signal` is applied below, once the private fields exist (Duplex would apply it inside super()).
+    super({ ...options, signal: undefined, allowHalfOpen: Boolean(options.allowHalfOpen), emitClose: false, autoDestroy: true, objectMode: false });
     this.#ctx = ctx;
     this.#noDelay = Boolean(options.noDelay);
     this.#keepAlive = Boolean(options.keepAlive);
     this.#keepAliveDelay = Math.max(0, Math.trunc((options.keepAliveInitialDelay ?? 0) / 1000));
+    const onread = options.onread as { buffer?: unknown; callback?: unknown } | null | undefined;
+    if (onread !== null && typeof onread === 'object' && (onread.buffer instanceof Uint8Array || typeof onread.buffer === 'function') &&
+        typeof onread.callback === 'function') {
+      const gen = typeof onread.buffer === 'function' ? onread.buffer as () => Uint8Array : null;
+      this.#onread = { buf: gen === null ? onread.buffer as Uint8Array : new Uint8Array(0), gen, cb: onread.callback as OnReadOpts['callback'] };
+    }
+    // As Node's Duplex constructor: stream.addAbortSignal destroys the socket with an
+    // AbortError when the signal aborts (at once if it already has); net.Socket also marks
+    // itself _aborted, a tick later (addClientAbortSignalOption).
+    if (options.signal) {
+      const signal = options.signal;
+      addAbortSignal(signal, this);
+      validateAbortSignal(signal, 'options.signal');
+      const onAbort = (): void => { this._aborted = true; };
+      if (signal.aborted) process.nextTick(onAbort);
+      else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
+    }
     // Shut the writable side when the peer's FIN has been read (Node's onReadableStreamEnd).
     this.on('end', () => { if (!this.allowHalfOpen) this.write = writeAfterFIN; });
   }
@@ -191,6 +231,28 @@ export class Socket extends Duplex {
   /** The TCB underneath (for tables, probes and tests); null before connect and after destroy. */
   get tcb(): Tcb | null { return this.#tcb; }
 
+  /** Node's `_handle` (src/net/handle.ts): null before connect() and after destroy. */
+  get _handle(): TCPHandle | null { return #handle in this ? this.#handle : null; }
+
+  #openHandle(): void {
+    if (this.#handle !== null) return;
+    this.#handle = new TCPHandle({
+      reading: () => this.#wantRead,
+      setReading: (v) => { this.#wantRead = v; },
+      // libuv delivers reads in the poll phase, after this tick's nextTicks (resume()'s own
+      // read(0) among them), so an onread reader started here reads on a later turn.
+      readStart: () => { this.#wantRead = true; if (this.#onread !== null) setImmediate(() => this.#schedule()); else this.#schedule(); },
+      readStop: () => { this.#wantRead = false; this.#updateHold(); },
+      bytesRead: () => this.#bytesRead,
+      bytesWritten: () => this.#bytesDispatched,
+      sockname: () => this.#local,
+      peername: () => (this.#established ? this.#peer : null),
+    });
+    // Node's initSocketHandle: a buffer function gives the first buffer now.
+    const o = this.#onread;
+    if (o !== null && o.gen !== null) { const b = o.gen(); if (b instanceof Uint8Array) o.buf = b; }
+  }
+
   // ---------------------------------------------------------------- connect
 
   // Node's overloads, in Node's order (so a Socket is assignable where net.Socket is expected).
@@ -205,54 +267,57 @@ export class Socket extends Duplex {
     if (options.port === undefined) throw ERR_MISSING_ARGS('options', 'port', 'path');
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
     if (this.destroyed) this.#reinit();
+    this.#openHandle();
+    this.#activity();
     const localAddress = options.localAddress as string | undefined;
     const localPort = options.localPort as number | undefined;
-    if (localAddress && !isIPv4(localAddress)) throw ERR_INVALID_IP_ADDRESS(localAddress);
+    if (localAddress && !isIP(localAddress)) throw ERR_INVALID_IP_ADDRESS(localAddress);
     if (localPort) validateNumber(localPort, 'options.localPort');
-    let port = options.port;
-    if (typeof port !== 'number' && typeof port !== 'string') throw ERR_INVALID_ARG_TYPE('options.port', ['number', 'string'], port);
-    port = validatePort(port);
+    const rawPort = options.port;
+    if (typeof rawPort !== 'number' && typeof rawPort !== 'string') throw ERR_INVALID_ARG_TYPE('options.port', ['number', 'string'], rawPort);
+    const port = validatePort(rawPort);
     const host = (options.host as string | undefined) || 'localhost';
-    if (options.lookup != null) validateFunction(options.lookup, 'options.lookup');
-    const lookup = (options.lookup as LookupFunction | undefined) ?? this.#defaultLookup;
     this.connecting = true;
     this.#updateHold();
-    this.#activity();
-    process.nextTick(() => {
-      if (!this.connecting) return;
-      if (isIPv4(host)) { this.#internalConnect(host, port as number, localAddress, localPort); return; }
-      lookup(host, { family: 4, all: false }, (err, address, family) => {
-        // Node's emitLookup: the event carries what the lookup gave (err, undefined, undefined
-        // from dns.lookup on failure); a bad answer is an 'error' event, never a throw.
-        this.emit('lookup', err, address, family, host);
-        if (!this.connecting) return;
-        const ip = Array.isArray(address) ? address[0]?.address : address;
-        const fam = Array.isArray(address) ? address[0]?.family : family;
-        let bad: Error | null = err;
-        if (bad === null && (typeof ip !== 'string' || !isIP(ip))) bad = ERR_INVALID_IP_ADDRESS(ip);
-        else if (bad === null && fam !== 4 && fam !== 6) bad = ERR_INVALID_ADDRESS_FAMILY(fam, host, port as number);
-        if (bad !== null) { const e = bad; process.nextTick(() => this.destroy(e)); return; }
-        this.#internalConnect(ip as string, port as number, localAddress, localPort);
-      });
-    });
+    try {
+      // The lookup runs synchronously here, as in Node (a custom lookup may answer at once).
+      lookupAndConnect(this, { host, port, localAddress, localPort, options }, this.#ctx,
+        (ip) => this.#internalConnect(ip, port, localAddress, localPort));
+    } catch (e) {
+      // Invalid lookup options (dns.lookup throws them): no connect request is left pending.
+      this.connecting = false;
+      this.#updateHold();
+      throw e;
+    }
     return this;
   }
 
-  readonly #defaultLookup: LookupFunction = (hostname, _opts, cb) => {
-    const a = this.#ctx.hosts.get(hostname.toLowerCase());
-    // Not in the hosts map: the stack's DNS resolver, when it has one (src/dns, issue 13).
-    const dns = a === undefined ? nameLookupOf(this.#ctx.stack) : undefined;
-    if (dns !== undefined) {
-      dns(hostname, (err, addrs) => process.nextTick(() => (err === null && addrs.length > 0
-        ? cb(null, formatIpv4Address(addrs[0]!), 4) : cb(dnsLookupError(err ?? 'ENOTFOUND', hostname), undefined as unknown as string, undefined as unknown as number))));
-      return;
-    }
-    process.nextTick(() => (a !== undefined ? cb(null, a, 4) : cb(lookupError(hostname), undefined as unknown as string, undefined as unknown as number)));
-  };
-
+  /** Node's internalConnect: bind (when a local address or port is given), 'connectionAttempt', connect. */
   #internalConnect(address: string, port: number, localAddress: string | undefined, localPort: number | undefined): void {
     const { stack, driver } = this.#ctx;
+    if (localAddress && !isIPv4(localAddress)) {
+      this.destroy(exceptionWithHostPort('EAFNOSUPPORT', 'bind', localAddress, localPort ?? 0));
+      return;
+    }
+    if (localPort) {
+      // bind(2) with SO_REUSEADDR (libuv sets it) still fails on a port a listener owns
+      // (Linux inet_csk_bind_conflict: a LISTEN socket always conflicts).
+      const want = localAddress || '0.0.0.0';
+      const taken = stack.listeners().some((l) => l.localPort === localPort &&
+        (want === '0.0.0.0' || l.localAddr === 0 || formatIpv4Address(l.localAddr) === want));
+      if (taken) { this.destroy(exceptionWithHostPort('EADDRINUSE', 'bind', want, localPort)); return; }
+    }
     this.emit('connectionAttempt', address, port, 4);
+    // destroy() from a 'connectionAttempt' listener: no TCB is created, nothing is sent.
+    if (!this.connecting || this.destroyed) return;
+    const busy = this.#tcb;
+    if (busy !== null) {
+      // A second connect() on the same handle: libuv's uv_tcp_connect says EALREADY while
+      // the first is in progress (EISCONN once connected); Node reports it with the local end.
+      const local = `${formatIpv4Address(busy.localAddr)}:${busy.localPort}`;
+      this.destroy(exceptionWithHostPort(this.#established ? 'EISCONN' : 'EALREADY', 'connect', address, port, local));
+      return;
+    }
     this.#remoteTarget = { address, port };
     let tcb: Tcb;
     try {
@@ -273,7 +338,7 @@ export class Socket extends Duplex {
   #reinit(): void {
     (this as unknown as { _undestroy(): void })._undestroy();
     this.#tcb = null; this.#established = false; this.#endPushed = false; this.#wantRead = false;
-    this.#write = null; this.#closedBy = null; this.#peer = null; this.#local = null; this.#resetAndClosing = false;
+    this.#write = null; this.#closedBy = null; this.#peer = null; this.#local = null; this.#resetAndClosing = false; this.#handle = null;
     this.#bytesRead = 0; this.#bytesDispatched = 0; this.#jobBytes = 0;
   }
 
@@ -299,8 +364,11 @@ export class Socket extends Duplex {
 
   /** A connection accepted by a Server: already ESTABLISHED (or further). */
   [kAttach](tcb: Tcb, opts: { pauseOnCreate?: boolean } = {}): void {
+    this.#openHandle();
     this.#attachTcb(tcb);
     this.#established = true;
+    // Reset while it waited in the accept queue (Listener.keepClosedChildren): the first read reports it.
+    if (tcb.state === 'CLOSED') this.#closedBy = { error: tcb.error, cause: tcb.error === null ? 'normal' : 'reset' };
     if (opts.pauseOnCreate) { (this as { readableFlowing: boolean | null }).readableFlowing = false; }
     else this.read(0);
     this.#activity();
@@ -372,6 +440,7 @@ export class Socket extends Duplex {
     const t = this.#tcb;
     if (t === null) return;
     const now = this.#ctx.driver.now();
+    if (this.#onread !== null) { this.#pullInto(t, now); return; }
     while (this.#wantRead && this.#tcb === t && t.readable > 0) {
       const data = t.receive(Math.min(t.readable, READ_CHUNK), now);
       this.#bytesRead += data.length;
@@ -388,6 +457,50 @@ export class Socket extends Duplex {
       this.read(0);
     }
     this.#updateHold();
+  }
+
+  /**
+   * The `onread` option (Node's onStreamRead with a user buffer): each read fills the user's
+   * buffer from its start and calls callback(nread, buf) instead of pushing; a callback that
+   * returns false stops reading (readStop) until resume() or read(). A buffer function gives
+   * the next buffer after every read. End of stream is seen only while reading, as from libuv.
+   */
+  #pullInto(t: Tcb, now: number): void {
+    const o = this.#onread!;
+    while (this.#wantRead && this.#tcb === t && t.readable > 0 && o.buf.length > 0 && !this.destroyed) {
+      const data = t.receive(Math.min(t.readable, o.buf.length), now);
+      o.buf.set(data);
+      this.#bytesRead += data.length;
+      this.#activity();
+      const more = o.cb.call(this, data.length, o.buf) !== false;
+      if (o.gen !== null) { const next = o.gen(); if (next instanceof Uint8Array) o.buf = next; }
+      if (!more) this.#wantRead = false;
+    }
+    if (this.#wantRead && this.#tcb === t && t.finReceived && t.readable === 0 && !this.#endPushed) {
+      this.#endPushed = true;
+      this.push(null);
+      this.read(0);
+    }
+    this.#updateHold();
+  }
+
+  /** Node: with `onread`, pause/resume/read stop and start the handle's reading directly. */
+  override pause(): this {
+    if (this.#onread !== null && !this.connecting && this.#handle !== null && this.#wantRead) {
+      this.#wantRead = false;
+      this.#updateHold();
+    }
+    return super.pause();
+  }
+
+  override resume(): this {
+    if (#onread in this && this.#onread !== null && !this.connecting && this.#handle !== null && !this.#wantRead) this.#handle.readStart();
+    return super.resume();
+  }
+
+  override read(n?: number): unknown {
+    if (#onread in this && this.#onread !== null && !this.connecting && this.#handle !== null && !this.#wantRead) this.#handle.readStart();
+    return super.read(n);
   }
 
   // ---------------------------------------------------------------- writing
@@ -464,6 +577,11 @@ export class Socket extends Duplex {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.connecting = false;
     this.#clearTimer();
+    // Node: a socket with a handle emits 'close' with hadError once the handle is closed; one
+    // without (never connected) emits 'close' with no argument (emitCloseNT).
+    const handle = this.#handle;
+    this.#handle = null;
+    handle?.close();
     const t = this.#tcb;
     if (t !== null) {
       const now = this.#ctx.driver.now();
@@ -481,14 +599,16 @@ export class Socket extends Duplex {
     this.#updateHold();
     cb(err);
     const hadError = err != null;
-    process.nextTick(() => this.emit('close', hadError));
+    // Node counts the connection off its server here (a server 'close' it unblocks is queued
+    // first) and emits the socket's 'close' when the handle has closed, a turn later.
     const owner = this.server;
     if (owner !== null) owner[kServerSocketClosed](this);
+    process.nextTick(() => (handle !== null ? this.emit('close', hadError) : this.emit('close')));
   }
 
   /** Close at once with RST instead of FIN (SO_LINGER 0). */
   resetAndDestroy(): this {
-    if (this.#tcb !== null) {
+    if (this.#handle !== null) {
       if (this.connecting) this.once('connect', () => { this.#resetAndClosing = true; this.destroy(); });
       else { this.#resetAndClosing = true; this.destroy(); }
     } else {

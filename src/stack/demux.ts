@@ -4,8 +4,11 @@
 // addresses chains (and then only by local address). Listeners are found by port, most
 // specific address first (stack.ts).
 import type { Tcb } from '../tcp/tcb.js';
+import type { TimeWaitRecord } from '../tcp/timewait.js';
 
-type Slot = Tcb | Tcb[];
+/** A connection: a full TCB, or a compacted TIME-WAIT (tcp/timewait.ts). */
+export type ConnEntry = Tcb | TimeWaitRecord;
+type Slot = ConnEntry | ConnEntry[];
 
 export class ConnTable {
   private readonly m = new Map<number, Map<number, Slot>>();
@@ -13,7 +16,7 @@ export class ConnTable {
 
   get size(): number { return this.n; }
 
-  find(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): Tcb | undefined {
+  find(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): ConnEntry | undefined {
     const inner = this.m.get((remoteAddr >>> 0) * 65536 + remotePort);
     if (inner === undefined) return undefined;
     const e = inner.get(localPort);
@@ -23,7 +26,7 @@ export class ConnTable {
     return undefined;
   }
 
-  add(t: Tcb): void {
+  add(t: ConnEntry): void {
     const k = (t.remoteAddr >>> 0) * 65536 + t.remotePort;
     let inner = this.m.get(k);
     if (inner === undefined) { inner = new Map(); this.m.set(k, inner); }
@@ -34,7 +37,7 @@ export class ConnTable {
     this.n++;
   }
 
-  remove(t: Tcb): boolean {
+  remove(t: ConnEntry): boolean {
     const k = (t.remoteAddr >>> 0) * 65536 + t.remotePort;
     const inner = this.m.get(k);
     if (inner === undefined) return false;
@@ -54,12 +57,22 @@ export class ConnTable {
     return true;
   }
 
+  /** Put `next` where `prev` is (the same 4-tuple). */
+  replace(prev: ConnEntry, next: ConnEntry): void {
+    const inner = this.m.get((prev.remoteAddr >>> 0) * 65536 + prev.remotePort);
+    const e = inner?.get(prev.localPort);
+    if (e === undefined) return;
+    if (!Array.isArray(e)) { if (e === prev) inner!.set(prev.localPort, next); return; }
+    const i = e.indexOf(prev);
+    if (i >= 0) e[i] = next;
+  }
+
   /** Local ports in use towards one remote endpoint (ephemeral port allocation). */
   portsInUseTo(remoteAddr: number, remotePort: number): number {
     return this.m.get((remoteAddr >>> 0) * 65536 + remotePort)?.size ?? 0;
   }
 
-  *values(): IterableIterator<Tcb> {
+  *values(): IterableIterator<ConnEntry> {
     for (const inner of this.m.values()) {
       for (const e of inner.values()) {
         if (Array.isArray(e)) yield* e;

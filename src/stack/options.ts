@@ -137,10 +137,14 @@ export function validateOptions(o: StackOptions): void {
 
 /** Window scale shift for a receive buffer of `bytes` (RFC 7323 §2.3: at most 14). Linux picks it from tcp_rmem[2]. */
 export function windowScaleFor(bytes: number): number {
+  // Every connection of a stack asks with the same buffer size: one remembered answer (issue 16).
+  if (bytes === wsLastBytes) return wsLast;
   let ws = 0;
   while (ws < 14 && (65535 * 2 ** ws) < bytes) ws++;
+  wsLastBytes = bytes; wsLast = ws;
   return ws;
 }
+let wsLastBytes = -1, wsLast = 0;
 
 /**
  * The window scale a connection announces, as Linux's tcp_select_initial_window computes it

@@ -20,12 +20,14 @@ import { Listener, type ListenerHost } from '../tcp/listener.js';
 import { IsnGenerator } from '../tcp/isn.js';
 import { SynCookies } from '../tcp/syncookie.js';
 import { ChallengeAckBudget } from '../tcp/ratelimit.js';
-import { sipHash24 } from '../tcp/siphash.js';
+import { sipHash24Words12, sipKeyWords } from '../tcp/siphash.js';
 import { newOutOptions } from '../tcp/types.js';
 import { seqAdd, seqGt } from '../tcp/seq.js';
 import { resolveOptions, initialWindowScale, type StackOptions } from './options.js';
 import { newCounters, DropCounters, type Counters } from './counters.js';
-import { ConnTable } from './demux.js';
+import { ConnTable, type ConnEntry } from './demux.js';
+import { TimeWaitRecord } from '../tcp/timewait.js';
+import { compactable, compactTimeWait, endTimeWait, expandTimeWait, type TimeWaitCompaction, type TimeWaitTables } from './timewait.js';
 import { serializeSegment } from './tcpout.js';
 import { StackError } from './errors.js';
 import { IcmpLayer } from './icmp.js';
@@ -154,10 +156,17 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private transparentPacket: Uint8Array | null = null;
   private readonly listenersByPort = new Map<number, Listener[]>();
   /** Listeners with SO_REUSEADDR, and the connections they created (which keep the flag, into TIME-WAIT). */
-  private readonly reuseAddr = new WeakSet<Listener | Tcb>();
-  private readonly timers = new TimerQueue<Tcb>();
+  private readonly reuseAddr = new WeakSet<object>();
+  private readonly timers = new TimerQueue<ConnEntry>();
+  /**
+   * Closed connections in TIME-WAIT become compact records (tcp/timewait.ts); 'off' keeps
+   * full TCBs (tests compare the two). @internal
+   */
+  timeWaitCompaction: TimeWaitCompaction = 'on';
+  private readonly tw: TimeWaitTables = { conns: this.conns, timers: this.timers, reuseAddr: this.reuseAddr };
   private readonly isnGen: IsnGenerator;
-  private readonly tsKey: Uint8Array;
+  /** The timestamp-offset secret as SipHash key words (sipKeyWords). */
+  private readonly tsKeyWords: Uint32Array;
   private readonly challengeLimiter: ChallengeAckBudget;
   /** ICMP errors we send: Linux icmp_msgs_per_sec 1000, icmp_msgs_burst 50 (RFC 1812 §4.3.2.8 rate limiting). */
   /** Per-destination ICMP error buckets (Linux icmp_ratelimit through inet_peer). */
@@ -183,9 +192,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const random = init.random ?? defaultRandom;
     this.isnGen = new IsnGenerator(random(16));
     this.cookies = new SynCookies(random(16));
-    this.tsKey = random(16);
+    this.tsKeyWords = sipKeyWords(random(16));
     this.challengeLimiter = new ChallengeAckBudget(() => this.options.tcp_challenge_ack_limit, random);
-    this.icmp = new IcmpLayer(this, (la, lp, ra, rp) => this.conns.find(la, lp, ra, rp));
+    this.icmp = new IcmpLayer(this, (la, lp, ra, rp) => this.lookup(la, lp, ra, rp));
     const [lo, hi] = this.options.ip_local_port_range;
     const r = random(2);
     this.nextEphemeral = lo + (((r[0]! << 8) | r[1]!) % (hi - lo + 1));
@@ -404,7 +413,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     seg.seq = v.seq; seg.ack = v.ack; seg.flags = v.flags; seg.window = v.window; seg.urgentPointer = v.urgentPointer;
     seg.payload = v.payloadLength > 0 ? v.payload() : EMPTY;
     const srcPort = v.srcPort, dstPort = v.dstPort;
-    let tcb = this.conns.find(dst, dstPort, src, srcPort);
+    let tcb = this.lookup(dst, dstPort, src, srcPort);
     if (this.tracer !== null) this.traceSegment('in', dst, dstPort, src, srcPort, seg.seq, seg.ack, seg.flags, seg.window, seg.payload.length, seg.urgentPointer, this.optSummary, now, false);
     if (tcb !== undefined && tcb.state === 'TIME-WAIT' && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN && this.timeWaitAcceptsSyn(tcb, seg)
       && this.transparentPacket === null && this.findListener(dst, dstPort) !== null) {
@@ -421,6 +430,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       const una = tcb.sndUna;
       tcb.onSegmentArrives(seg, now);
       this.pendingIss = null;
+      if (tcb.state === 'TIME-WAIT' && this.timeWaitCompaction !== 'off' && this.tracer === null && compactable(tcb)) {
+        this.timersChanged(compactTimeWait(this.tw, tcb));
+      }
       // Forward progress confirms the neighbour on the path (Linux tcp_ack → sk_dst_confirm).
       if (tcb.sndUna !== una) this.network.confirmReachable(src, now);
       return;
@@ -437,6 +449,29 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.pendingIss = null;
     this.drop('tcp: no socket', now);
     this.rstForClosed(dst, dstPort, src, srcPort, seg);
+  }
+
+  /** The connection for a 4-tuple as a Tcb (a compacted TIME-WAIT becomes one again). */
+  private lookup(la: number, lp: number, ra: number, rp: number): Tcb | undefined {
+    const e = this.conns.find(la, lp, ra, rp);
+    if (!(e instanceof TimeWaitRecord)) return e;
+    const t = expandTimeWait(this.tw, e, this);
+    this.timersChanged(t);
+    return t;
+  }
+
+  /** End a TIME-WAIT connection, full or compacted: 2·MSL passed or its 4-tuple is reused (RFC 6191). */
+  private endTimeWait(e: ConnEntry, cause: 'reuse' | 'time-wait-done', now: Instant): void {
+    if (e instanceof TimeWaitRecord) {
+      // What the Tcb's end would have done; it has no callbacks to call (compactable).
+      endTimeWait(this.tw, e);
+      if (cause === 'time-wait-done') this.counters.TcpExtTW++;
+      if (e.orphan) this.orphans--;
+    } else if (cause === 'reuse') {
+      e.closeTcb('reuse', null);
+    } else {
+      e.onTimeout(now);
+    }
   }
 
   private timeWaitAcceptsSyn(tw: Tcb, seg: SegmentIn): boolean {
@@ -542,6 +577,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     if ((from === 'ESTABLISHED' || from === 'CLOSE-WAIT') && to !== 'CLOSE-WAIT' && to !== 'ESTABLISHED') c.TcpCurrEstab--;
     if (to === 'CLOSED') {
       this.conns.remove(tcb);
+      // Its queue entry would keep the closed TCB reachable until its deadline (issue 16: GC).
+      if (tcb.timerId !== 0) { this.timers.cancel(tcb.timerId); tcb.timerId = 0; tcb.scheduledAt = Infinity; }
       if (tcb.orphan) this.orphans--;
     }
     const tr = this.tracer;
@@ -550,11 +587,14 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   challengeAckAllowed(now: Instant): boolean { return this.challengeLimiter.allow(now); }
 
-  timersChanged(tcb: Tcb): void {
+  timersChanged(tcb: ConnEntry): void {
     const d = tcb.nextDeadline();
     if (d < tcb.scheduledAt) {
+      // The later entry it supersedes is cancelled (it would only be skipped when popped, and
+      // hold the TCB until then).
+      if (tcb.timerId !== 0) this.timers.cancel(tcb.timerId);
       tcb.scheduledAt = d;
-      this.timers.schedule(d, tcb);
+      tcb.timerId = this.timers.schedule(d, tcb);
       if (this.onWake !== null) this.onWake();
     }
   }
@@ -571,10 +611,11 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   get orphanCount(): number { return this.orphans; }
 
   tsOffsetFor(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
-    const d = new Uint8Array(12);
-    const dv = new DataView(d.buffer);
-    dv.setUint32(0, localAddr); dv.setUint32(4, remoteAddr); dv.setUint16(8, localPort); dv.setUint16(10, remotePort);
-    return sipHash24(this.tsKey, d)[1] >>> 0;
+    // SipHash-2-4 of the 12 bytes localAddr, remoteAddr (big-endian), localPort, remotePort
+    // (big-endian), read as little-endian words: no array per connection (issue 16).
+    const lp = localPort & 0xffff, rp = remotePort & 0xffff;
+    return sipHash24Words12(this.tsKeyWords, bswap32(localAddr), bswap32(remoteAddr),
+      (lp >>> 8) | ((lp & 0xff) << 8) | ((rp >>> 8) << 16) | ((rp & 0xff) << 24));
   }
 
   createPassiveTcb(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, iss: number | null, now: Instant): Tcb {
@@ -626,7 +667,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       const existing = this.conns.find(local, port, remote, opts.remotePort);
       if (existing !== undefined) {
         if (!(existing.state === 'TIME-WAIT' && this.options.tcp_tw_reuse && existing.tsOk)) throw new StackError('EADDRINUSE', 'connect', `${formatIpv4Address(local)}:${port}`);
-        existing.closeTcb('reuse', null);
+        this.endTimeWait(existing, 'reuse', now);
       }
     } else {
       port = this.allocateEphemeral(local, remote, opts.remotePort);
@@ -650,7 +691,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const reuseOk = this.options.tcp_tw_reuse !== 0;
     // Every port already leads to this remote endpoint: skip the search for a free one.
     const full = this.conns.portsInUseTo(remote, remotePort) >= span;
-    let reusable: Tcb | null = null;
+    let reusable: ConnEntry | null = null;
     for (let i = 0; i < span; i++) {
       const port = lo + ((this.nextEphemeral - lo + i) % span);
       if (this.listenersByPort.has(port)) continue;
@@ -667,7 +708,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       this.nextEphemeral = port + 1 > hi ? lo : port + 1;
       this.pendingIss = seqAdd(reusable.sndNxt, 65537);
       this.counters.TcpExtTWRecycled++;
-      reusable.closeTcb('reuse', null);
+      this.endTimeWait(reusable, 'reuse', this.clock.now());
       return port;
     }
     throw new StackError('EADDRNOTAVAIL', 'connect', 'no free ephemeral port');
@@ -717,7 +758,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   }
 
   /** Every connection (TCB) this stack knows, in all states but CLOSED. */
-  tcbs(): Tcb[] { return [...this.conns.values()]; }
+  tcbs(): Tcb[] {
+    return [...this.conns.values()].map((e) => e instanceof TimeWaitRecord ? this.lookup(e.localAddr, e.localPort, e.remoteAddr, e.remotePort)! : e);
+  }
 
   /** The connection table, like `ss -tanoi` (render it with renderConnectionTable). */
   connections(): ConnRow[] { return connectionTable(this); }
@@ -762,10 +805,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
         if (real <= d) return d;
         this.timers.dropNext();
         tcb.scheduledAt = real;
-        if (real !== Infinity) this.timers.schedule(real, tcb);
+        tcb.timerId = real !== Infinity ? this.timers.schedule(real, tcb) : 0;
       } else {
         this.timers.dropNext();
-        if (tcb.scheduledAt === d) tcb.scheduledAt = Infinity;
+        if (tcb.scheduledAt === d) { tcb.scheduledAt = Infinity; tcb.timerId = 0; }
       }
     }
   }
@@ -775,12 +818,19 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.timers.popExpired(now, (tcb, at) => {
       if (tcb.scheduledAt !== at) return;
       tcb.scheduledAt = Infinity;
+      tcb.timerId = 0;
       if (tcb.state === 'CLOSED') return;
-      if (tcb.nextDeadline() <= now) tcb.onTimeout(now);
-      else this.timersChanged(tcb);
+      if (tcb.nextDeadline() > now) this.timersChanged(tcb);
+      else if (tcb instanceof TimeWaitRecord) this.endTimeWait(tcb, 'time-wait-done', now);
+      else tcb.onTimeout(now);
     });
   }
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The 32-bit value with its bytes reversed (a big-endian field read as a little-endian word). */
+function bswap32(v: number): number {
+  return ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v & 0xff00) << 8) | (v << 24)) | 0;
+}
 

@@ -45,6 +45,13 @@ export class Listener {
    */
   onNewChild: ((tcb: Tcb) => void) | null = null;
   closed = false;
+  /**
+   * Linux keeps a child that is reset while it waits in the accept queue: accept() returns
+   * it (in CLOSED, with its error) and the first read reports ECONNRESET, so a server sees
+   * every connection that completed its handshake (tcp_done leaves a non-orphaned child in
+   * the queue). Opt-in — the net layer sets it; core users get only live connections.
+   */
+  keepClosedChildren = false;
   private lastOverflowAt = -Infinity;
   private readonly out: SegmentOut = { seq: 0, ack: 0, flags: 0, window: 0, urgentPointer: 0, opts: newOutOptions(), payload: null, retransmit: false };
 
@@ -214,6 +221,7 @@ export class Listener {
     if (to === 'CLOSED') {
       this.synQueue.delete(tcb);
       const i = this.acceptQueue.indexOf(tcb);
+      if (i >= 0 && this.keepClosedChildren && !this.closed) return;
       if (i >= 0) this.acceptQueue.splice(i, 1);
       tcb.listener = null;
       return;

@@ -88,6 +88,10 @@ export class IntervalLimiter {
     this.interval = interval;
   }
 
+  /** When the last event was allowed (null: never); a compacted TIME-WAIT keeps it (tcp/timewait.ts). */
+  get lastAllowed(): Instant | null { return this.last; }
+  set lastAllowed(v: Instant | null) { this.last = v; }
+
   allow(now: Instant): boolean {
     if (this.last !== null) {
       const elapsed = now - this.last;

@@ -130,6 +130,19 @@ export function sipHash24Words(
   return (S[1]! ^ S[3]! ^ S[5]! ^ S[7]!) >>> 0;
 }
 
+/**
+ * SipHash-2-4 of exactly 12 bytes given as three little-endian uint32 words, under a key given
+ * as four little-endian words (sipKeyWords): the same value as `sipHash24(key, bytes)[1]` (the
+ * low 32 bits), without the byte array (per-connection timestamp offsets; issue 16).
+ */
+export function sipHash24Words12(key: Uint32Array, w0: number, w1: number, w2: number): number {
+  init(key[1]! | 0, key[0]! | 0, key[3]! | 0, key[2]! | 0);
+  compress(w1 | 0, w0 | 0);
+  compress(12 << 24, w2 | 0); // the last 4 bytes, length 12 in the top byte
+  finalise();
+  return (S[1]! ^ S[3]! ^ S[5]! ^ S[7]!) >>> 0;
+}
+
 /** Converts a 16-byte key to the four little-endian words `sipHash24Words` takes. */
 export function sipKeyWords(key: Uint8Array): Uint32Array {
   const k = key.length >= 16 ? key : padKey(key);

@@ -210,6 +210,8 @@ export class Tcb {
   finWait2At = Infinity;
   /** The deadline the host last scheduled for us (lazy timer queue entries compare against it). */
   scheduledAt = Infinity;
+  /** The host's timer-queue entry for scheduledAt (0: none), cancelled when superseded so the queue does not hold closed TCBs. */
+  timerId = 0;
   /** Consecutive retransmission timeouts without progress. */
   retransmits = 0;
   persistBackoff = 0;

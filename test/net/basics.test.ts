@@ -230,7 +230,8 @@ describe('host names', () => {
   test('a custom lookup option is used like dns.lookup', async () => {
     const { sim, netA, netB } = pair();
     netB.createServer((s) => s.end('ok')).listen(80);
-    const c = netA.connect({ port: 80, host: 'anything', lookup: (_h, _o, cb) => cb(null, B, 4) });
+    // Node (autoSelectFamily on by default) asks for every address: { all: true } → an array.
+    const c = netA.connect({ port: 80, host: 'anything', lookup: (_h, o, cb) => ((o as { all?: boolean }).all ? cb(null, [{ address: B, family: 4 }]) : cb(null, B, 4)) });
     let data = '';
     c.on('data', (d: Buffer) => { data += d; });
     await sim.runUntilAsync(() => c.destroyed);

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { sipHash24, sipHash24Words, sipKeyWords } from '../../src/tcp/siphash.js';
+import { sipHash24, sipHash24Words, sipHash24Words12, sipKeyWords } from '../../src/tcp/siphash.js';
 
 // Official SipHash-2-4 64-bit test vectors (reference vectors.h, `vectors_sip64`): key
 // 00 01 .. 0f, message 00 01 .. (n-1) for n = 0..63, output bytes as the reference writes them
@@ -200,5 +200,21 @@ describe('sipHash24Words', () => {
   test('accepts signed 32-bit inputs (e.g. results of `|` and `<<`) as their uint32 value', () => {
     const k = sipKeyWords(KEY);
     assert.equal(sipHash24Words(k, -1, 0, 1 << 31, 0), sipHash24Words(k, 0xffffffff, 0, 0x80000000, 0));
+  });
+
+  test('sipHash24Words12 equals the low word of sipHash24 over the same 12 bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 3, maxLength: 3 }),
+        (key, w) => {
+          const bytes = new Uint8Array(12);
+          const dv = new DataView(bytes.buffer);
+          for (let i = 0; i < 3; i++) dv.setUint32(4 * i, w[i]!, true);
+          assert.equal(sipHash24Words12(sipKeyWords(key), w[0]!, w[1]!, w[2]!), sipHash24(key, bytes)[1]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
