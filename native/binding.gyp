@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "synack_tun",
-      "sources": ["tun.c", "tun_vnet.c"],
+      "sources": ["tun.c", "tun_vnet.c", "tun_steer.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
         ["OS!='linux'", { "type": "none", "sources": [] }]

@@ -257,7 +257,21 @@ static void reader_stop(reader_t *r, int from_cleanup) {
 }
 
 static void reader_cleanup_hook(void *arg) {
-  reader_stop((reader_t *)arg, 1);
+  // Environment teardown (a worker thread ending with the device still open): Node unloads
+  // the addon before its loop runs the close callbacks, so reader_free_cb would be called in
+  // unmapped code (a crash in uv__finish_close). Close without a callback, free the buffers
+  // now, and leave the small struct to libuv, which still touches the handle while closing.
+  reader_t *r = (reader_t *)arg;
+  if (r->stopped) return;
+  r->stopped = 1;
+  uv_poll_stop(&r->poll);
+  r->cb = NULL;
+  r->ctx = NULL;
+  free(r->buf);
+  r->buf = NULL;
+  free(r->lens);
+  r->lens = NULL;
+  uv_close((uv_handle_t *)&r->poll, NULL);
 }
 
 static void deliver(reader_t *r, napi_value err, napi_value batch) {
@@ -454,6 +468,8 @@ static napi_value tun_last_write_errno(napi_env env, napi_callback_info info) {
 
 /** native/tun_vnet.c: IFF_VNET_HDR + TUNSETOFFLOAD (openVnet, setOffload, vnetHeaderSize). */
 napi_value tun_vnet_init(napi_env env, napi_value exports);
+/** native/tun_steer.c: TUNSETSTEERINGEBPF flow steering for sharded stacks (setSteering). */
+napi_value tun_steer_init(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -467,7 +483,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "lastWriteErrno", NULL, tun_last_write_errno, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
-  return tun_vnet_init(env, exports);
+  if (tun_vnet_init(env, exports) == NULL) return NULL;
+  return tun_steer_init(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -18,3 +18,8 @@ export type { DgramModule, SocketOptions as DgramSocketOptions, RemoteInfo, Bind
 
 // Node's `dns` (lookup, resolve4) over synack's stub resolver (src/node/dns.ts).
 export { attachDns, type DnsModule } from './node/dns.js';
+
+// A stack sharded over worker threads (src/shard, docs/sharding.md).
+export { ShardedStack, MemoryWire, ShardError, mergeTables, sumCounters } from './shard/sharded.js';
+export type { ShardedStackOptions, ShardedLinkOptions, ShardConnRow, ShardStats, ShardContext, ShardServices, WireSteering } from './shard/sharded.js';
+export { ShardMap, flowOf, ANY_SHARD } from './shard/partition.js';

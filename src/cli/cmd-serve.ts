@@ -36,6 +36,9 @@ address B (so the kernel routes A/P through it) and serves from synack's address
   --echo PORT      echo (RFC 862): sends back what it receives, half-close aware
   --discard PORT   discard (RFC 863)
   --backlog N      listen backlog of each service (default 511)
+  --workers N      shard the stack over N worker threads, one queue of a multi-queue
+                   TUN device each (docs/sharding.md; --tun only, http/echo/discard);
+                   --steering auto|ebpf|kernel: who picks a packet's queue (default auto)
   --control        JSON lines on stdin/stdout: {"cmd":"table"|"stats"|"neigh"|"quit","id":N}
                    (without it, pressing Enter on a terminal prints the table)
   -h, --help       this text
@@ -169,6 +172,8 @@ function portFlag(name: string, v: string | undefined): number | null {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  // --workers N: the stack sharded over N worker threads (src/shard, docs/sharding.md).
+  if (argv.some((a) => a === '--workers' || a.startsWith('--workers='))) return (await import('./serve-sharded.js')).run(argv);
   let values;
   try {
     ({ values } = parseArgs({

@@ -583,6 +583,7 @@ export class Socket extends Duplex {
     this.#handle = null;
     handle?.close();
     const t = this.#tcb;
+    let pending: WriteJob | null = null;
     if (t !== null) {
       const now = this.#ctx.driver.now();
       t.user = null;
@@ -592,12 +593,15 @@ export class Socket extends Duplex {
       // close(2): FIN (or RST when unread data remains, RFC 2525 §2.17); resetAndDestroy: RST.
       if (this.#resetAndClosing) t.abort(now, 'user: resetAndDestroy');
       else if (t.state !== 'CLOSED') t.close(now, true);
-      const w = this.#write;
+      pending = this.#write;
       this.#write = null;
-      if (w !== null) w.cb(ERR_SOCKET_CLOSED());
     }
     this.#updateHold();
     cb(err);
+    // A write the TCB had not taken completes without an error after the 'error' event, as
+    // in Node: libuv cancels it when the handle closes and onWriteComplete calls back with
+    // null on a destroyed stream (measured on Node 20.20, test/net/errors-linux.test.ts).
+    if (pending !== null) { const w = pending; process.nextTick(() => w.cb(null)); }
     const hadError = err != null;
     // Node counts the connection off its server here (a server 'close' it unblocks is queued
     // first) and emits the socket's 'close' when the handle has closed, a turn later.

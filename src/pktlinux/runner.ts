@@ -175,6 +175,25 @@ class LinuxRunner {
 
   private readonly hz = kernelHz();
 
+  /**
+   * For an outbound line that repeats a segment the kernel sent before (a retransmission:
+   * same sequence number, with data, SYN or FIN), the time from that transmission to
+   * `start`: the retransmission timer was armed then, which may be well before the
+   * previous script event (closing-retransmit.pkt: the FIN, 300 ms before its resend, and
+   * an inbound segment 100 ms after it). 0 otherwise.
+   */
+  private sinceLastSent(ev: ScriptEvent, start: number): number {
+    if (ev.type !== 'packet' || ev.dir !== 'out' || ev.seqAny) return 0;
+    const c = this.cur;
+    if (!ev.seqAbs && (c === null || c.localIsn === null)) return 0;
+    const seq = ev.seqAbs ? ev.start >>> 0 : (c!.localIsn! + ev.start) >>> 0;
+    for (let i = this.captured.length - 1; i >= 0; i--) {
+      const p = this.captured[i]!;
+      if (p.seq === seq && (p.len > 0 || (p.flags & (TCP_SYN | TCP_FIN)) !== 0)) return Math.max(0, start - p.t);
+    }
+    return 0;
+  }
+
   private resolve(p: TimePoint): number { return p.rel ? this.base + p.us : p.us; }
 
   /** Read what the kernel sent, waiting at most `ms`. */
@@ -222,7 +241,7 @@ class LinuxRunner {
       start = this.resolve(t.at);
       if (start < this.base) throw new ScriptFailure(ev.line, `event time ${fmtTime(start)} is before the previous event (${fmtTime(this.base)})`);
       const tol = this.tolerance(start - this.base);
-      lo = start - tol; hi = start + tol + this.slack(start - this.base);
+      lo = start - tol; hi = start + tol + this.slack(Math.max(start - this.base, this.sinceLastSent(ev, start)));
     } else if (t.kind === 'range') {
       start = this.resolve(t.lo);
       lo = start - this.cfg.toleranceUs;

@@ -9,6 +9,9 @@
 // With HZ=250 a 300 ms RTO (75 jiffies, level 1) fires up to 40 ms late, a 2.4 s one (600
 // jiffies, level 2) up to 264 ms late; on a HZ=1000 kernel a quarter of that. packetdrill runs
 // against HZ=1000 kernels with generous tolerances; this machine's kernel may not be one.
+// Level 0 (under 63 jiffies, 252 ms at HZ=250) adds nothing: its few jiffies are what the
+// script's tolerance is for, and a slack there would hide real differences of tens of
+// milliseconds (a delayed ACK).
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { release } from 'node:os';
@@ -22,6 +25,7 @@ export function timerSlackUs(gapUs: number, hz: number): number {
   const d = Math.max(0, Math.ceil(gapUs / jiffyUs));
   let lvl = 0;
   while (lvl < 8 && d >= (LVL_SIZE - 1) * 2 ** (LVL_CLK_SHIFT * lvl)) lvl++;
+  if (lvl === 0) return 0;
   const gran = 2 ** (LVL_CLK_SHIFT * lvl);
   return Math.round((gran + 2) * jiffyUs);
 }

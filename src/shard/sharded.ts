@@ -27,12 +27,16 @@ export type { ShardServices } from './services.js';
 
 /**
  * How the in-memory wire picks the queue of a packet going to the shards (what a NIC's RSS
- * or the kernel's tun queue selection does): 'hash' (default) — a Toeplitz hash with a
- * different, non-symmetric key (Microsoft's), which disagrees with the partition as the
- * kernel's own hash does, so wrong-queue forwarding happens; 'owner' — the partition
- * itself (an RSS NIC programmed with the shards' key: nothing to forward); or a function.
+ * or the kernel's tun queue selection does): 'hash' (default) — like the kernel's TUN
+ * (tun_automq_select_queue): a flow goes to the queue it was last sent from, and a flow not
+ * seen yet to the queue its hash picks — a Toeplitz hash with a different, non-symmetric key
+ * (Microsoft's), which disagrees with the partition as the kernel's own hash does, so the
+ * first packets of some flows (a SYN) land on the wrong queue; 'hash-only' — that hash for
+ * every packet, never learning (the worst case: every packet of such a flow is forwarded);
+ * 'owner' — the partition itself (an RSS NIC with the shards' key, or TUN with eBPF
+ * steering: nothing to forward); or a function.
  */
-export type WireSteering = 'hash' | 'owner' | ((packet: Uint8Array, queues: number) => number);
+export type WireSteering = 'hash' | 'hash-only' | 'owner' | ((packet: Uint8Array, queues: number) => number);
 
 export type ShardedLinkOptions =
   | { kind: 'memory'; steer?: WireSteering }
@@ -44,6 +48,14 @@ export type ShardedLinkOptions =
     hostAddr?: string;
     /** IFF_VNET_HDR offloads (TSO/GSO, checksums) on every queue. Default false. */
     offload?: boolean;
+    /**
+     * Who picks a packet's queue: 'ebpf' — a steering program (TUNSETSTEERINGEBPF,
+     * native/tun_steer.c) makes the kernel use the partition itself, so nothing arrives on
+     * the wrong queue; 'kernel' — the kernel's own flow hash, the shards forward what lands
+     * on the wrong queue; 'auto' (default) — 'ebpf' if the program loads, else 'kernel'
+     * (ShardedStack.steering says which, steeringError why not).
+     */
+    steering?: 'auto' | 'ebpf' | 'kernel';
     txQueueLen?: number;
   };
 
@@ -115,20 +127,38 @@ export class MemoryWire implements LinkEnd {
     const n = ports.length;
     this.perQueue = new Array<number>(n).fill(0);
     this.batchers = ports.map((p) => new PacketBatcher(p));
-    for (const p of ports) {
+    // 'hash': the queue each flow was last sent from (tun_flow_update), keyed by the
+    // partition's symmetric hash (the kernel uses its own symmetric hash the same way).
+    const learn = steering === 'hash' ? new Map<number, number>() : null;
+    const scratch = { protocol: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
+    ports.forEach((p, q) => {
       p.on('message', (buf: unknown) => {
         const h = this.handler;
-        if (h !== null) forEachPacket(buf, (pkt, flags) => { if (flags === 0) h(pkt); else h(pkt, flags); });
+        forEachPacket(buf, (pkt, flags) => {
+          if (learn !== null) {
+            const f = flowOf(pkt, scratch);
+            if (f !== null) {
+              if (learn.size >= 65536) learn.clear();
+              learn.set(map.hash(f.src, f.srcPort, f.dst, f.dstPort), q);
+            }
+          }
+          if (h !== null) { if (flags === 0) h(pkt); else h(pkt, flags); }
+        });
       });
-    }
+    });
     if (typeof steering === 'function') this.steer = (p) => steering(p, n);
     else if (steering === 'owner') this.steer = (p) => { const o = map.ownerOfPacket(p); return o === ANY_SHARD ? 0 : o; };
     else {
       const other = new ToeplitzHash(MICROSOFT_RSS_KEY);
       this.steer = (p) => {
-        const f = flowOf(p);
-        const h = f === null ? 0 : other.hash(f.src, f.dst, f.srcPort, f.dstPort);
-        return Number((BigInt(h) * BigInt(n)) >> 32n);
+        const f = flowOf(p, scratch);
+        if (f === null) return 0;
+        if (learn !== null) {
+          const q = learn.get(map.hash(f.src, f.srcPort, f.dst, f.dstPort));
+          if (q !== undefined) return q;
+        }
+        // Scale the 32-bit hash to [0, n) as the kernel does (((u64)hash * n) >> 32).
+        return Math.floor((other.hash(f.src, f.dst, f.srcPort, f.dstPort) * n) / 4294967296);
       };
     }
   }
@@ -155,6 +185,10 @@ export class ShardedStack {
   readonly wire: MemoryWire | null;
   /** TUN mode: the device's name. */
   readonly tunName: string | null;
+  /** Who steers packets to queues (TUN: 'ebpf' or 'kernel'; memory: the wire's steering). */
+  steering: 'ebpf' | 'kernel' | 'wire' = 'wire';
+  /** Why 'auto' steering fell back to 'kernel' (the program did not load), else null. */
+  steeringError: string | null = null;
   private closed = false;
 
   private constructor(private readonly handles: ShardHandle[], map: ShardMap, wire: MemoryWire | null, tunName: string | null) {
@@ -213,17 +247,31 @@ export class ShardedStack {
       let tunName: string | null = null;
       if (o.link.kind === 'tun') {
         const base = { kind: 'tun' as const, offload: o.link.offload === true, ...(o.link.txQueueLen !== undefined ? { txQueueLen: o.link.txQueueLen } : {}) };
-        // Shard 0 creates and configures the device; the others attach one queue each.
+        // Shard 0 creates and configures the device; the others attach one queue each, in
+        // order: the kernel numbers queues by attachment, and eBPF steering needs shard k on queue k.
         const r0 = await spawn(0, { ...base, name: o.link.name, ...(o.link.hostAddr !== undefined ? { hostAddr: o.link.hostAddr } : {}) });
         tunName = r0.tunName ?? o.link.name;
-        const name = tunName;
-        await Promise.all(Array.from({ length: n - 1 }, (_, k) => spawn(k + 1, { ...base, name })));
+        for (let k = 1; k < n; k++) await spawn(k, { ...base, name: tunName });
       } else {
         await Promise.all(Array.from({ length: n }, (_, i) => spawn(i, { kind: 'memory', port: workerPorts[i]! })));
       }
       const wire = o.link.kind === 'memory' ? new MemoryWire(wirePorts, mtu, map, o.link.steer) : null;
       for (const h of handles) if (h !== undefined) h.worker.on('error', () => { /* reported through requests rejecting */ });
-      return new ShardedStack(handles, map, wire, tunName);
+      const sh = new ShardedStack(handles, map, wire, tunName);
+      if (o.link.kind === 'tun') {
+        const want = o.link.steering ?? 'auto';
+        sh.steering = 'kernel';
+        if (want !== 'kernel' && n > 1) {
+          try {
+            await handles[0]!.request('steer', n);
+            sh.steering = 'ebpf';
+          } catch (e) {
+            if (want === 'ebpf') throw e;
+            sh.steeringError = (e as Error).message;
+          }
+        }
+      }
+      return sh;
     } catch (e) {
       await Promise.all(handles.filter(Boolean).map((h) => h.worker.terminate()));
       for (const p of wirePorts) p.close();

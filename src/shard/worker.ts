@@ -10,7 +10,7 @@ import type { StackOptions } from '../stack/options.js';
 import { connectionTable } from '../stack/table.js';
 import { RealtimeNetDriver } from '../net/driver.js';
 import { attachNet, type NetModule } from '../net/index.js';
-import { TunLink } from '../link/tun.js';
+import { TunLink, loadTunAddon } from '../link/tun.js';
 import type { LinkEnd } from '../link/types.js';
 import { ShardMap } from './partition.js';
 import { ShardLink } from './shardlink.js';
@@ -92,6 +92,10 @@ async function main(): Promise<void> {
   const stack = new Stack({ clock: driver.clock, options: init.options, name: `shard${init.shard}` });
   stack.addInterface({ addr: init.addr, prefixLen: init.prefixLen, mtu: init.mtu, link });
   driver.addStack(stack);
+  // A shard runs until closed: its timers and link deliveries must run even when no net
+  // socket or server holds the driver (engine-level users, or an idle moment), or an
+  // unref()'d host timer would wait for the next message to wake the worker's loop.
+  driver.hold(1);
   const net = attachNet(stack, driver);
   const services: RunningServices = await startServices(net, init.shard, init.addr, init.services);
   const elu0 = performance.eventLoopUtilization();
@@ -130,6 +134,7 @@ async function main(): Promise<void> {
     link.close();
     tun?.close();
     portLink?.close();
+    driver.hold(-1);
     driver.stop();
     for (const p of init.peers) p?.close();
   };
@@ -143,6 +148,15 @@ async function main(): Promise<void> {
         case 'table': reply(connectionTable(stack)); break;
         case 'stats': reply(stats()); break;
         case 'close': close(); reply(true); port.close(); break;
+        case 'steer': {
+          // native/tun_steer.c: the kernel picks each packet's queue by the partition (0: its own hash again).
+          const lib = loadTunAddon() as { setSteering?: (fd: number, shards: number) => void };
+          if (tun === null) throw Object.assign(new Error('steering needs a TUN queue'), { code: 'ERR_INVALID_STATE' });
+          if (lib.setSteering === undefined) throw Object.assign(new Error('the TUN addon predates flow steering: rebuild it with `node scripts/build-addon.mjs --verbose`'), { code: 'ERR_TUN_ADDON' });
+          lib.setSteering(tun.fd, m.data as number);
+          reply(true);
+          break;
+        }
         case 'user':
           if (userHandler === null) { fail(new Error('no request handler (ShardContext.onRequest)')); break; }
           Promise.resolve(userHandler(m.data)).then(reply, fail);

@@ -66,6 +66,8 @@ export interface Counters {
   TcpExtTCPACKSkippedSeq: number;
   /** Challenge ACKs suppressed by the per-connection tcp_invalid_ratelimit (Linux name). */
   TcpExtTCPACKSkippedChallenge: number;
+  /** SYN-ACKs not resent for a duplicate SYN in SYN-RECEIVED (tcp_invalid_ratelimit; Linux TCPACKSkippedSynRecv). */
+  TcpExtTCPACKSkippedSynRecv: number;
   /** ICMP errors whose quoted sequence number is outside SND.UNA..SND.MAX (RFC 5927 §4.1), ignored. */
   TcpExtOutOfWindowIcmps: number;
 }
@@ -84,7 +86,7 @@ export function newCounters(): Counters {
     TcpExtPAWSEstab: 0, TcpExtTCPTimeouts: 0, TcpExtTCPFastRetrans: 0, TcpExtTCPLossProbes: 0, TcpExtTCPKeepAlive: 0,
     TcpExtTCPAbortOnData: 0, TcpExtTCPAbortOnClose: 0, TcpExtTCPAbortOnTimeout: 0, TcpExtTCPAbortOnMemory: 0,
     TcpExtTW: 0, TcpExtTWRecycled: 0, TcpExtDelayedACKs: 0, TcpExtTCPSackRecovery: 0, TcpExtTCPRenoRecovery: 0,
-    TcpExtTCPOFOQueue: 0, TcpExtTCPZeroWindowProbes: 0, TcpExtTCPACKSkippedSeq: 0, TcpExtTCPACKSkippedChallenge: 0, TcpExtOutOfWindowIcmps: 0,
+    TcpExtTCPOFOQueue: 0, TcpExtTCPZeroWindowProbes: 0, TcpExtTCPACKSkippedSeq: 0, TcpExtTCPACKSkippedChallenge: 0, TcpExtTCPACKSkippedSynRecv: 0, TcpExtOutOfWindowIcmps: 0,
   };
 }
 

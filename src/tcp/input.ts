@@ -154,6 +154,10 @@ function otherStates(tcb: Tcb, seg: SegmentIn): void {
       // (Linux inet_rtx_syn_ack + mod_timer), so that when the peer's SYN timer and ours
       // expire together one SYN-ACK goes out, not two; none after tcp_synack_retries.
       if (tcb.retransmits >= tcb.retryLimit()) return;
+      // At most one per tcp_invalid_ratelimit, shared with the ACKs that answer unacceptable
+      // segments (Linux tcp_check_req: tcp_oow_rate_limited on the request's
+      // last_oow_ack_time): a flood of duplicate SYNs cannot turn us into a SYN-ACK reflector.
+      if (!tcb.invalidAckLimiter.allow(tcb.now)) { c.TcpExtTCPACKSkippedSynRecv++; return; }
       tcb.retransmits++;
       tcb.rtt.backoff();
       tcb.rtoAt = Infinity;

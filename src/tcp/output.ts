@@ -3,7 +3,7 @@
 // filled and handed to the host, which serializes it synchronously.
 import type { Tcb } from './tcb.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../wire/tcp.js';
-import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq.js';
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { sackTransmit } from './recovery/sack.js';
 
 /**
@@ -220,11 +220,7 @@ export function transmitData(tcb: Tcb): boolean {
           // Window-limited fragment: send only if it is at least half the largest window
           // the peer has offered (RFC 1122 §4.2.3.4 (3)); the persist timer overrides.
           if (len < (tcb.maxSndWnd >>> 1)) break;
-        } else if (!tcb.noDelay && !withFin && tcb.sndNxt !== tcb.sndUna && seqGt(tcb.sndSml, tcb.sndUna) && !seqGt(tcb.sndSml, tcb.sndNxt)) {
-          // Nagle (RFC 9293 §3.7.4) with Minshall's modification (Appendix A.3, as Linux
-          // tcp_nagle_check / tcp_minshall_check): a small segment waits while an earlier
-          // small segment is unacknowledged — not behind full-sized ones, so the tail of a
-          // large write is not held for an ACK the peer may delay.
+        } else if (!withFin && nagleHolds(tcb)) {
           break;
         }
       }
@@ -244,6 +240,17 @@ export function transmitData(tcb: Tcb): boolean {
     break;
   }
   return sent;
+}
+
+/**
+ * Nagle (RFC 896, RFC 9293 §3.7.4 SHLD-7), in Minshall's variant (RFC 9293 Appendix A.3;
+ * Linux tcp_nagle_check / tcp_minshall_check): a segment shorter than the MSS waits while an
+ * earlier short segment is unacknowledged. Behind full-sized segments it goes at once, so a
+ * write's tail is not held for an ACK the peer may delay. TCP_NODELAY turns it off (MUST-17).
+ */
+export function nagleHolds(tcb: Tcb): boolean {
+  // SND.MAX is Linux's snd_nxt (the highest sent; a go-back-N resend moves our SND.NXT back).
+  return !tcb.noDelay && seqGt(tcb.sndSml, tcb.sndUna) && seqLe(tcb.sndSml, tcb.sndMax);
 }
 
 /**
@@ -273,9 +280,10 @@ export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean, p
   const segEnd = withFin ? seqAdd(end, 1) : end;
   const isRetransmit = seqLt(seq, tcb.sndMax);
   s.retransmit = isRetransmit;
+  // Linux tcp_minshall_update: remember where the last new segment shorter than the MSS ends.
+  if (!isRetransmit && len + sackBytes < tcb.effMss) tcb.sndSml = segEnd;
   if (isRetransmit) noteRetransmit(tcb);
   else if (!tcb.tsOk && tcb.rttStart < 0) { tcb.rttSeq = segEnd; tcb.rttStart = tcb.now; }
-  if (!isRetransmit && len > 0 && len < tcb.effMss) tcb.sndSml = end;
   if (seqGt(segEnd, tcb.sndNxt)) tcb.sndNxt = segEnd;
   if (seqGt(segEnd, tcb.sndMax)) tcb.sndMax = segEnd;
   if (tcb.unackedSince < 0) tcb.unackedSince = tcb.now;

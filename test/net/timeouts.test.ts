@@ -37,7 +37,9 @@ test('retransmissions give up (tcp_retries2) with a write pending: read ETIMEDOU
   assert.equal(r.err.message, 'read ETIMEDOUT');
   assert.equal(r.err.errno, -110);
   assert.equal(r.err.syscall, 'read');
-  assert.ok(r.writeErr instanceof Error, 'the pending write fails too');
+  // Node 20.20 on Linux calls the cancelled write back without an error, after 'error'
+  // (measured: test/net/errors-linux.test.ts).
+  assert.equal(r.writeErr, null, 'the pending write calls back without an error, as in Node');
 });
 
 test('the user timeout (TCP_USER_TIMEOUT) with a write pending: ETIMEDOUT', async () => {

@@ -3,6 +3,7 @@
 import { createServer, connect, type Socket } from 'node:net';
 import { ceiling } from './ceiling.js';
 import { tunBench, tunUnavailable, type TunRun } from './tun.js';
+import { SHARD_CASES } from './shard.js';
 import { Simulation } from '../../sim/simulation.js';
 import { RealtimeNetDriver, realtimeTwoHosts, createNet } from '../../net/index.js';
 import { twoHosts } from '../../sim/hosts.js';
@@ -287,4 +288,6 @@ export const CASES: BenchCase[] = [
   { name: 'tun-synack-to-kernel-nooffload', unit: 'Mbit/s', describe: 'TUN without offloads, synack to kernel (root only)', run: batchOnly, runAll: (q, n) => tunSamples('synack→kernel', q, n, false), unavailable: tunUnavailable, ceilingMss: 1448 },
   { name: 'node-net-loopback', unit: 'Mbit/s', describe: "Node's net over the kernel loopback (reference)", run: (q) => nodeNetBulk(q ? 200 : 1000) },
   { name: 'node-net-connrate-seq', unit: 'conn/s', describe: "Node's net connect+close over loopback, one at a time (reference)", run: (q) => nodeNetConnRate(q ? 1000 : 5000) },
+  // More than one core (src/shard, docs/sharding.md): 1 and 2 workers.
+  ...SHARD_CASES,
 ];

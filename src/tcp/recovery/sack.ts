@@ -17,7 +17,7 @@
 import type { Tcb } from '../tcb.js';
 import type { TcpOptionSummary } from '../../wire/tcpoptions.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLt } from '../seq.js';
-import { sendData } from '../output.js';
+import { nagleHolds, sendData } from '../output.js';
 import { DUP_THRESH } from './scoreboard.js';
 
 /**
@@ -176,9 +176,10 @@ function newDataAllowance(tcb: Tcb): number {
   const carriesAll = len === unsent;
   if (len < mss) {
     // A window-limited fragment only when at least half the largest window (SWS); a short
-    // tail waits for the outstanding data (Nagle) unless TCP_NODELAY or the FIN follows it.
+    // tail waits while a short segment is unacknowledged (Nagle, Minshall's variant) unless
+    // TCP_NODELAY or the FIN follows it.
     if (!carriesAll) { if (len < (tcb.maxSndWnd >>> 1)) return 0; }
-    else if (!tcb.noDelay && !fin) return 0;
+    else if (!fin && nagleHolds(tcb)) return 0;
   }
   return carriesAll && fin ? len + 1 : len;
 }

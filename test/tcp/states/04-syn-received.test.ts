@@ -54,6 +54,25 @@ describe('SYN-RECEIVED (RFC 9293 §3.10.7.4)', () => {
     assert.equal(h.stack.connectionCount, 1);
   });
 
+  test('the SYN-ACK resent for a duplicate SYN shares the tcp_invalid_ratelimit budget with the ACKs for unacceptable segments (Linux tcp_check_req, last_oow_ack_time)', () => {
+    const h = fixture('SYN-RECEIVED');
+    h.advance(ms(200));
+    h.send({ flags: 'S', seq: REMOTE_ISN, ack: 0 });
+    h.expectOne({ flags: 'SA', seq: h.iss, ack: h.R });
+    // Within 500 ms: neither another SYN-ACK for a second duplicate SYN nor an ACK for an
+    // unacceptable SYN-ACK (its sequence number lies before RCV.NXT).
+    h.send({ flags: 'S', seq: REMOTE_ISN, ack: 0 });
+    h.send({ flags: 'SA', seq: REMOTE_ISN, ack: h.L });
+    h.expectNothing();
+    assert.equal(h.stack.counters.TcpExtTCPACKSkippedSynRecv, 1);
+    // 500 ms later the unacceptable SYN-ACK gets its ACK.
+    h.advance(ms(500));
+    h.expectNothing(); // (the SYN-ACK timer, restarted with its backoff at 200 ms, is due at 2.2 s)
+    h.send({ flags: 'SA', seq: REMOTE_ISN, ack: h.L });
+    h.expectOne({ flags: 'A', seq: h.L, ack: h.R });
+    h.expectState('SYN-RECEIVED');
+  });
+
   test('fourth, an in-window SYN on a passive connection → "return this connection to the LISTEN state"', () => {
     const h = fixture('SYN-RECEIVED');
     const t = h.c;

@@ -174,6 +174,20 @@ describe('timers: Nagle and sender SWS avoidance (RFC 9293 §3.7.4, RFC 1122 §4
     h.expectOut([{ flags: 'PA', payload: 'a' }, { flags: 'PA', seq: h.L + 1, payload: 'b' }]);
   });
 
+  test('Minshall (RFC 9293 Appendix A.3, Linux tcp_minshall_check): the tail of a write goes at once behind full-sized segments; the next small one waits for it', () => {
+    const h = fixture('ESTABLISHED');
+    h.write(3000);
+    h.expectOut([{ flags: 'A', len: 1460 }, { flags: 'A', seq: h.L + 1460, len: 1460 }, { flags: 'PA', seq: h.L + 2920, len: 80 }]);
+    // A short segment (the 80 bytes) is unacknowledged now: the next short write waits.
+    h.write(10);
+    h.expectNothing();
+    // The full-sized ones being acknowledged changes nothing while the short one is out.
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 2920 });
+    h.expectNothing();
+    h.send({ flags: 'A', seq: h.R, ack: h.L + 3000 });
+    h.expectOne({ flags: 'PA', seq: h.L + 3000, len: 10 });
+  });
+
   test('Nagle never holds a full-sized segment', () => {
     const h = fixture('ESTABLISHED');
     h.write('a');

@@ -1,0 +1,339 @@
+// Benchmark cases for a stack sharded over worker threads (src/shard, docs/sharding.md): the
+// aggregate throughput of parallel connections and the connect rate, with 1 and 2 workers.
+//
+//  - in memory (shard-mem-…): the sharded stack's queues are MessagePorts to this thread,
+//    whose stack plays the peer (engine API, no streams) and sends over the in-memory wire;
+//    the wire steers by a hash that disagrees with the partition, as the kernel's does, so
+//    wrong-queue forwarding is part of the cost. The shards run an engine-level sink.
+//  - over TUN (shard-tun-…, root only): `synack serve --workers N` on a multi-queue TUN
+//    device in a fresh namespace; the kernel's clients are curl (downloads, in parallel) and
+//    a Node script opening connections from the namespace (kernel TCP).
+//
+// Every sample reports the CPU time of the whole sharded process (all threads; Node 20 has no
+// per-thread CPU clock) and each thread's event-loop utilisation, so the scaling can be read
+// against what the machine gave: on a shared 2-core machine it is the honest figure.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import type { BenchCase, Sample } from './suite.js';
+import { tunUnavailable, PKG_ROOT } from './tun.js';
+import { ShardedStack } from '../../shard/sharded.js';
+import { Stack } from '../../stack/stack.js';
+import { RealtimeNetDriver } from '../../net/driver.js';
+import type { Tcb } from '../../tcp/tcb.js';
+
+const SERVER = '198.18.0.2', CLIENT = '198.18.0.1';
+
+function cpuS(): number { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }
+
+async function memHarness<T>(workers: number, fn: (sh: ShardedStack, stack: Stack, driver: RealtimeNetDriver) => Promise<T>): Promise<T> {
+  const sh = await ShardedStack.start({
+    workers, addr: SERVER, link: { kind: 'memory' },
+    setup: new URL('./shard-sink.js', import.meta.url),
+    options: { tcp_rmem: [4096, 1 << 20, 6 << 20] },
+  });
+  const driver = new RealtimeNetDriver();
+  try {
+    const stack = new Stack({ clock: driver.clock, name: 'peer', options: { tcp_wmem: [4096, 1 << 20, 4 << 20], tcp_tw_reuse: 1 } });
+    stack.addInterface({ addr: CLIENT, prefixLen: 24, link: sh.wire! });
+    driver.addStack(stack);
+    // Engine-level connections hold nothing: keep the host timer referenced while measuring.
+    driver.hold(1);
+    return await fn(sh, stack, driver);
+  } finally {
+    driver.hold(-1);
+    driver.stop();
+    await sh.close();
+  }
+}
+
+/** Utilisation of each shard's thread between two stats() snapshots (0..1). */
+function shardElu(a: Awaited<ReturnType<ShardedStack['stats']>>, b: Awaited<ReturnType<ShardedStack['stats']>>, wallMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  b.forEach((s, k) => { out[`ELU w${k}`] = +((s.eluActiveMs - a[k]!.eluActiveMs) / wallMs).toFixed(2); });
+  return out;
+}
+
+/** `conns` connections from this thread's stack to the shards' sink, `mb` MiB in all. */
+export async function shardMemBulk(workers: number, mb: number, conns: number): Promise<Sample> {
+  return memHarness(workers, async (sh, stack, driver) => {
+    const total = mb * (1 << 20);
+    const per = Math.floor(total / conns);
+    const chunk = new Uint8Array(1 << 20);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 255;
+    let ended = 0;
+    const s0 = await sh.stats();
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now(), c0 = cpuS();
+    await new Promise<void>((resolve) => {
+      for (let i = 0; i < conns; i++) {
+        const c: Tcb = stack.connect({ remoteAddr: SERVER, remotePort: 9 });
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < per) {
+            const n = c.send(chunk, driver.now(), 0, Math.min(chunk.length, per - sent));
+            if (n <= 0) return;
+            sent += n;
+          }
+          if (c.state === 'ESTABLISHED') c.close(driver.now());
+        };
+        c.user = { onEstablished: pump, onWritable: pump, onEnd: () => { if (++ended === conns) resolve(); } };
+        c.openActive(driver.now());
+      }
+      driver.kick();
+    });
+    const wall = performance.now() - t0, cpu = cpuS() - c0;
+    const elu = performance.eventLoopUtilization(elu0);
+    const s1 = await sh.stats();
+    const got = (await sh.broadcast({ cmd: 'bytes' }) as Array<{ bytes: number }>).reduce((a, r) => a + r.bytes, 0)
+      - 0;
+    if (got !== per * conns) throw new Error(`shard bench: the sinks read ${got} bytes, expected ${per * conns}`);
+    const fwd = s1.reduce((a, s, k) => a + s.link.rxForwarded - s0[k]!.link.rxForwarded, 0);
+    return {
+      value: (per * conns * 8) / (wall / 1000) / 1e6,
+      extra: { 'CPU s': +cpu.toFixed(2), 'CPU ms/MB': +((cpu * 1000) / (per * conns / 1e6)).toFixed(2), 'ELU main': +elu.utilization.toFixed(2), ...shardElu(s0, s1, wall), forwarded: fwd },
+    };
+  });
+}
+
+/** connect + close from this thread's stack, `parallel` in flight, `count` in all. */
+export async function shardMemConnRate(workers: number, count: number, parallel: number): Promise<Sample> {
+  return memHarness(workers, async (sh, stack, driver) => {
+    let started = 0, done = 0;
+    const s0 = await sh.stats();
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now(), c0 = cpuS();
+    await new Promise<void>((resolve, reject) => {
+      const start = (): void => {
+        started++;
+        const c = stack.connect({ remoteAddr: SERVER, remotePort: 9 });
+        c.user = {
+          onEstablished: () => c.close(driver.now()),
+          // The sink closes on our FIN: its FIN is the end of this connection for the count.
+          onEnd: () => { done++; if (done === count) resolve(); else if (started < count) start(); },
+          onClosed: (err) => { if (err !== null) reject(new Error(`connection failed: ${err}`)); },
+        };
+        c.openActive(driver.now());
+      };
+      for (let i = 0; i < parallel && started < count; i++) start();
+      driver.kick();
+    });
+    const wall = performance.now() - t0, cpu = cpuS() - c0;
+    const elu = performance.eventLoopUtilization(elu0);
+    const s1 = await sh.stats();
+    return {
+      value: count / (wall / 1000),
+      extra: { 'CPU s': +cpu.toFixed(2), 'CPU µs/conn': +((cpu * 1e6) / count).toFixed(1), 'ELU main': +elu.utilization.toFixed(2), ...shardElu(s0, s1, wall) },
+    };
+  });
+}
+
+/**
+ * Each shard with its own peer (same worker, in-thread link): `conns` connections and `mb`
+ * MiB, or `count` connect+close, split evenly over the shards; the clock runs from the
+ * request to the last shard's reply. No packet crosses threads.
+ */
+export async function shardLocal(kind: 'bulk' | 'connrate', workers: number, quick: boolean): Promise<Sample> {
+  const sh = await ShardedStack.start({
+    workers, addr: SERVER, link: { kind: 'memory' },
+    setup: new URL('./shard-sink.js', import.meta.url),
+    options: { tcp_rmem: [4096, 1 << 20, 6 << 20] },
+  });
+  try {
+    const s0 = await sh.stats();
+    const t0 = performance.now(), c0 = cpuS();
+    const total = (quick ? 64 : 256) * (1 << 20), conns = 8, count = quick ? 8000 : 24000, parallel = 64;
+    const replies = await sh.broadcast(kind === 'bulk'
+      ? { cmd: 'local-bulk', conns: conns / workers, bytes: Math.floor(total / workers) }
+      : { cmd: 'local-connrate', count: Math.floor(count / workers), parallel: parallel / workers }) as Array<{ bytes?: number; done?: number }>;
+    const wall = performance.now() - t0, cpu = cpuS() - c0;
+    const s1 = await sh.stats();
+    if (kind === 'bulk') {
+      const got = replies.reduce((a, r) => a + r.bytes!, 0);
+      const want = workers * Math.floor(Math.floor(total / workers) / (conns / workers)) * (conns / workers);
+      if (got !== want) throw new Error(`shard bench: the sinks read ${got} bytes, expected ${want}`);
+      return { value: (got * 8) / (wall / 1000) / 1e6, extra: { 'CPU s': +cpu.toFixed(2), 'CPU ms/MB': +((cpu * 1000) / (got / 1e6)).toFixed(2), ...shardElu(s0, s1, wall) } };
+    }
+    const done = replies.reduce((a, r) => a + r.done!, 0);
+    return { value: done / (wall / 1000), extra: { 'CPU s': +cpu.toFixed(2), 'CPU µs/conn': +((cpu * 1e6) / done).toFixed(1), ...shardElu(s0, s1, wall) } };
+  } finally {
+    await sh.close();
+  }
+}
+
+// ---------------------------------------------------------------- over TUN (root)
+
+class BenchNetns {
+  readonly name: string;
+  private readonly procs = new Set<ChildProcess>();
+  private gone = false;
+  private readonly onExit = (): void => this.destroy();
+  constructor() {
+    const prefix = process.env.SYNACK_NETNS_PREFIX || 'synack-16w-bench';
+    if (!/^synack-[A-Za-z0-9-]{0,20}$/.test(prefix)) throw new Error(`SYNACK_NETNS_PREFIX must start with synack- (got ${prefix})`);
+    this.name = `${prefix}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const r = spawnSync('ip', ['netns', 'add', this.name], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip netns add ${this.name}: ${r.stderr || r.error?.message}`);
+    process.on('exit', this.onExit);
+    spawnSync('ip', ['-n', this.name, 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'exec', this.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { stdio: 'ignore' });
+  }
+  spawn(cmd: string, args: string[]): ChildProcess {
+    const p = spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: 'pipe', detached: true });
+    this.procs.add(p);
+    p.on('exit', () => this.procs.delete(p));
+    return p;
+  }
+  run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const p = this.spawn(cmd, args);
+    let out = '', err = '';
+    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    p.stdin!.end();
+    const timer = setTimeout(() => this.kill(p), timeoutMs);
+    return new Promise((resolve) => p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout: out, stderr: err }); }));
+  }
+  kill(p: ChildProcess, sig: NodeJS.Signals = 'SIGKILL'): void {
+    if (p.pid === undefined || p.exitCode !== null || p.signalCode !== null) return;
+    try { process.kill(-p.pid, sig); } catch { try { process.kill(p.pid, sig); } catch { /* gone */ } }
+  }
+  destroy(): void {
+    if (this.gone) return;
+    this.gone = true;
+    process.off('exit', this.onExit);
+    for (const p of this.procs) this.kill(p);
+    const pids = spawnSync('ip', ['netns', 'pids', this.name], { encoding: 'utf8' }).stdout ?? '';
+    for (const s of pids.split(/\s+/)) {
+      const pid = Number(s);
+      if (Number.isInteger(pid) && pid > 1 && pid !== process.pid) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    }
+    spawnSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
+  }
+}
+
+type ServeStats = { counters: Record<string, number>; cpu: { userMs: number; systemMs: number }; shards: Array<{ eluActiveMs: number; link: { rxForwarded: number } }> };
+
+/** `synack serve --workers N --control` in the namespace. */
+class ShardServe {
+  readonly proc: ChildProcess;
+  readonly ready: Promise<void>;
+  private id = 1;
+  private readonly waiting = new Map<number, (v: Record<string, unknown>) => void>();
+  private stderr = '';
+  constructor(ns: BenchNetns, args: string[]) {
+    this.proc = ns.spawn(process.execPath, [join(PKG_ROOT, 'bin', 'synack.js'), 'serve', ...args, '--control']);
+    this.proc.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    this.proc.stdin!.on('error', () => { /* exited */ });
+    let ok!: () => void, bad!: (e: Error) => void;
+    this.ready = new Promise((res, rej) => { ok = res; bad = rej; });
+    createInterface({ input: this.proc.stdout! }).on('line', (line) => {
+      let m: Record<string, unknown>;
+      try { m = JSON.parse(line) as Record<string, unknown>; } catch { return; }
+      if (m.ready === true) ok();
+      else if (m.error !== undefined && m.id === undefined) bad(new Error(`synack serve failed: ${String(m.error)}`));
+      const w = this.waiting.get(m.id as number);
+      if (w !== undefined) { this.waiting.delete(m.id as number); w(m); }
+    });
+    this.proc.on('exit', (code, sig) => {
+      bad(new Error(`synack serve exited (${code ?? sig}): ${this.stderr}`));
+      for (const w of this.waiting.values()) w({ error: `exited ${code ?? sig}` });
+    });
+  }
+  async stats(): Promise<ServeStats> {
+    const id = this.id++;
+    const r = await new Promise<Record<string, unknown>>((resolve) => {
+      this.waiting.set(id, resolve);
+      this.proc.stdin!.write(JSON.stringify({ cmd: 'stats', id }) + '\n');
+    });
+    if (r.stats === undefined) throw new Error(`synack serve: ${String(r.error)} ${this.stderr}`);
+    return r.stats as ServeStats;
+  }
+}
+
+/** A kernel client in the namespace: `count` connect+close to addr:port, `parallel` in flight (Node's net, i.e. the kernel's TCP). */
+const CONNECT_CLIENT = `
+const net = require('node:net');
+const [host, port, count, parallel] = process.argv.slice(1).map((x, i) => i === 0 ? x : Number(x));
+let started = 0, done = 0, failed = 0;
+const t0 = process.hrtime.bigint();
+const one = () => {
+  started++;
+  const s = net.connect(port, host, () => s.end());
+  s.on('error', () => { failed++; });
+  s.resume();
+  s.on('close', () => { done++; if (done === count) { console.log(JSON.stringify({ done, failed, s: Number(process.hrtime.bigint() - t0) / 1e9 })); } else if (started < count) one(); });
+};
+for (let i = 0; i < parallel && started < count; i++) one();
+`;
+
+function cpuOf(a: ServeStats, b: ServeStats): number { return (b.cpu.userMs - a.cpu.userMs + b.cpu.systemMs - a.cpu.systemMs) / 1000; }
+
+function serveElu(a: ServeStats, b: ServeStats, wallMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  b.shards.forEach((s, k) => { out[`ELU w${k}`] = +((s.eluActiveMs - a.shards[k]!.eluActiveMs) / wallMs).toFixed(2); });
+  return out;
+}
+
+/** All runs of one TUN case: one namespace, one `synack serve --workers N`. */
+async function shardTun(kind: 'bulk' | 'connrate', workers: number, quick: boolean, runs: number): Promise<Sample[]> {
+  const why = tunUnavailable();
+  if (why !== null) throw new Error(`shard tun bench: ${why}`);
+  const ns = new BenchNetns();
+  const synack = `198.18.${1 + (process.pid % 250)}.1`;
+  const out: Sample[] = [];
+  try {
+    const serve = new ShardServe(ns, ['--tun', 'sksb0', '--addr', `${synack}/24`, '--workers', String(workers), '--http', '80', '--discard', '9']);
+    await serve.ready;
+    for (let i = 0; i < runs; i++) {
+      const a = await serve.stats();
+      const t0 = performance.now();
+      let value: number, unitExtra: Record<string, number>;
+      if (kind === 'bulk') {
+        const conns = 4, bytes = quick ? 25e6 : 50e6;
+        const rs = await Promise.all(Array.from({ length: conns }, () => ns.run('curl', ['-sS', '--max-time', '300', '-o', '/dev/null', '-w', '%{size_download}', `http://${synack}/bytes/${bytes}`], 310_000)));
+        for (const r of rs) if (r.code !== 0 || Number(r.stdout) !== bytes) throw new Error(`curl: ${r.code} ${r.stdout} bytes ${r.stderr}`);
+        const wall = performance.now() - t0;
+        value = (conns * bytes * 8) / (wall / 1000) / 1e6;
+        const b = await serve.stats();
+        const cpu = cpuOf(a, b);
+        unitExtra = { 'CPU s': +cpu.toFixed(2), 'CPU ms/MB': +((cpu * 1000) / (conns * bytes / 1e6)).toFixed(2), ...serveElu(a, b, wall), forwarded: b.shards.reduce((x, s, k) => x + s.link.rxForwarded - a.shards[k]!.link.rxForwarded, 0) };
+      } else {
+        const count = quick ? 2000 : 6000, procs = 2, parallel = 16;
+        const rs = await Promise.all(Array.from({ length: procs }, () => ns.run(process.execPath, ['-e', CONNECT_CLIENT, synack, '9', String(count / procs), String(parallel)], 300_000)));
+        for (const r of rs) {
+          const j = JSON.parse(r.stdout || '{}') as { done?: number; failed?: number };
+          if (r.code !== 0 || j.done !== count / procs || j.failed !== 0) throw new Error(`connect client: ${r.stdout} ${r.stderr}`);
+        }
+        const wall = performance.now() - t0;
+        value = count / (wall / 1000);
+        const b = await serve.stats();
+        const cpu = cpuOf(a, b);
+        unitExtra = { 'CPU s': +cpu.toFixed(2), 'CPU µs/conn': +((cpu * 1e6) / count).toFixed(1), ...serveElu(a, b, wall), 'passive opens': b.counters.TcpPassiveOpens! - a.counters.TcpPassiveOpens! };
+      }
+      out.push({ value, extra: unitExtra });
+    }
+    ns.kill(serve.proc, 'SIGTERM');
+  } finally {
+    ns.destroy();
+  }
+  return out;
+}
+
+function batchOnly(): Sample { throw new Error('measured by runAll'); }
+
+export const SHARD_CASES: BenchCase[] = [
+  { name: 'shard-local-bulk-1w', unit: 'Mbit/s', describe: 'sharded stack, 1 worker, each shard with its own peer in its thread: 8 connections, aggregate (the bound)', run: (q) => shardLocal('bulk', 1, q) },
+  { name: 'shard-local-bulk-2w', unit: 'Mbit/s', describe: 'the same with 2 workers (4 connections each)', run: (q) => shardLocal('bulk', 2, q) },
+  { name: 'shard-local-connrate-1w', unit: 'conn/s', describe: 'sharded stack, 1 worker, its own peer in its thread: connect+close, 64 in flight', run: (q) => shardLocal('connrate', 1, q) },
+  { name: 'shard-local-connrate-2w', unit: 'conn/s', describe: 'the same with 2 workers (32 in flight each)', run: (q) => shardLocal('connrate', 2, q) },
+  { name: 'shard-mem-bulk-1w', unit: 'Mbit/s', describe: 'sharded stack, 1 worker, in-memory wire: 8 connections from the main thread at once, aggregate', run: (q) => shardMemBulk(1, q ? 64 : 256, 8) },
+  { name: 'shard-mem-bulk-2w', unit: 'Mbit/s', describe: 'the same with 2 workers', run: (q) => shardMemBulk(2, q ? 64 : 256, 8) },
+  { name: 'shard-mem-connrate-1w', unit: 'conn/s', describe: 'sharded stack, 1 worker, in-memory wire: connect+close, 64 in flight', run: (q) => shardMemConnRate(1, q ? 5000 : 20000, 64) },
+  { name: 'shard-mem-connrate-2w', unit: 'conn/s', describe: 'the same with 2 workers', run: (q) => shardMemConnRate(2, q ? 5000 : 20000, 64) },
+  { name: 'shard-tun-bulk-1w', unit: 'Mbit/s', describe: 'synack serve --workers 1 on TUN: 4 curl downloads at once, aggregate (root only)', run: batchOnly, runAll: (q, n) => shardTun('bulk', 1, q, n), unavailable: tunUnavailable },
+  { name: 'shard-tun-bulk-2w', unit: 'Mbit/s', describe: 'the same with --workers 2 (one TUN queue each) (root only)', run: batchOnly, runAll: (q, n) => shardTun('bulk', 2, q, n), unavailable: tunUnavailable },
+  { name: 'shard-tun-connrate-1w', unit: 'conn/s', describe: 'synack serve --workers 1 on TUN: kernel clients connect+close, 2×16 in flight (root only)', run: batchOnly, runAll: (q, n) => shardTun('connrate', 1, q, n), unavailable: tunUnavailable },
+  { name: 'shard-tun-connrate-2w', unit: 'conn/s', describe: 'the same with --workers 2 (root only)', run: batchOnly, runAll: (q, n) => shardTun('connrate', 2, q, n), unavailable: tunUnavailable },
+];
