@@ -258,7 +258,8 @@ export class Tcb {
   /** Bytes received in order and not yet acknowledged (delayed ACK). */
   unackedRcvBytes = 0;
   quickAcks: number;
-  readonly invalidAckLimiter: IntervalLimiter;
+  /** Created on first use: most connections never answer an out-of-window segment (heap per connection; issue 16). */
+  private invalidAckLimiterObj: IntervalLimiter | null = null;
 
   // --- statistics ---
   retransmittedSegs = 0;
@@ -308,8 +309,15 @@ export class Tcb {
     this.keepIntvl = o.tcp_keepalive_intvl * 1_000_000;
     this.keepCnt = o.tcp_keepalive_probes;
     this.quickAcks = o.tcp_quickack_segments;
-    this.invalidAckLimiter = new IntervalLimiter(o.tcp_invalid_ratelimit * 1000);
   }
+
+  /** Linux tcp_invalid_ratelimit, per connection: duplicate ACKs for out-of-window segments and challenge ACKs. */
+  get invalidAckLimiter(): IntervalLimiter {
+    return this.invalidAckLimiterObj ??= new IntervalLimiter(this.host.options.tcp_invalid_ratelimit * 1000);
+  }
+
+  /** When the invalid-ACK limiter last allowed one (null: never). */
+  get invalidAckLastAllowed(): Instant | null { return this.invalidAckLimiterObj === null ? null : this.invalidAckLimiterObj.lastAllowed; }
 
   get connId(): ConnId {
     return { localAddr: this.localAddr, localPort: this.localPort, remoteAddr: this.remoteAddr, remotePort: this.remotePort };
