@@ -32,6 +32,19 @@ interface Row {
   retried?: number;
 }
 
+/**
+ * The host's net.core.rmem_max and wmem_max: global, so a script's network namespace sees the
+ * machine's values and cannot change them; the synack side runs with the same (they choose
+ * the window scale, as Linux's tcp_select_initial_window does, and cap SO_RCVBUF/SO_SNDBUF).
+ */
+function hostCoreSysctls(): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const name of ['rmem_max', 'wmem_max']) {
+    try { out.push([`net.core.${name}`, readFileSync(`/proc/sys/net/core/${name}`, 'utf8').trim()]); } catch { /* not Linux: defaults */ }
+  }
+  return out;
+}
+
 function failText(f: { line: number; message: string } | null): string {
   return f === null ? '' : `${f.line}: ${f.message}`;
 }
@@ -46,7 +59,7 @@ export async function runLinuxTarget(a: LinuxTargetArgs): Promise<number> {
     const text = a.texts[k]!;
     const dir = dirname(resolve(file));
     const readFile = (p: string): string | null => { try { return readFileSync(resolve(dir, p), 'utf8'); } catch { return null; } };
-    const synack = runScript(text, { options: a.options, defines: a.defines, readFile });
+    const synack = runScript(text, { options: a.options, defines: a.defines, readFile, sysctls: hostCoreSysctls() });
     const declared = [...text.matchAll(/^\s*\/\/\s*linux-differs:\s*(.*)$/gm)].map((m) => m[1]!.trim());
     const expectFail = /^\/\/ expect: \d+: /m.test(text);
     const long = synack.endTime > a.maxDurationS * 1e6;

@@ -59,11 +59,19 @@ function shardElu(a: Awaited<ReturnType<ShardedStack['stats']>>, b: Awaited<Retu
 /** `conns` connections from this thread's stack to the shards' sink, `mb` MiB in all. */
 export async function shardMemBulk(workers: number, mb: number, conns: number): Promise<Sample> {
   return memHarness(workers, async (sh, stack, driver) => {
+    await memBulkRun(sh, stack, driver, Math.max(1, mb >> 2), conns); // warm-up, untimed (see shardLocal)
+    return memBulkRun(sh, stack, driver, mb, conns);
+  });
+}
+
+async function memBulkRun(sh: ShardedStack, stack: Stack, driver: RealtimeNetDriver, mb: number, conns: number): Promise<Sample> {
+  {
     const total = mb * (1 << 20);
     const per = Math.floor(total / conns);
     const chunk = new Uint8Array(1 << 20);
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 255;
     let ended = 0;
+    const sinkBefore = (await sh.broadcast({ cmd: 'bytes' }) as Array<{ bytes: number }>).reduce((a, r) => a + r.bytes, 0);
     const s0 = await sh.stats();
     const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now(), c0 = cpuS();
@@ -87,20 +95,26 @@ export async function shardMemBulk(workers: number, mb: number, conns: number): 
     const wall = performance.now() - t0, cpu = cpuS() - c0;
     const elu = performance.eventLoopUtilization(elu0);
     const s1 = await sh.stats();
-    const got = (await sh.broadcast({ cmd: 'bytes' }) as Array<{ bytes: number }>).reduce((a, r) => a + r.bytes, 0)
-      - 0;
+    const got = (await sh.broadcast({ cmd: 'bytes' }) as Array<{ bytes: number }>).reduce((a, r) => a + r.bytes, 0) - sinkBefore;
     if (got !== per * conns) throw new Error(`shard bench: the sinks read ${got} bytes, expected ${per * conns}`);
     const fwd = s1.reduce((a, s, k) => a + s.link.rxForwarded - s0[k]!.link.rxForwarded, 0);
     return {
       value: (per * conns * 8) / (wall / 1000) / 1e6,
       extra: { 'CPU s': +cpu.toFixed(2), 'CPU ms/MB': +((cpu * 1000) / (per * conns / 1e6)).toFixed(2), 'ELU main': +elu.utilization.toFixed(2), ...shardElu(s0, s1, wall), forwarded: fwd },
     };
-  });
+  }
 }
 
 /** connect + close from this thread's stack, `parallel` in flight, `count` in all. */
 export async function shardMemConnRate(workers: number, count: number, parallel: number): Promise<Sample> {
   return memHarness(workers, async (sh, stack, driver) => {
+    await memConnRateRun(sh, stack, driver, Math.max(1, count >> 2), parallel); // warm-up, untimed
+    return memConnRateRun(sh, stack, driver, count, parallel);
+  });
+}
+
+async function memConnRateRun(sh: ShardedStack, stack: Stack, driver: RealtimeNetDriver, count: number, parallel: number): Promise<Sample> {
+  {
     let started = 0, done = 0;
     const s0 = await sh.stats();
     const elu0 = performance.eventLoopUtilization();
@@ -127,7 +141,7 @@ export async function shardMemConnRate(workers: number, count: number, parallel:
       value: count / (wall / 1000),
       extra: { 'CPU s': +cpu.toFixed(2), 'CPU µs/conn': +((cpu * 1e6) / count).toFixed(1), 'ELU main': +elu.utilization.toFixed(2), ...shardElu(s0, s1, wall) },
     };
-  });
+  }
 }
 
 /**
@@ -142,9 +156,14 @@ export async function shardLocal(kind: 'bulk' | 'connrate', workers: number, qui
     options: { tcp_rmem: [4096, 1 << 20, 6 << 20] },
   });
   try {
+    const total = (quick ? 64 : 256) * (1 << 20), conns = 8, count = quick ? 8000 : 24000, parallel = 64;
+    // Warm up, untimed: every worker is its own V8 isolate and compiles and optimizes the
+    // stack for itself; with N workers that fixed cost would be paid N times in the figure.
+    await sh.broadcast(kind === 'bulk'
+      ? { cmd: 'local-bulk', conns: conns / workers, bytes: Math.floor(total / 4 / workers) }
+      : { cmd: 'local-connrate', count: Math.floor(count / 4 / workers), parallel: parallel / workers });
     const s0 = await sh.stats();
     const t0 = performance.now(), c0 = cpuS();
-    const total = (quick ? 64 : 256) * (1 << 20), conns = 8, count = quick ? 8000 : 24000, parallel = 64;
     const replies = await sh.broadcast(kind === 'bulk'
       ? { cmd: 'local-bulk', conns: conns / workers, bytes: Math.floor(total / workers) }
       : { cmd: 'local-connrate', count: Math.floor(count / workers), parallel: parallel / workers }) as Array<{ bytes?: number; done?: number }>;
