@@ -7,6 +7,8 @@
 // `stack.net` is a module with createServer / connect / createConnection / Socket / Server,
 // shaped like `require('node:net')`, so code written against Node's net runs by swapping it.
 import { isIP, isIPv4, isIPv6, type NetConnectOpts as NodeNetConnectOpts } from 'node:net';
+import type { ClientRequestArgs } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Stack } from '../stack/stack.js';
 import type { StackOptions } from '../stack/options.js';
 import type { Simulation } from '../sim/simulation.js';
@@ -28,6 +30,13 @@ export interface NetModule {
   connect(options: TcpSocketConnectOpts | NodeNetConnectOpts, connectListener?: () => void): Socket;
   connect(port: number | string, host?: string, connectListener?: () => void): Socket;
   connect(port: number | string, connectListener?: () => void): Socket;
+  /**
+   * The shape of http.request's and http.Agent's `createConnection` (as @types/node declares
+   * Agent.createConnection, whose runtime value is net.createConnection): http passes its
+   * request options (the URL path already cleared) and a callback, which — as in Node — is a
+   * 'connect' listener; http also takes the returned socket at once.
+   */
+  connect(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Socket;
   createConnection: NetModule['connect'];
   /** Names the default lookup resolves (host name → IPv4), like /etc/hosts. */
   readonly hosts: Map<string, string>;

@@ -35,7 +35,8 @@ export type SocketFactory = new (o?: SocketConstructorOpts) => Socket;
 
 export class Server extends EventEmitter {
   /** Above this many connections new ones are closed and reported with 'drop' (0/undefined: no limit). */
-  maxConnections: number | undefined = undefined;
+  // Node leaves it undefined until set; @types/node types it number (so a Server is a net.Server).
+  maxConnections: number = undefined as unknown as number;
   readonly allowHalfOpen: boolean;
   readonly pauseOnConnect: boolean;
   noDelay: boolean;

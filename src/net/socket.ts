@@ -213,8 +213,9 @@ export class Socket extends Duplex {
    * Bytes handed to TCP plus bytes still queued in the stream (as Node counts them). Read on
    * the prototype (no socket) it is undefined, as Node's getter returns, never a throw.
    */
-  get bytesWritten(): number | undefined {
-    if (!(#bytesDispatched in this)) return undefined;
+  get bytesWritten(): number {
+    // On the prototype Node's getter gives undefined; @types/node (and so this type) says number.
+    if (!(#bytesDispatched in this)) return undefined as unknown as number;
     return this.#bytesDispatched + this.writableLength - this.#jobBytes;
   }
   get bufferSize(): number { return this.writableLength; }
