@@ -57,7 +57,9 @@ export const zeroWindow: Scenario = {
       '双方都不会为了填补小空隙而发送很小的报文段（糊涂窗口综合症的避免，RFC 1122 §4.2.3.3–4）。',
   },
   run({ seed }) {
-    const w = makeWorld(seed, { optionsB: { tcp_rmem: [4096, 4096, 4096] } });
+    // A 4 KB buffer that never grows; rmem_max too, so that the window is not scaled (the
+    // shift follows max(tcp_rmem[2], rmem_max), as Linux's tcp_select_initial_window).
+    const w = makeWorld(seed, { optionsB: { tcp_rmem: [4096, 4096, 4096], rmem_max: 4096 } });
     const ck = new Checks();
     const now = (): number => w.sim.now();
     const got: number[] = [];

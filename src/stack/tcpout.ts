@@ -4,7 +4,8 @@
 // without timestamps); on other segments `nop, nop, TS` then `nop, nop, sack …`.
 import type { OutOptions, SegmentOut } from '../tcp/types.js';
 import { TCP_SYN } from '../wire/tcp.js';
-import { emitIpv4Header, IPPROTO_TCP } from '../wire/ipv4.js';
+import { IPPROTO_TCP } from '../wire/ipv4.js';
+import { writePlainIpv4 } from '../wire/ipv4fast.js';
 import { pseudoHeaderSum, transportChecksum } from '../wire/checksum.js';
 
 /** Byte length of the options `writeLinuxOptions` writes (always a multiple of 4). */
@@ -81,7 +82,7 @@ export function serializeSegment(
   const tcpLen = tcpHdr + payloadLen;
   const pkt = allocPacket(20 + tcpLen);
   // DF: TCP does Path MTU Discovery (RFC 1191, tcp/icmp.ts). dscp: RFC 9293 §3.9.1.9 (Tcb.dscp).
-  emitIpv4Header({ ttl, protocol: IPPROTO_TCP, src, dst, dontFragment: true, identification: ipId, dscp }, tcpLen, pkt, 0);
+  writePlainIpv4(pkt, 20 + tcpLen, ipId, dscp, ttl, IPPROTO_TCP, src, dst);
   const t = 20;
   pkt[t] = srcPort >>> 8; pkt[t + 1] = srcPort & 255;
   pkt[t + 2] = dstPort >>> 8; pkt[t + 3] = dstPort & 255;

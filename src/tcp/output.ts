@@ -94,7 +94,10 @@ export function sendRst(tcb: Tcb, seq: number): void {
   s.retransmit = false;
   const o = s.opts;
   o.mss = -1; o.wscale = -1; o.sackPermitted = false; o.sack.length = 0;
-  o.ts = false;
+  // RFC 7323 §3.2: once negotiated, the TSopt "SHOULD be sent in an <RST> segment" — as
+  // Linux's tcp_send_active_reset does (its RSTs in reply to a segment carry none).
+  o.ts = tcb.tsOk && tcb.state !== 'SYN-SENT';
+  if (o.ts) { o.tsVal = tcb.tsNow(); o.tsEcr = tcb.tsRecent; }
   tcb.host.counters.TcpOutRsts++;
   emit(tcb);
 }

@@ -4,7 +4,7 @@
 // emit(), and the host asks nextDeadline() to know when to call onTimeout(). Segment
 // processing lives in input.ts, segment building in output.ts, timer handling in timers.ts.
 import type { Instant, Duration } from '../time/instant.js';
-import { windowScaleFor, type StackOptions } from '../stack/options.js';
+import { initialWindowScale, type StackOptions } from '../stack/options.js';
 import type { Counters } from '../stack/counters.js';
 import type { TraceSink, ConnId, TimerName } from '../trace/events.js';
 import type { CongestionControl } from './cc/types.js';
@@ -258,7 +258,8 @@ export class Tcb {
   /** Bytes received in order and not yet acknowledged (delayed ACK). */
   unackedRcvBytes = 0;
   quickAcks: number;
-  readonly invalidAckLimiter: IntervalLimiter;
+  /** Created on first use: most connections never answer an out-of-window segment (heap per connection; issue 16). */
+  private invalidAckLimiterObj: IntervalLimiter | null = null;
 
   // --- statistics ---
   retransmittedSegs = 0;
@@ -298,8 +299,9 @@ export class Tcb {
     this.sndBuf = new SendBuffer(cfg.sndBufSize ?? o.tcp_wmem[1]);
     this.sndBufAuto = cfg.sndBufSize === undefined;
     this.rcvBufAuto = cfg.rcvBufSize === undefined;
-    // RFC 7323 §2.3: the shift is chosen from the largest buffer we may grow to (Linux: tcp_rmem[2]).
-    this.rcvWscale = this.wantWs ? windowScaleFor(Math.max(rcv, o.tcp_rmem[2])) : 0;
+    // RFC 7323 §2.3: the shift is chosen from the largest buffer we may grow to, as Linux
+    // (max(buffer, tcp_rmem[2], rmem_max); a fixed SO_RCVBUF is its own limit).
+    this.rcvWscale = this.wantWs ? initialWindowScale(o, rcv, cfg.rcvBufSize !== undefined) : 0;
     // rtoAfterSynTimeout: RFC 6298 §5.7, 3 s once data starts after a SYN/SYN-ACK timed out (Linux TCP_TIMEOUT_FALLBACK).
     this.rtt = new RttEstimator(rttConfigFor(o));
     this.cc = createCongestionControl(o.tcp_congestion_control, 536);
@@ -307,8 +309,15 @@ export class Tcb {
     this.keepIntvl = o.tcp_keepalive_intvl * 1_000_000;
     this.keepCnt = o.tcp_keepalive_probes;
     this.quickAcks = o.tcp_quickack_segments;
-    this.invalidAckLimiter = new IntervalLimiter(o.tcp_invalid_ratelimit * 1000);
   }
+
+  /** Linux tcp_invalid_ratelimit, per connection: duplicate ACKs for out-of-window segments and challenge ACKs. */
+  get invalidAckLimiter(): IntervalLimiter {
+    return this.invalidAckLimiterObj ??= new IntervalLimiter(this.host.options.tcp_invalid_ratelimit * 1000);
+  }
+
+  /** When the invalid-ACK limiter last allowed one (null: never). */
+  get invalidAckLastAllowed(): Instant | null { return this.invalidAckLimiterObj === null ? null : this.invalidAckLimiterObj.lastAllowed; }
 
   get connId(): ConnId {
     return { localAddr: this.localAddr, localPort: this.localPort, remoteAddr: this.remoteAddr, remotePort: this.remotePort };

@@ -68,7 +68,7 @@ export class TimeWaitRecord {
     this.dscp = t.dscp;
     this.recover = t.recover;
     this.lastSendAt = t.lastSendAt; this.lastRecvAt = t.lastRecvAt;
-    this.invalidAckAt = t.invalidAckLimiter.lastAllowed;
+    this.invalidAckAt = t.invalidAckLastAllowed;
   }
 
   get tsOk(): boolean { return (this.bits & 4) !== 0; }
@@ -101,7 +101,7 @@ export class TimeWaitRecord {
     t.dscp = this.dscp;
     t.recover = this.recover;
     t.lastSendAt = this.lastSendAt; t.lastRecvAt = this.lastRecvAt;
-    t.invalidAckLimiter.lastAllowed = this.invalidAckAt;
+    if (this.invalidAckAt !== null) t.invalidAckLimiter.lastAllowed = this.invalidAckAt;
     t.timeWaitAt = this.timeWaitAt;
     return t;
   }

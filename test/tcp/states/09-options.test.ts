@@ -4,6 +4,7 @@
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixture, finishAll, REMOTE_ISN, LOCAL_ISS, ms, u32 } from './harness.js';
+import { initialWindowScale } from '../../../src/stack/options.js';
 
 afterEach(finishAll);
 
@@ -55,11 +56,28 @@ describe('options: MSS (RFC 9293 §3.7.1, RFC 6691)', () => {
 });
 
 describe('options: window scale (RFC 7323 §2)', () => {
-  test('the shift comes from the largest receive buffer (tcp_rmem[2] 6 MiB → 7, 1 MiB → 5, 64 KiB → 0)', () => {
-    for (const [max, ws] of [[6291456, 7], [1 << 20, 5], [65535, 0]] as const) {
+  test('the shift comes from the largest receive buffer (tcp_rmem[2] 6 MiB → 7, 1 MiB → 5, 64 KiB → 2: rmem_max 212992 is larger)', () => {
+    for (const [max, ws] of [[6291456, 7], [1 << 20, 5], [65535, 2]] as const) {
       const { syn } = freshSyn({ stack: { tcp_rmem: [4096, Math.min(65535, max), max] } });
       assert.equal(optOf(syn, 'wscale')?.shift, ws, `tcp_rmem[2]=${max}`);
     }
+  });
+
+  test('Linux tcp_select_initial_window: ilog2(max(buffer, tcp_rmem[2], rmem_max)) − 15; a fixed SO_RCVBUF is its own limit', () => {
+    const cases: Array<[number, number, number]> = [
+      // [tcp_rmem[2], rmem_max, shift]
+      [262144, 212992, 3], [262144, 4194304, 7], [65535, 65535, 0],
+      // Between 65535·2^k and 65536·2^k: k (ilog2), not k + 1 (rounding up).
+      [65536 * 64 - 1, 212992, 6], [65536 * 64, 212992, 7],
+      [2 ** 31, 212992, 14],
+    ];
+    for (const [rmem2, rmemMax, ws] of cases) {
+      const { syn } = freshSyn({ stack: { tcp_rmem: [4096, 65535, rmem2], rmem_max: rmemMax } });
+      assert.equal(optOf(syn, 'wscale')?.shift, ws, `tcp_rmem[2]=${rmem2} rmem_max=${rmemMax}`);
+    }
+    assert.equal(initialWindowScale({ tcp_rmem: [4096, 131072, 6291456], rmem_max: 4194304 }, 200000, true), 2);
+    assert.equal(initialWindowScale({ tcp_rmem: [4096, 131072, 6291456], rmem_max: 4194304 }, 60000, true), 0);
+    assert.equal(initialWindowScale({ tcp_rmem: [4096, 131072, 6291456], rmem_max: 4194304 }, 131072, false), 7);
   });
 
   test('§2.3: the shift is clamped to 14', () => {
