@@ -28,7 +28,21 @@ interface Row {
   skipped: string | null;
   declared: string[];
   expectFail: boolean;
-  retried?: boolean;
+  /** Passed on this run (2, 3) after failing before. */
+  retried?: number;
+}
+
+/**
+ * The host's net.core.rmem_max and wmem_max: global, so a script's network namespace sees the
+ * machine's values and cannot change them; the synack side runs with the same (they choose
+ * the window scale, as Linux's tcp_select_initial_window does, and cap SO_RCVBUF/SO_SNDBUF).
+ */
+function hostCoreSysctls(): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const name of ['rmem_max', 'wmem_max']) {
+    try { out.push([`net.core.${name}`, readFileSync(`/proc/sys/net/core/${name}`, 'utf8').trim()]); } catch { /* not Linux: defaults */ }
+  }
+  return out;
 }
 
 function failText(f: { line: number; message: string } | null): string {
@@ -45,7 +59,7 @@ export async function runLinuxTarget(a: LinuxTargetArgs): Promise<number> {
     const text = a.texts[k]!;
     const dir = dirname(resolve(file));
     const readFile = (p: string): string | null => { try { return readFileSync(resolve(dir, p), 'utf8'); } catch { return null; } };
-    const synack = runScript(text, { options: a.options, defines: a.defines, readFile });
+    const synack = runScript(text, { options: a.options, defines: a.defines, readFile, sysctls: hostCoreSysctls() });
     const declared = [...text.matchAll(/^\s*\/\/\s*linux-differs:\s*(.*)$/gm)].map((m) => m[1]!.trim());
     const expectFail = /^\/\/ expect: \d+: /m.test(text);
     const long = synack.endTime > a.maxDurationS * 1e6;
@@ -59,16 +73,22 @@ export async function runLinuxTarget(a: LinuxTargetArgs): Promise<number> {
       if (r.skipped !== null) continue;
       const budget = Math.max(r.synack.endTime / 1000, 1000) + 20_000;
       r.linux = await runInNamespace(resolve(r.file), a.options, a.defines, budget);
-      // Real time on a shared machine: a script that fails on Linux for the first time is run
-      // once more before it counts (packetdrill's own run_all.py retries failures the same way).
-      const unexpected = r.linux.ok !== !r.expectFail && r.declared.length === 0 && a.baseline?.has(r.file) !== true;
-      if (unexpected) {
-        const again = await runInNamespace(resolve(r.file), a.options, a.defines, budget);
-        if (again.ok === !r.expectFail) { r.linux = again; r.retried = true; }
-      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, a.jobs) }, worker));
+  // Real time on a shared machine: a script that fails on Linux unexpectedly is run again
+  // before it counts (packetdrill's own run_all.py retries failures the same way) — up to
+  // twice, one script at a time once the parallel runs are over, so that our own load does
+  // not delay the kernel's timers or our reads of the TUN device.
+  for (const r of rows) {
+    const budget = Math.max(r.synack.endTime / 1000, 1000) + 20_000;
+    for (let run = 2; run <= 3; run++) {
+      const unexpected = r.linux !== null && r.linux.ok !== !r.expectFail && r.declared.length === 0 && a.baseline?.has(r.file) !== true;
+      if (!unexpected) break;
+      const again = await runInNamespace(resolve(r.file), a.options, a.defines, budget);
+      if (again.ok === !r.expectFail) { r.linux = again; r.retried = run; }
+    }
+  }
 
   let agree = 0; let ran = 0; let bad = 0; let declaredFails = 0; let stale = 0; let known = 0;
   for (const r of rows) {
@@ -82,7 +102,7 @@ export async function runLinuxTarget(a: LinuxTargetArgs): Promise<number> {
     const both = r.expectFail ? !s.ok && !l.ok : s.ok && l.ok;
     if (both) agree++;
     if (l.ok === !r.expectFail) {
-      process.stdout.write(`ok ${r.file}${r.retried === true ? ' (on the second run)' : ''}${r.expectFail ? ` (fails as expected: ${failText(l.failure)})` : ''}${s.ok === !r.expectFail ? '' : ' (synack disagrees: ' + (failText(s.failure) || 'passes') + ')'}\n`);
+      process.stdout.write(`ok ${r.file}${r.retried !== undefined ? ` (on run ${r.retried})` : ''}${r.expectFail ? ` (fails as expected: ${failText(l.failure)})` : ''}${s.ok === !r.expectFail ? '' : ' (synack disagrees: ' + (failText(s.failure) || 'passes') + ')'}\n`);
       if (r.declared.length > 0 && !r.expectFail) { stale++; process.stdout.write(`    note: declares linux-differs but passes on Linux\n`); }
     } else if (r.declared.length > 0) {
       declaredFails++;

@@ -17,9 +17,11 @@ import { Rng } from '../sim/rng.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp.js';
 import { parseScript } from './parser.js';
 import { applyOption, DEFAULT_CONFIG, type RunConfig } from './config.js';
-import { applyShell } from './sysctl.js';
+import { applyShell, applySysctl } from './sysctl.js';
 import { runPython } from './python.js';
 import { tcpInfoOf } from './tcpinfo.js';
+import { evalStateCommand, type StateQueryHost } from './shellstate.js';
+import { formatIpv4Address } from '../wire/ipv4addr.js';
 import { SocketLayer, type Call, type CallResult } from './syscalls.js';
 import { EvalError, evalInt, formatExpr } from './consts.js';
 import { canonicalErrno, errnoText } from './errno.js';
@@ -40,6 +42,12 @@ export interface RunOptions {
   readFile?: (path: string) => string | null;
   /** Called with the stack before the first event (attach a TraceRecorder here). */
   onStack?: (stack: Stack) => void;
+  /**
+   * Sysctls (`net.core.rmem_max`, …) applied before the script's own: machine state a script
+   * cannot set (`--target linux` mirrors the host's global net.core values, which a network
+   * namespace only reads).
+   */
+  sysctls?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface Failure {
@@ -133,6 +141,7 @@ class Runner {
     this.rng = new Rng(this.cfg.seed);
     // Shell lines at time 0 before anything else configure the stack before it exists.
     const options: StackOptions = resolveOptions();
+    for (const [name, value] of this.opts.sysctls ?? []) applySysctl(options, name, value);
     for (const ev of this.script.events) {
       if (ev.type !== 'shell' || ev.time.kind !== 'point' || ev.time.at.us !== 0) break;
       this.shell(ev.command, ev.line, options);
@@ -152,6 +161,18 @@ class Runner {
   private readonly noted = new Set<string>();
 
   private shell(command: string, line: number, o: StackOptions): void {
+    // A state check (netstat/ss/sockstat | grep …) or tcpdrop: evaluated on the connection table.
+    if (this.stack !== null) {
+      const q = evalStateCommand(command, this.stateHost(this.stack));
+      if (q.kind === 'done') {
+        if (q.status !== 0) throw new ScriptFailure(line, `shell command failed (exit ${q.status}): ${command.trim()}`, [q.note]);
+        return;
+      }
+      if (q.kind === 'unsupported') {
+        this.notes.push(`line ${line}: shell state check not evaluated: ${q.why}`);
+        return;
+      }
+    }
     const r = applyShell(command, o, { readFile: this.opts.readFile, env: this.script.defines });
     if (r.error !== null) throw new ScriptFailure(line, r.error);
     // Each thing ignored is reported once (defaults.sh is run by every script of a suite).
@@ -160,6 +181,27 @@ class Runner {
       this.noted.add(n);
       this.notes.push(`line ${line}: ${n}`);
     }
+  }
+
+  private stateHost(stack: Stack): StateQueryHost {
+    return {
+      rows: () => stack.connections(),
+      drop: (a, b) => {
+        for (const t of stack.tcbs()) {
+          const l = { addr: formatIpv4Address(t.localAddr), port: t.localPort };
+          const r = { addr: formatIpv4Address(t.remoteAddr), port: t.remotePort };
+          const same = (x: typeof a, y: typeof l): boolean => x.addr === y.addr && x.port === y.port;
+          if ((same(a, l) && same(b, r)) || (same(a, r) && same(b, l))) {
+            // FreeBSD tcpdrop: tcp_drop(tp, ECONNABORTED), a RST in synchronized states, then
+            // the connection is gone and its socket reports ECONNABORTED.
+            t.abort(this.now, 'tcpdrop');
+            if (t.error === null) t.error = 'ECONNABORTED';
+            return true;
+          }
+        }
+        return false;
+      },
+    };
   }
 
   /** A `%{ assert … }%` block, against the tcp_info of the socket under test. */

@@ -11,6 +11,7 @@ import type { Listener } from '../tcp/listener.js';
 import type { Tcb } from '../tcp/tcb.js';
 import type { Instant } from '../time/instant.js';
 import { StackError } from '../stack/errors.js';
+import { initialWindowScale } from '../stack/options.js';
 import { isSynchronized } from '../tcp/types.js';
 import { errnoNameOf, errnoNumber } from './errno.js';
 import { CONSTANTS as K, EvalError, evalInt, field, flagNames, formatExpr } from './consts.js';
@@ -95,8 +96,6 @@ class Sock {
   }
 }
 
-/** Linux's default net.core.rmem_max and wmem_max. */
-const SOCK_BUF_MAX = 212992;
 
 const ok = (ret: number, mismatch: string | null = null): CallOutcome => ({ kind: 'done', result: { ret, errno: null, mismatch } });
 const err = (errno: string): CallOutcome => ({ kind: 'done', result: { ret: -1, errno, mismatch: null } });
@@ -269,7 +268,11 @@ export class SocketLayer {
   private applyOpts(tcb: Tcb, o: SockOpts, fresh: boolean): void {
     const t = this.host.now();
     if (fresh && o.maxseg > 0) tcb.mssOur = Math.min(tcb.mssOur, o.maxseg);
-    if (o.rcvbuf > 0) { tcb.rcvBuf.capacity = o.rcvbuf; tcb.rcvBufAuto = false; }
+    if (o.rcvbuf > 0) {
+      tcb.rcvBuf.capacity = o.rcvbuf; tcb.rcvBufAuto = false;
+      // Before the SYN-ACK: a fixed buffer limits the window scale (Linux's window clamp).
+      if (fresh && tcb.wantWs) tcb.rcvWscale = initialWindowScale(this.host.stack.options, o.rcvbuf, true);
+    }
     if (o.sndbuf > 0) { tcb.sndBuf.capacity = o.sndbuf; tcb.sndBufAuto = false; }
     tcb.noDelay = o.nodelay;
     tcb.userTimeout = o.userTimeout * 1000;
@@ -442,14 +445,14 @@ export class SocketLayer {
     if (level === K.SOL_SOCKET) {
       switch (name) {
         case K.SO_REUSEADDR: case K.SO_REUSEPORT: o.reuseaddr = v !== 0; return ok(0);
-        // Linux clamps to net.core.rmem_max / wmem_max (212992 by default) and doubles the
+        // Linux clamps to net.core.rmem_max / wmem_max (stack options, 212992 by default) and doubles the
         // value for bookkeeping (getsockopt shows it); the floor is SOCK_MIN_RCVBUF / SNDBUF.
         case K.SO_RCVBUF:
-          o.rcvbuf = Math.max(Math.min(v, SOCK_BUF_MAX), 1152);
+          o.rcvbuf = Math.max(Math.min(v, this.host.stack.options.rmem_max), 1152);
           if (t !== null) { t.rcvBuf.capacity = o.rcvbuf; t.rcvBufAuto = false; }
           return ok(0);
         case K.SO_SNDBUF:
-          o.sndbuf = Math.max(Math.min(v, SOCK_BUF_MAX), 2304);
+          o.sndbuf = Math.max(Math.min(v, this.host.stack.options.wmem_max), 2304);
           if (t !== null) { t.sndBuf.capacity = o.sndbuf; t.sndBufAuto = false; }
           return ok(0);
         case K.SO_KEEPALIVE:

@@ -145,3 +145,20 @@ export function windowScaleFor(bytes: number): number {
   return ws;
 }
 let wsLastBytes = -1, wsLast = 0;
+
+/**
+ * The window scale a connection announces, as Linux's tcp_select_initial_window computes it
+ * (RFC 7323 §2.3 leaves the choice to the receiver: enough for the largest window it may
+ * offer). The space is the largest the receive buffer may grow to, max(its size,
+ * tcp_rmem[2], net.core.rmem_max) — a buffer fixed with SO_RCVBUF (`locked`) is its own
+ * limit (Linux's window clamp, tcp_openreq_init_rwin / tcp_connect_init) — and the shift
+ * is ilog2(space) − 15, within 0..14. (windowScaleFor rounds up instead: a space between
+ * 65535·2^k and 65536·2^k gets k + 1 there, k here.)
+ */
+export function initialWindowScale(o: Pick<StackOptions, 'tcp_rmem' | 'rmem_max'>, space: number, locked: boolean): number {
+  let s = locked ? space : Math.max(space, o.tcp_rmem[2], o.rmem_max);
+  s = Math.min(s, 65535 * 2 ** 14, 0xffffffff);
+  if (s < 1) return 0;
+  const ilog2 = 31 - Math.clz32(s >>> 0);
+  return Math.min(14, Math.max(0, ilog2 - 15));
+}

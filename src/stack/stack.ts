@@ -23,7 +23,7 @@ import { ChallengeAckBudget } from '../tcp/ratelimit.js';
 import { sipHash24Words12, sipKeyWords } from '../tcp/siphash.js';
 import { newOutOptions } from '../tcp/types.js';
 import { seqAdd, seqGt } from '../tcp/seq.js';
-import { resolveOptions, windowScaleFor, type StackOptions } from './options.js';
+import { resolveOptions, initialWindowScale, type StackOptions } from './options.js';
 import { newCounters, DropCounters, type Counters } from './counters.js';
 import { ConnTable, type ConnEntry } from './demux.js';
 import { TimeWaitRecord } from '../tcp/timewait.js';
@@ -200,7 +200,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     this.nextEphemeral = lo + (((r[0]! << 8) | r[1]!) % (hi - lo + 1));
     this.name0 = init.name;
     this.isnOverride = init.isnOverride ?? null;
-    this.defaultRcvWscale = this.options.tcp_window_scaling ? windowScaleFor(this.options.tcp_rmem[2]) : 0;
+    this.defaultRcvWscale = this.options.tcp_window_scaling ? initialWindowScale(this.options, this.options.tcp_rmem[1], false) : 0;
     this.network = new NetworkLayer(this, random);
     const loLink = new LoopbackLink(this.clock, () => { if (this.onWake !== null) this.onWake(); });
     this.loopback = { kind: 'loopback', name: 'lo', addr: LOOPBACK_ADDR, prefixLen: 8, mtu: LOOPBACK_MTU, link: loLink };

@@ -527,6 +527,7 @@ export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
   // A FIN waiting beyond a hole counts as out-of-order data (Linux keeps it in the ofo queue).
   const hadHoles = tcb.rcvBuf.hasOutOfOrder || tcb.pendingFinSeq >= 0;
   const adv = tcb.rcvBuf.write(off, payload);
+  if (adv > 0 || (off > 0 && tcb.sackOk)) tcb.growRcvWindow(len);
   if (adv > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, adv);
     tcb.bytesReceived += adv;

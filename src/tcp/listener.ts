@@ -142,7 +142,7 @@ export class Listener {
     o.sack.length = 0;
     // Without timestamps the cookie cannot carry window scale or SACK (Linux behaves the same).
     const ts = o2.tcp_timestamps !== 0 && seg.opts.tsPresent;
-    s.window = initialRcvWindow(h.defaultRcvWindow, o.mss - (ts ? 12 : 0));
+    s.window = initialRcvWindow(Math.floor(h.defaultRcvWindow / 2), o.mss - (ts ? 12 : 0)); // Tcb.fullSpace
     const ws = o2.tcp_window_scaling !== 0 && seg.opts.wscale >= 0 && ts;
     const sack = o2.tcp_sack !== 0 && seg.opts.sackPermitted && ts;
     o.ts = ts;
@@ -193,7 +193,8 @@ export class Listener {
     tcb.tsOk = seg.opts.tsPresent && tcb.wantTs;
     if (tcb.tsOk) { tcb.tsRecent = seg.opts.tsVal; tcb.tsRecentAt = now; }
     // The window our cookie SYN-ACK announced (sendCookieSynAck).
-    tcb.rcvAdv = seqAdd(tcb.rcvNxt, initialRcvWindow(h.defaultRcvWindow, h.mssFor(src) - (tcb.tsOk ? 12 : 0)));
+    tcb.rcvSsthresh = initialRcvWindow(tcb.fullSpace, h.mssFor(src) - (tcb.tsOk ? 12 : 0));
+    tcb.rcvAdv = seqAdd(tcb.rcvNxt, tcb.rcvSsthresh);
     tcb.updateEffMss();
     tcb.sndUna = seg.ack; tcb.sndNxt = seg.ack; tcb.sndMax = seg.ack; tcb.sndBufSeq = seg.ack;
     tcb.recover = seg.ack;

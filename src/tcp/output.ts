@@ -53,8 +53,10 @@ export function sendSyn(tcb: Tcb, withAck: boolean, retransmit = seqGt(tcb.sndMa
   o.sack.length = 0;
   // RFC 7323 §2.2: the window field of a SYN is never scaled. As Linux, a whole number of
   // segments (tcp_select_initial_window): 64240 for MSS 1460, 65160 with timestamps (1448).
-  s.window = initialRcvWindow(tcb.rcvWndAvail, tcb.mssOur - (withAck && o.ts ? 12 : 0));
+  s.window = initialRcvWindow(tcb.fullSpace, tcb.mssOur - (withAck && o.ts ? 12 : 0));
   tcb.rcvAdv = seqAdd(tcb.rcvNxt, s.window);
+  // Linux: rcv_ssthresh starts at the window the SYN offered (tcp_connect_init, tcp_openreq_init_rwin).
+  tcb.rcvSsthresh = s.window;
   if (withAck) tcb.lastAckSent = tcb.rcvNxt;
   tcb.sndNxt = seqAdd(tcb.iss, 1);
   tcb.sndMax = seqMax(tcb.sndMax, tcb.sndNxt);
@@ -94,7 +96,10 @@ export function sendRst(tcb: Tcb, seq: number): void {
   s.retransmit = false;
   const o = s.opts;
   o.mss = -1; o.wscale = -1; o.sackPermitted = false; o.sack.length = 0;
-  o.ts = false;
+  // RFC 7323 §3.2: once negotiated, the TSopt "SHOULD be sent in an <RST> segment" — as
+  // Linux's tcp_send_active_reset does (its RSTs in reply to a segment carry none).
+  o.ts = tcb.tsOk && tcb.state !== 'SYN-SENT';
+  if (o.ts) { o.tsVal = tcb.tsNow(); o.tsEcr = tcb.tsRecent; }
   tcb.host.counters.TcpOutRsts++;
   emit(tcb);
 }
@@ -155,14 +160,20 @@ function fillSack(tcb: Tcb, out: number[]): void {
  */
 export function advertiseWindow(tcb: Tcb): number {
   const oldRight = seqGt(tcb.rcvAdv, tcb.rcvNxt) ? tcb.rcvAdv : tcb.rcvNxt;
-  const newRight = seqAdd(tcb.rcvNxt, tcb.rcvWndAvail);
+  const free = tcb.rcvWndAvail;
+  const unit = 2 ** tcb.rcvWscale;
+  // Linux __tcp_select_window: the offer is the free space, but no more than rcv_ssthresh
+  // (Tcb.growRcvWindow), and then aligned *up* to the scale unit ("Advertise enough space so
+  // that it won't get scaled away") — the familiar "win 502" (64256 = ALIGN(64240, 128)) of a
+  // Linux client's third handshake segment. Aligning up never goes beyond the buffer here.
+  let offer = free;
+  if (tcb.rcvSsthresh < free) offer = Math.min(free, Math.ceil(tcb.rcvSsthresh / unit) * unit);
+  const newRight = seqAdd(tcb.rcvNxt, offer);
   let right = oldRight;
   let keepOld = true;
   if (seqGt(newRight, oldRight)) {
-    const threshold = Math.min(tcb.rcvBuf.capacity >>> 1, tcb.mssOur);
-    if (seqDiff(newRight, oldRight) >= threshold) { right = newRight; keepOld = false; }
+    if (seqDiff(newRight, oldRight) >= tcb.rcvSwsThreshold) { right = newRight; keepOld = false; }
   }
-  const unit = 2 ** tcb.rcvWscale;
   const wnd = seqDiff(right, tcb.rcvNxt);
   // Round up when holding the old edge so scaling never shrinks it; down otherwise.
   let raw = keepOld ? Math.ceil(wnd / unit) : Math.floor(wnd / unit);
@@ -335,13 +346,17 @@ function emit(tcb: Tcb): void {
 }
 
 /**
- * The window of a SYN or SYN-ACK: what the buffer offers, at most 65535 (the field is not
- * scaled), rounded down to a multiple of the MSS the peer will send (Linux
- * tcp_select_initial_window "Quantize space offering to a multiple of mss"; the MSS less the
- * timestamp option when timestamps are in use). RFC 9293 leaves the initial window to the
- * implementation; this is what Linux announces.
+ * The window of a SYN or SYN-ACK, as Linux tcp_select_initial_window computes it (RFC 9293
+ * leaves the initial window to the implementation): `space` is Linux's tcp_full_space — the
+ * window half of the receive buffer at the default scaling ratio (tcp_win_from_space, 50%;
+ * see Tcb.fullSpace) — rounded down to a multiple of the MSS the peer will send ("Quantize
+ * space offering to a multiple of mss"; the MSS less the timestamp option when timestamps are
+ * in use), then capped at 65535 (the field of a SYN is not scaled, RFC 7323 §2.2). Rounding
+ * comes first: with tcp_rmem[1] = 540000 Linux offers 65535, not 64240. Measured on Linux 6.18
+ * (synack pkt --target linux): tcp_rmem[1] 8192 → 2920, 20000 → 8760, 100000 → 49640,
+ * 131072 → 64240 (65160 with timestamps), 200000 → 65535.
  */
 export function initialRcvWindow(space: number, mss: number): number {
-  const w = Math.min(space, 65535);
-  return mss > 0 && w > mss ? w - (w % mss) : w;
+  const w = mss > 0 && space > mss ? space - (space % mss) : space;
+  return Math.min(w, 65535);
 }

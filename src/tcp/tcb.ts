@@ -4,7 +4,7 @@
 // emit(), and the host asks nextDeadline() to know when to call onTimeout(). Segment
 // processing lives in input.ts, segment building in output.ts, timer handling in timers.ts.
 import type { Instant, Duration } from '../time/instant.js';
-import { windowScaleFor, type StackOptions } from '../stack/options.js';
+import { initialWindowScale, type StackOptions } from '../stack/options.js';
 import type { Counters } from '../stack/counters.js';
 import type { TraceSink, ConnId, TimerName } from '../trace/events.js';
 import type { CongestionControl } from './cc/types.js';
@@ -151,6 +151,13 @@ export class Tcb {
   pmtu: number;
   /** Largest segment payload seen from the peer (Linux rcv_mss), for delayed-ACK decisions. */
   rcvMss = 536;
+  /**
+   * The most window we offer for now (Linux tp->rcv_ssthresh; RFC 9293 names no such bound —
+   * §3.8.6 lets the receiver offer less than its buffer). Starts at the SYN's window and grows
+   * with the data that arrives (growRcvWindow), so a Linux peer's ACK windows are what Linux's
+   * own would be: 502, 525, 548, … (×128) for full-sized segments after the handshake.
+   */
+  rcvSsthresh = 65535;
   wsOk = false;
   sackOk = false;
   tsOk = false;
@@ -299,8 +306,9 @@ export class Tcb {
     this.sndBuf = new SendBuffer(cfg.sndBufSize ?? o.tcp_wmem[1]);
     this.sndBufAuto = cfg.sndBufSize === undefined;
     this.rcvBufAuto = cfg.rcvBufSize === undefined;
-    // RFC 7323 §2.3: the shift is chosen from the largest buffer we may grow to (Linux: tcp_rmem[2]).
-    this.rcvWscale = this.wantWs ? windowScaleFor(Math.max(rcv, o.tcp_rmem[2])) : 0;
+    // RFC 7323 §2.3: the shift is chosen from the largest buffer we may grow to, as Linux
+    // (max(buffer, tcp_rmem[2], rmem_max); a fixed SO_RCVBUF is its own limit).
+    this.rcvWscale = this.wantWs ? initialWindowScale(o, rcv, cfg.rcvBufSize !== undefined) : 0;
     // rtoAfterSynTimeout: RFC 6298 §5.7, 3 s once data starts after a SYN/SYN-ACK timed out (Linux TCP_TIMEOUT_FALLBACK).
     this.rtt = new RttEstimator(rttConfigFor(o));
     this.cc = createCongestionControl(o.tcp_congestion_control, 536);
@@ -491,6 +499,45 @@ export class Tcb {
   }
 
   /** Start measuring what the reader consumes (Linux tcp_init_buffer_space: space = min(rcv_wnd, 10 MSS)). */
+  /**
+   * Linux tcp_full_space: the window the whole receive buffer stands for. Linux charges skb
+   * overhead to the buffer and counts half of it as window at the default scaling ratio
+   * (tcp_win_from_space, TCP_DEFAULT_SCALING_RATIO = 50%); its buffer is tcp_rmem[1], or twice
+   * what SO_RCVBUF set (sock_setsockopt doubles it, and this engine stores the value as set).
+   * Only the initial windows use it: this engine has no skb overhead, so after the handshake
+   * the buffer is all window (rcvWndAvail), bounded by rcvSsthresh.
+   */
+  get fullSpace(): number {
+    return this.rcvBufAuto ? Math.floor(this.rcvBuf.capacity / 2) : this.rcvBuf.capacity;
+  }
+
+  /**
+   * Linux tcp_grow_window, for `len` bytes of data that arrived (in order, or out of order on
+   * a SACK connection, as tcp_data_queue_ofo): while the offer is below what the buffer holds,
+   * rcv_ssthresh grows by max(2 × advmss, 2 × len), at most to that room — for segments of at
+   * least 128 bytes (tcp_event_data_recv). Linux also stops growing when the skb's memory
+   * overhead would not fit the buffer (truesize); this engine has no such overhead, so the
+   * growth is bounded by the free buffer only, and after a few round trips the window is the
+   * buffer (Linux settles near 60% of it on TUN, per its measured scaling ratio).
+   */
+  /**
+   * How far the right edge must be able to move before it does (receiver SWS avoidance, RFC
+   * 1122 §4.2.3.3: min(buffer/2, MSS)), but never more than rcvSsthresh allows: a window that
+   * is held below the buffer by rcvSsthresh must still open from zero (seen as a deadlock with
+   * a 475-byte buffer whose offer could never move by the 237 bytes asked).
+   */
+  get rcvSwsThreshold(): number {
+    return Math.min(this.rcvBuf.capacity >>> 1, this.mssOur, Math.max(this.rcvSsthresh, 1));
+  }
+
+  growRcvWindow(len: number): void {
+    if (len < 128) return;
+    const clamp = Math.min(this.rcvWndAvail, 65535 * 2 ** this.rcvWscale);
+    const room = clamp - this.rcvSsthresh;
+    if (room <= 0) return;
+    this.rcvSsthresh += Math.min(room, Math.max(2 * this.mssOur, 2 * len));
+  }
+
   initRcvSpace(): void {
     this.rcvqSpace = Math.min(this.rcvBuf.capacity, 10 * this.mssOur);
     this.rcvqCopied = this.bytesCopied;
@@ -551,11 +598,12 @@ export class Tcb {
    */
   maybeWindowUpdate(_readableBefore: number): void {
     // Only the window the 16-bit field can carry counts (RFC 7323 §2.3: 65535 << Rcv.Wind.Shift);
-    // space beyond it cannot be announced, so freeing it is no reason for an update.
-    const avail = Math.min(this.rcvWndAvail, 65535 * 2 ** this.rcvWscale);
+    // space beyond it cannot be announced, so freeing it is no reason for an update. Nor is
+    // space beyond rcvSsthresh, which advertiseWindow does not offer either.
+    const avail = Math.min(this.rcvWndAvail, 65535 * 2 ** this.rcvWscale, Math.max(this.rcvSsthresh, 0));
     const advertised = seqDiff(this.rcvAdv, this.rcvNxt);
     const grow = avail - Math.max(0, advertised);
-    const threshold = Math.min(this.rcvBuf.capacity >>> 1, this.mssOur);
+    const threshold = this.rcvSwsThreshold;
     // Linux tcp_cleanup_rbuf: a pure update only pays when the advertised window has shrunk
     // to half the buffer or less and the new one at least doubles it; otherwise the next ACK
     // carries the larger window anyway (every read of a busy stream sent one before).

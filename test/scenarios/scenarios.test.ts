@@ -137,7 +137,7 @@ const PINNED: Record<string, Array<[RegExp, string]>> = {
   ],
   'zero-window': [
     [/probes the zero window with backoff/, '3 probes, 400 ms, 800 ms'],
-    [/window update reopens/, 'win=4096 at 3.000 s'],
+    [/window update reopens/, 'win=2648 at 3.000 s'],
   ],
   'loss-recovery': [
     // SACK recovery (RFC 6675): both holes of the burst are resent in the same round trip.
@@ -155,7 +155,7 @@ const PINNED: Record<string, Array<[RegExp, string]>> = {
     // round at 90 segments (128 KB); it grows ahead of cwnd, so slow start keeps doubling.
     [/per round trip/, '10 20 40 80 160 320'],
     [/cwnd when each round/, '10 20 40 80 160 320'],
-    [/grows its window past/, 'window at each round (KB): 64 127 128 209 408 747'],
+    [/grows its window/, 'window at each round (KB): 64 92 127 208 407 746'],
   ],
 };
 

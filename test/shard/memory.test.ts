@@ -22,7 +22,7 @@ function pattern(n: number, seed: number): Buffer {
   return b;
 }
 
-async function withShards(workers: number, fn: (sh: ShardedStack, net: ReturnType<typeof createNet>, driver: RealtimeNetDriver) => Promise<void>, steer: 'hash' | 'hash-only' = 'hash'): Promise<void> {
+async function withShards(workers: number, fn: (sh: ShardedStack, net: ReturnType<typeof createNet>, driver: RealtimeNetDriver) => Promise<void>, steer: 'hash' | 'hash-only' | 'owner' = 'hash'): Promise<void> {
   const sh = await ShardedStack.start({
     workers, addr: SERVER, link: { kind: 'memory', steer }, services: { echo: 7, http: 80 },
     setup: new URL('./fixtures/connect-setup.js', import.meta.url),
@@ -109,4 +109,21 @@ test('active opens from each shard take local ports the shard owns and complete'
     const c = await sh.counters();
     assert.equal(c.TcpActiveOpens, 6);
   });
+});
+
+test("wire steering 'owner' (an RSS NIC with the shards' key, or TUN with eBPF steering): nothing is forwarded", { timeout: 60_000 }, async () => {
+  await withShards(2, async (sh, net) => {
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => new Promise<boolean>((resolve, reject) => {
+      const data = pattern(50_000, 100 + i);
+      const got: Buffer[] = [];
+      const s = net.connect({ port: 7, host: SERVER }, () => s.end(data));
+      s.on('data', (d: Buffer) => got.push(Buffer.from(d)));
+      s.on('end', () => resolve(Buffer.compare(Buffer.concat(got), data) === 0));
+      s.on('error', reject);
+    })));
+    assert.deepEqual(results, new Array(6).fill(true));
+    const stats = await sh.stats();
+    assert.equal(stats.reduce((a, s) => a + s.link.rxForwarded, 0), 0);
+    assert.equal(stats.reduce((a, s) => a + s.counters.TcpPassiveOpens!, 0), 6);
+  }, 'owner');
 });

@@ -127,3 +127,18 @@ test('mergeTables is the union of the shard tables, tagged and ordered; sumCount
   assert.equal(s.TcpInSegs, 12);
   assert.equal(s.TcpCurrEstab, 3);
 });
+
+test('renderShardTable: the merged table shard by shard, as ss prints each', async () => {
+  const { renderShardTable } = await import('../../src/cli/serve-sharded.js');
+  const rows = mergeTables([
+    [row('198.18.0.2', 80, '0.0.0.0', '*', true), row('198.18.0.2', 80, '198.18.0.1', 40002)],
+    [row('198.18.0.2', 80, '0.0.0.0', '*', true)],
+  ]);
+  const out = renderShardTable(rows, 2).split('\n');
+  assert.equal(out[0], 'shard 0: 1 connections');
+  assert.match(out[1]!, /^State\s+Recv-Q\s+Send-Q/);
+  assert.match(out[2]!, /^LISTEN .*198\.18\.0\.2:80/);
+  assert.match(out[3]!, /^ESTAB .*198\.18\.0\.2:80 +198\.18\.0\.1:40002/);
+  assert.equal(out[4], 'shard 1: 0 connections');
+  assert.match(out[6]!, /^LISTEN /);
+});

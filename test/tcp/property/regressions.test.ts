@@ -243,6 +243,7 @@ export const REGRESSION_SEEDS: ReadonlyArray<{ seed: number; bug: string }> = [
   { seed: 1473, bug: 'TS.Recent not updated from a retransmission whose ACK was lost: RTO escalated to 120 s (first showed it)' },
   { seed: 545, bug: 'onWritable ran before the window update (first showed it; fixed in the engine concurrently); reproduces without the SACK/MTU fix' },
   { seed: 3384, bug: 'reordered window update shrank the window; duplicate window-update ACKs (first showed them)' },
+  { seed: 73, bug: 'a window held below the buffer by rcv_ssthresh could not reopen from zero: receiver SWS asked for a move of buffer/2 (237 bytes) the offer could not make (deadlock with a 475-byte tcp_rmem)' },
 ];
 
 /** Fuzz cases that failed before the fix named. */

@@ -57,12 +57,12 @@ describe('ESTABLISHED: first, sequence number acceptability (RFC 9293 §3.10.7.4
   test('length 0, window > 0: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND — both edges', () => {
     const h = fixture('ESTABLISHED');
     h.send({ flags: 'A', seq: h.R, ack: h.L });
-    h.send({ flags: 'A', seq: h.R + 65534, ack: h.L });
+    h.send({ flags: 'A', seq: h.R + 64239, ack: h.L }); // RCV.WND = 64240, the SYN-ACK's offer
     h.expectNothing();
     h.send({ flags: 'A', seq: h.R - 1, ack: h.L });
     h.expectOne({ flags: 'A', seq: h.L, ack: h.R });
     h.advance(ms(500)); // past the out-of-window ACK rate limit (next test)
-    h.send({ flags: 'A', seq: h.R + 65536, ack: h.L });
+    h.send({ flags: 'A', seq: h.R + 64241, ack: h.L });
     h.expectOne({ flags: 'A', seq: h.L, ack: h.R });
   });
 
@@ -84,7 +84,7 @@ describe('ESTABLISHED: first, sequence number acceptability (RFC 9293 §3.10.7.4
 
   test('a bare ACK exactly at RCV.NXT+RCV.WND is accepted (deliberate deviation from Table 6, as Linux tcp_sequence: !after(seq, rcv_nxt + wnd))', () => {
     const h = fixture('ESTABLISHED');
-    h.send({ flags: 'A', seq: h.R + 65535, ack: h.L, win: 1234 });
+    h.send({ flags: 'A', seq: h.R + 64240, ack: h.L, win: 1234 });
     h.expectNothing();
     assert.equal(h.c.sndWnd, 1234);
   });
@@ -117,7 +117,7 @@ describe('ESTABLISHED: first, sequence number acceptability (RFC 9293 §3.10.7.4
 
   test('length > 0, window > 0: starting at RCV.NXT+RCV.WND → not acceptable, ACK, not stored', () => {
     const h = fixture('ESTABLISHED');
-    h.send({ flags: 'PA', seq: h.R + 65535, ack: h.L, payload: 10 });
+    h.send({ flags: 'PA', seq: h.R + 64240, ack: h.L, payload: 10 });
     h.expectOne({ flags: 'A', seq: h.L, ack: h.R });
     assert.equal(h.c.rcvBuf.outOfOrderBytes, 0);
   });
@@ -153,7 +153,7 @@ describe('ESTABLISHED: second, the RST bit (RFC 5961 §3.2, RFC 9293 §3.10.7.4)
     h.send({ flags: 'R', seq: h.R + 1 });
     h.expectOne({ flags: 'A', seq: h.L, ack: h.R, len: 0 });
     h.advance(ms(500)); // past the per-connection challenge-ACK rate limit (RFC 5961 §7 test below)
-    h.send({ flags: 'R', seq: h.R + 65534 });
+    h.send({ flags: 'R', seq: h.R + 64239 });
     h.expectOne({ flags: 'A', seq: h.L, ack: h.R });
     h.expectState('ESTABLISHED');
     assert.equal(h.stack.counters.TcpExtTCPChallengeACK, 2);
@@ -161,7 +161,7 @@ describe('ESTABLISHED: second, the RST bit (RFC 5961 §3.2, RFC 9293 §3.10.7.4)
 
   test('RST outside the window → silently dropped', () => {
     const h = fixture('ESTABLISHED');
-    h.send({ flags: 'R', seq: h.R + 65535 });
+    h.send({ flags: 'R', seq: h.R + 64240 });
     h.send({ flags: 'R', seq: h.R - 1 });
     h.send({ flags: 'R', seq: h.R + 0x80000000 });
     h.expectNothing();

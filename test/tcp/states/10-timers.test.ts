@@ -235,24 +235,30 @@ describe('timers: zero window (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17)', () => 
   });
 
   test('receiver: reading frees space → window update once it grows by min(buffer/2, MSS) (RFC 1122 §4.2.3.3)', () => {
+    // A 4000-byte SO_RCVBUF: the SYN-ACK offered 2920 (whole segments, Linux), which is also
+    // rcv_ssthresh, the most this side offers until more data arrives.
     const h = fixture('ESTABLISHED', { rcvBuf: 4000 });
-    h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 4000 });
-    h.expectOne({ flags: 'A', ack: h.R + 4000, win: 0 });
+    h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 2920 });
+    // 1080 bytes free, but moving the edge by less than min(2000, 1460) would be silly: 0.
+    h.expectOne({ flags: 'A', ack: h.R + 2920, win: 0 });
     h.c.receive(100, h.now);
-    h.expectNothing(); // 100 bytes is below min(2000, 1460): no silly window
+    h.expectNothing(); // 1180 free: still below min(2000, 1460)
     h.c.receive(1400, h.now);
-    h.expectOne({ flags: 'A', seq: h.L, ack: h.R + 4000, win: 1500 });
+    h.expectOne({ flags: 'A', seq: h.L, ack: h.R + 2920, win: 2580 });
     h.c.receive(5000, h.now);
-    h.expectOne({ flags: 'A', ack: h.R + 4000, win: 4000 });
+    // All 4000 free, but the offer stays within rcv_ssthresh (2920): it would grow by 340 only.
+    h.expectNothing();
   });
 
   test('receiver: the advertised right edge never moves left (RFC 9293 §3.8.6: RCV.NXT+RCV.WND not reduced)', () => {
     const h = fixture('ESTABLISHED', { rcvBuf: 4000 });
+    assert.equal(h.c.rcvAdv, (h.R + 2920) >>> 0, 'the SYN-ACK offered 2920');
     h.send({ flags: 'PA', seq: h.R, ack: h.L, payload: 1000 });
-    h.expectOne({ flags: 'A', ack: h.R + 1000, win: 3000 });
+    // 3000 free; moving the edge by 1080 < min(2000, 1460) would be silly: it holds at R + 2920.
+    h.expectOne({ flags: 'A', ack: h.R + 1000, win: 1920 });
     h.send({ flags: 'PA', seq: h.R + 1000, ack: h.L, payload: 1000 });
-    h.expectOne({ flags: 'A', ack: h.R + 2000, win: 2000 });
-    assert.equal(h.c.rcvAdv, (h.R + 4000) >>> 0);
+    h.expectOne({ flags: 'A', ack: h.R + 2000, win: 920 });
+    assert.equal(h.c.rcvAdv, (h.R + 2920) >>> 0);
   });
 });
 
