@@ -86,7 +86,8 @@ function shardElu(a: Awaited<ReturnType<ShardedStack['stats']>>, b: Awaited<Retu
 /** `conns` connections from this thread's stack to the shards' sink, `mb` MiB in all. */
 export async function shardMemBulk(workers: number, mb: number, conns: number): Promise<Sample> {
   return memHarness(workers, async (sh, stack, driver) => {
-    await memBulkRun(sh, stack, driver, Math.max(1, mb >> 2), conns); // warm-up, untimed (see shardLocal)
+    // Warm-up, untimed, as much per shard as one shard alone gets (see shardLocal).
+    await memBulkRun(sh, stack, driver, Math.max(1, (mb >> 1) * workers), conns);
     return memBulkRun(sh, stack, driver, mb, conns);
   });
 }
@@ -142,7 +143,8 @@ async function memBulkRun(sh: ShardedStack, stack: Stack, driver: RealtimeNetDri
 /** connect + close from this thread's stack, `parallel` in flight, `count` in all. */
 export async function shardMemConnRate(workers: number, count: number, parallel: number): Promise<Sample> {
   return memHarness(workers, async (sh, stack, driver) => {
-    await memConnRateRun(sh, stack, driver, Math.max(1, count >> 2), parallel); // warm-up, untimed
+    // Warm-up, untimed, as much per shard as one shard alone gets (see shardLocal).
+    await memConnRateRun(sh, stack, driver, Math.max(1, (count >> 1) * workers), parallel);
     return memConnRateRun(sh, stack, driver, count, parallel);
   });
 }
@@ -194,10 +196,13 @@ export async function shardLocal(kind: 'bulk' | 'connrate', workers: number, qui
   try {
     const total = (quick ? 64 : 256) * (1 << 20), conns = 8, count = quick ? 8000 : 24000, parallel = 64;
     // Warm up, untimed: every worker is its own V8 isolate and compiles and optimizes the
-    // stack for itself; with N workers that fixed cost would be paid N times in the figure.
+    // stack for itself, so each gets as much warm-up as one worker alone does — half the
+    // measured work, not half divided by N. (Issue 16: with the warm-up divided by N, each
+    // isolate of 2 was still tiering up in the measured run: 16,000 connect+close cost 1.24–1.49
+    // CPU s with 2 workers against 0.83 with 1; with equal warm-up 0.47 against 0.50.)
     await sh.broadcast(kind === 'bulk'
-      ? { cmd: 'local-bulk', conns: conns / workers, bytes: Math.floor(total / 4 / workers) }
-      : { cmd: 'local-connrate', count: Math.floor(count / 4 / workers), parallel: parallel / workers });
+      ? { cmd: 'local-bulk', conns: conns / workers, bytes: Math.floor(total / 2) }
+      : { cmd: 'local-connrate', count: Math.floor(count / 2), parallel: parallel / workers });
     const s0 = await sh.stats();
     const k0 = cpuSnap(sh.threadCpu());
     const t0 = performance.now(), c0 = cpuS();
@@ -356,7 +361,7 @@ const one = () => {
   const s = net.connect(port, host, () => s.end());
   s.on('error', (e) => { failed++; errors[e.code] = (errors[e.code] || 0) + 1; });
   s.resume();
-  s.on('close', () => { done++; if (done === count) { console.log(JSON.stringify({ done, failed, errors, s: Number(process.hrtime.bigint() - t0) / 1e9 })); } else if (started < count) one(); });
+  s.on('close', () => { done++; if (done === count) { const u = process.cpuUsage(); console.log(JSON.stringify({ done, failed, errors, s: Number(process.hrtime.bigint() - t0) / 1e9, cpuS: (u.user + u.system) / 1e6 })); } else if (started < count) one(); });
 };
 for (let i = 0; i < parallel && started < count; i++) one();
 `;
@@ -365,13 +370,24 @@ for (let i = 0; i < parallel && started < count; i++) one();
  * `procs` kernel clients at once, `count` connect+close in all, `parallel` in flight each;
  * throws (with what the clients saw: error codes) unless every connection succeeded.
  */
-export async function kernelConnects(ns: BenchNetns, addr: string, port: number, count: number, procs: number, parallel: number): Promise<void> {
+export async function kernelConnects(ns: BenchNetns, addr: string, port: number, count: number, procs: number, parallel: number): Promise<{ clientCpuS: number }> {
   const rs = await Promise.all(Array.from({ length: procs }, () => ns.run(process.execPath, ['-e', CONNECT_CLIENT, addr, String(port), String(count / procs), String(parallel)], 300_000)));
+  let clientCpuS = 0;
   for (const r of rs) {
-    let j: { done?: number; failed?: number } = {};
+    let j: { done?: number; failed?: number; cpuS?: number } = {};
     try { j = JSON.parse(r.stdout || '{}') as typeof j; } catch { /* reported below */ }
     if (r.code !== 0 || j.done !== count / procs || j.failed !== 0) throw new Error(`connect client: ${r.stdout.trim()} ${r.stderr.trim()}`);
+    clientCpuS += j.cpuS ?? 0;
   }
+  return { clientCpuS };
+}
+
+/** The CPU seconds of a shell's children, from the second line of its `times` output ("0m0.012s 0m0.040s"). */
+export function childrenCpuS(timesOutput: string): number {
+  const line = timesOutput.trim().split('\n').pop() ?? '';
+  let s = 0;
+  for (const m of line.matchAll(/(\d+)m([\d.]+)s/g)) s += Number(m[1]) * 60 + Number(m[2]);
+  return s;
 }
 
 function cpuOf(a: ServeStats, b: ServeStats): number { return (b.cpu.userMs - a.cpu.userMs + b.cpu.systemMs - a.cpu.systemMs) / 1000; }
@@ -393,7 +409,8 @@ async function shardTun(kind: 'bulk' | 'connrate', workers: number, quick: boole
   try {
     const serve = new ShardServe(ns, ['--tun', 'sksb0', '--addr', `${synack}/24`, '--host-addr', kernel, '--workers', String(workers), '--http', '80', '--discard', '9']);
     await serve.ready;
-    for (let i = 0; i < runs; i++) {
+    // Run 0 is an untimed warm-up (every worker's isolate compiles the stack for itself).
+    for (let i = -1; i < runs; i++) {
       const a = await serve.stats();
       const m0 = machineBusyMs();
       const t0 = performance.now();
@@ -402,26 +419,28 @@ async function shardTun(kind: 'bulk' | 'connrate', workers: number, quick: boole
         const conns = 4, bytes = quick ? 25e6 : 50e6;
         // Source ports chosen so that each shard owns conns/N of the downloads (the same ports
         // for 1 worker): with 4 random ports, 2 shards get 3:1 or 4:0 62 % of the time.
-        const ports = balancedPorts(kernel, synack, 80, 2, conns, 20000 + (i % 100) * 200);
-        const rs = await Promise.all(ports.map((sp) => ns.run('curl', ['-sS', '--max-time', '300', '--local-port', String(sp), '-o', '/dev/null', '-w', '%{size_download}', `http://${synack}/bytes/${bytes}`], 310_000)));
-        for (const r of rs) if (r.code !== 0 || Number(r.stdout) !== bytes) throw new Error(`curl: ${r.code} ${r.stdout} bytes ${r.stderr}`);
+        const ports = balancedPorts(kernel, synack, 80, 2, conns, 20000 + ((i + 1) % 100) * 200);
+        // `times`: the CPU time curl used (the kernel's receive work done in its recv() calls included).
+        const rs = await Promise.all(ports.map((sp) => ns.run('sh', ['-c', `curl -sS --max-time 300 --local-port ${sp} -o /dev/null -w '%{size_download}\\n' http://${synack}/bytes/${bytes} && times`], 310_000)));
+        for (const r of rs) if (r.code !== 0 || Number(r.stdout.split('\n')[0]) !== bytes) throw new Error(`curl: ${r.code} ${r.stdout} bytes ${r.stderr}`);
+        const clientCpu = rs.reduce((a, r) => a + childrenCpuS(r.stdout), 0);
         const wall = performance.now() - t0;
         const m1 = machineBusyMs();
         value = (conns * bytes * 8) / (wall / 1000) / 1e6;
         const b = await serve.stats();
         const cpu = cpuOf(a, b);
-        unitExtra = { 'CPU s': +cpu.toFixed(2), 'CPU ms/MB': +((cpu * 1000) / (conns * bytes / 1e6)).toFixed(2), ...cpuExtra({ threads: a.threads, machine: m0 }, { threads: b.threads, machine: m1 }, wall), ...serveElu(a, b, wall), forwarded: b.shards.reduce((x, s, k) => x + s.link.rxForwarded - a.shards[k]!.link.rxForwarded, 0) };
+        unitExtra = { 'CPU s': +cpu.toFixed(2), 'CPU ms/MB': +((cpu * 1000) / (conns * bytes / 1e6)).toFixed(2), ...cpuExtra({ threads: a.threads, machine: m0 }, { threads: b.threads, machine: m1 }, wall), 'CPU clients s': +clientCpu.toFixed(2), ...serveElu(a, b, wall), forwarded: b.shards.reduce((x, s, k) => x + s.link.rxForwarded - a.shards[k]!.link.rxForwarded, 0) };
       } else {
         const count = quick ? 2000 : 6000, procs = 2, parallel = 16;
-        await kernelConnects(ns, synack, 9, count, procs, parallel);
+        const { clientCpuS } = await kernelConnects(ns, synack, 9, count, procs, parallel);
         const wall = performance.now() - t0;
         const m1 = machineBusyMs();
         value = count / (wall / 1000);
         const b = await serve.stats();
         const cpu = cpuOf(a, b);
-        unitExtra = { 'CPU s': +cpu.toFixed(2), 'CPU µs/conn': +((cpu * 1e6) / count).toFixed(1), ...cpuExtra({ threads: a.threads, machine: m0 }, { threads: b.threads, machine: m1 }, wall), ...serveElu(a, b, wall), 'passive opens': b.counters.TcpPassiveOpens! - a.counters.TcpPassiveOpens! };
+        unitExtra = { 'CPU s': +cpu.toFixed(2), 'CPU µs/conn': +((cpu * 1e6) / count).toFixed(1), ...cpuExtra({ threads: a.threads, machine: m0 }, { threads: b.threads, machine: m1 }, wall), 'CPU clients s': +clientCpuS.toFixed(2), ...serveElu(a, b, wall), 'passive opens': b.counters.TcpPassiveOpens! - a.counters.TcpPassiveOpens! };
       }
-      out.push({ value, extra: unitExtra });
+      if (i >= 0) out.push({ value, extra: unitExtra });
     }
     ns.kill(serve.proc, 'SIGTERM');
   } finally {
