@@ -824,9 +824,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
    */
   private settledTimerHead(): Instant {
     for (;;) {
-      const d = this.timers.nextDeadline();
-      if (d === Infinity) return d;
-      const tcb = this.timers.peek()!;
+      const tcb = this.timers.head();
+      if (tcb === undefined) return Infinity;
+      const d = this.timers.headAt();
       if (tcb.scheduledAt === d && tcb.state !== 'CLOSED') {
         const real = tcb.nextDeadline();
         if (real <= d) return d;

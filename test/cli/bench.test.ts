@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ceiling } from '../../src/cli/bench/ceiling.js';
+import { connRate, CASES } from '../../src/cli/bench/suite.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const bin = join(root, 'bin', 'synack.js');
@@ -43,6 +44,13 @@ test('bench: piped --json run has the machine, the ceiling, and one progress lin
 test('ceiling: the minimal pipeline moves and verifies every segment', () => {
   const s = ceiling(1, 1448);
   assert.ok(s.value > 0 && s.extra!['µs/segment']! > 0);
+});
+
+test('connrate: warm-up connections run untimed before the measured ones, in a fresh process per run', () => {
+  const s = connRate(300, 1, 2500);
+  assert.ok(s.value > 0 && s.extra!['CPU µs/conn']! > 0 && s.extra!['cold conn/s']! > 0, JSON.stringify(s));
+  assert.equal(connRate(50, 10).extra!['cold conn/s'], undefined, 'no warm-up asked: none reported');
+  for (const name of ['connrate-seq', 'connrate-100']) assert.equal(CASES.find((c) => c.name === name)!.isolated, true, name);
 });
 
 test('bench: shipped bench code imports nothing from test/', () => {
