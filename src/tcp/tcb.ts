@@ -336,7 +336,10 @@ export class Tcb {
     const from = this.state;
     if (from === to) return;
     this.state = to;
-    if (to === 'ESTABLISHED' && this.rcvqTime < 0) this.initRcvSpace();
+    if (to === 'ESTABLISHED' && this.rcvqTime < 0) {
+      this.initRcvSpace();
+      if (this.sndBufAuto) this.initSendBuffer();
+    }
     this.host.stateChanged(this, from, to, cause);
     if (this.listener !== null) this.listener.childStateChanged(this, to);
   }
@@ -498,7 +501,24 @@ export class Tcb {
     return true;
   }
 
-  /** Start measuring what the reader consumes (Linux tcp_init_buffer_space: space = min(rcv_wnd, 10 MSS)). */
+  /**
+   * Linux tcp_init_buffer_space → tcp_sndbuf_expand, when the connection is established: the
+   * send buffer is sized for twice an initial window of 10 segments, each charged as Linux
+   * allocates it (MSS + MAX_TCP_HEADER 320 + skb_shared_info 320, rounded up to a power of
+   * two, + sk_buff 256), at most tcp_wmem[2]. For MSS 1460 that is 20 × 4352 = 87040 — the
+   * SO_SNDBUF every Linux connection reports — and on loopback (MSS 65495) 2,626,560, which
+   * is why Node's first 64 KB write to a fresh loopback socket returns true. Linux counts
+   * memory (truesize), this engine counts data; with GSO-sized buffers they differ little.
+   */
+  private initSendBuffer(): void {
+    const mss = Math.max(this.mssPeer, this.effMss);
+    let pow2 = 1;
+    while (pow2 < mss + 640) pow2 *= 2;
+    const sndmem = 2 * 10 * (pow2 + 256);
+    const max = this.host.options.tcp_wmem[2];
+    if (this.sndBuf.capacity < sndmem) this.sndBuf.capacity = Math.min(sndmem, max);
+  }
+
   /**
    * Linux tcp_full_space: the window the whole receive buffer stands for. Linux charges skb
    * overhead to the buffer and counts half of it as window at the default scaling ratio
@@ -538,6 +558,7 @@ export class Tcb {
     this.rcvSsthresh += Math.min(room, Math.max(2 * this.mssOur, 2 * len));
   }
 
+  /** Start measuring what the reader consumes (Linux tcp_init_buffer_space: space = min(rcv_wnd, 10 MSS)). */
   initRcvSpace(): void {
     this.rcvqSpace = Math.min(this.rcvBuf.capacity, 10 * this.mssOur);
     this.rcvqCopied = this.bytesCopied;
