@@ -1,6 +1,7 @@
-// Send-buffer size at establishment, as Linux sets it (tcp_init_buffer_space → tcp_sndbuf_expand):
-// 2 × 10 segments × per-segment charge, so 87040 for MSS 1460 (the SO_SNDBUF Linux connections
-// report) and 2,626,560 on loopback (MSS 65495), capped at tcp_wmem[2]; a fixed SO_SNDBUF stays.
+// Send-buffer size at establishment, as Linux 6.18 sets it (tcp_init_buffer_space →
+// tcp_sndbuf_expand; measured with `synack pkt --target linux`, tests/pkt/sndbuf-established.pkt):
+// 30 × per-segment charge, so 69120 for MSS 1460 and 3,939,840 on loopback (MSS 65495), capped
+// at tcp_wmem[2]; a fixed SO_SNDBUF stays.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Simulation } from '../../src/sim/simulation.js';
@@ -23,16 +24,16 @@ function established(opts: { mtu?: number; optionsA?: Partial<StackOptions>; snd
   return { client, server: server!, before };
 }
 
-test('MSS 1460: tcp_wmem[1] (16384) before the handshake, 87040 once established, both ends', () => {
+test('MSS 1460: tcp_wmem[1] (16384) before the handshake, 69120 once established, both ends', () => {
   const { client, server, before } = established({});
   assert.equal(before, 16384);
-  assert.equal(client.sndBuf.capacity, 87040);
-  assert.equal(server.sndBuf.capacity, 87040);
+  assert.equal(client.sndBuf.capacity, 69120);
+  assert.equal(server.sndBuf.capacity, 69120);
 });
 
-test('MSS 65495 (MTU 65535): 20 × (131072 + 256) = 2,626,560', () => {
+test('MSS 65495 (MTU 65535): 30 × (131072 + 256) = 3,939,840', () => {
   const { client } = established({ mtu: 65535 });
-  assert.equal(client.sndBuf.capacity, 2_626_560);
+  assert.equal(client.sndBuf.capacity, 3_939_840);
 });
 
 test('capped at tcp_wmem[2], never shrunk below tcp_wmem[1]', () => {
