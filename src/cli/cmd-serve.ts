@@ -12,7 +12,7 @@ import { renderNeighbours } from '../arp/neighbour.js';
 import { formatMac } from '../wire/ethernet.js';
 import {
   TUN_OPTIONS, TUN_HELP, UsageError, parseTunFlags, startTunHost, closeOnExit, describeStartError,
-  hostTable, renderHostTable, hostStats, PatternStream, type TunHost,
+  hostTable, renderHostTable, hostStats, PatternCache, type TunHost,
 } from './tunhost.js';
 import {
   DATAGRAM_OPTIONS, DATAGRAM_HELP, DatagramUsageError, parseDatagramFlags, hasDatagramServices, startDatagramServices,
@@ -30,6 +30,7 @@ address B (so the kernel routes A/P through it) and serves from synack's address
                      GET /              a page with synack's live connection table
                      GET /bytes/N       N bytes of a deterministic pseudo-random stream;
                                         header x-sha256 holds their hex SHA-256
+                                        (the first 128 MiB stay in memory once served)
                      POST /sha256       the hex SHA-256 of the request body
                      GET /table.json    the connection table; GET /stats.json counters
                      GET /neigh.json    synack's ARP table (TAP), like ip neigh
@@ -62,12 +63,14 @@ const MAX_BYTES = 2 ** 40;
  * a 100 MB request does not stall every other connection), shared by concurrent requests.
  */
 const digestCache = new Map<number, Promise<string>>();
+/** The first 128 MiB of the pattern, kept once generated (tunhost.ts PatternCache: the TUN bench serves 100 MB). */
+const patternCache = new PatternCache(128 << 20);
 function patternDigest(n: number): Promise<string> {
   const hit = digestCache.get(n);
   if (hit !== undefined) return hit;
   const p = (async () => {
     const h = createHash('sha256');
-    const s = new PatternStream();
+    const s = patternCache.open();
     for (let left = n; left > 0;) {
       const k = Math.min(left, 4 << 20);
       h.update(s.next(k));
@@ -111,7 +114,7 @@ async function sendBytes(res: http.ServerResponse, n: number, head: boolean): Pr
   if (res.destroyed) return;
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(n), 'x-sha256': digest });
   if (head) { res.end(); return; }
-  const s = new PatternStream();
+  const s = patternCache.open();
   let left = n;
   const pump = (): void => {
     while (left > 0) {

@@ -444,6 +444,15 @@ export class PatternStream {
   private spare = new Uint8Array(4);
   private spareOff = 4;
 
+  /** A generator at the same position. */
+  clone(): PatternStream {
+    const c = new PatternStream();
+    c.x = this.x; c.y = this.y; c.z = this.z; c.w = this.w;
+    c.spare.set(this.spare);
+    c.spareOff = this.spareOff;
+    return c;
+  }
+
   /** The next n bytes of the stream (a fresh array). */
   next(n: number): Uint8Array {
     const out = new Uint8Array(n);
@@ -479,6 +488,73 @@ export class PatternStream {
       while (i < n) out[i++] = this.spare[this.spareOff++]!;
     }
     this.x = x; this.y = y; this.z = z; this.w = w;
+    return out;
+  }
+}
+
+/**
+ * The first `limit` bytes of the pattern stream, kept as they are first generated (4 MiB
+ * chunks), the way a file server keeps a file in the page cache: `synack serve` answers
+ * GET /bytes/N from it, so the TUN bench measures the stack rather than the generator
+ * (xorshift in JavaScript costs ~0.8–1.2 CPU ms per MB on this machine, about as much as
+ * the whole TCP send path). Bytes beyond the limit are generated on the fly, continuing from
+ * where the cache ends.
+ */
+export class PatternCache {
+  static readonly CHUNK = 4 << 20;
+  private readonly chunks: Uint8Array[] = [];
+  /** The stream positioned at chunks.length × CHUNK. */
+  private readonly tail = new PatternStream();
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes held. */
+  get size(): number { return this.chunks.length * PatternCache.CHUNK; }
+
+  /** Chunk i (generating it and those before it), or null when it lies beyond the limit. */
+  chunk(i: number): Uint8Array | null {
+    while (this.chunks.length <= i) {
+      if ((this.chunks.length + 1) * PatternCache.CHUNK > this.limit) return null;
+      this.chunks.push(this.tail.next(PatternCache.CHUNK));
+    }
+    return this.chunks[i]!;
+  }
+
+  /** A copy of the generator at the end of a full cache (where chunk() returns null). */
+  continuation(): PatternStream { return this.tail.clone(); }
+
+  /** A reader of the stream from byte 0. */
+  open(): PatternReader { return new PatternReader(this); }
+}
+
+/** Reads the pattern through a PatternCache: views into cached chunks where possible. */
+export class PatternReader {
+  private pos = 0;
+  private gen: PatternStream | null = null;
+  constructor(private readonly cache: PatternCache) {}
+
+  /** The next n bytes (a view into the cache, or a fresh array); do not modify them. */
+  next(n: number): Uint8Array {
+    if (this.gen !== null) { this.pos += n; return this.gen.next(n); }
+    const C = PatternCache.CHUNK;
+    const i = Math.floor(this.pos / C), off = this.pos % C;
+    if (off + n <= C) {
+      const c = this.cache.chunk(i);
+      if (c !== null) { this.pos += n; return c.subarray(off, off + n); }
+    }
+    // Across chunks, or past the cached part: assemble.
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      if (this.gen !== null) { out.set(this.gen.next(n - done), done); this.pos += n - done; break; }
+      const j = Math.floor(this.pos / C), o = this.pos % C;
+      const c = this.cache.chunk(j);
+      if (c === null) { this.gen = this.cache.continuation(); continue; }
+      const k = Math.min(n - done, C - o);
+      out.set(c.subarray(o, o + k), done);
+      done += k;
+      this.pos += k;
+    }
     return out;
   }
 }

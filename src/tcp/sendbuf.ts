@@ -13,6 +13,57 @@ const MIN_STORAGE = 512;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Rings released by connections whose send queue emptied, for the next ring allocation
+ * (issue 16). A connection that writes in bursts (the `net` API's 1 MiB writes, each
+ * waiting for 'drain') empties its queue between bursts; release() then dropped a ring of
+ * several MiB and the next write grew a new one from 512 bytes by doubling — zeroed
+ * allocations and copies of ~1.6× the bytes sent, plus the GC of them. The pool keeps a few
+ * large rings (at most 4, 32 MiB together; as Linux recycles page fragments for skbs) so
+ * the next burst, of this or any connection in this thread, starts with one; small rings
+ * are not kept, so idle connections still hold nothing. The contents of a pooled ring are never read: only bytes written
+ * after allocation are (`len` starts at 0).
+ */
+const POOL_MIN = 64 * 1024;
+const POOL_MAX_RINGS = 4;
+/** At most this much memory is held in the pool (per thread). */
+const POOL_MAX_BYTES = 32 * 1024 * 1024;
+const pool: Uint8Array[] = [];
+
+/** A pooled ring of at least `min` and at most `max` bytes (the smallest such), or null. */
+function takePooled(min: number, max: number): Uint8Array | null {
+  let best = -1;
+  for (let k = 0; k < pool.length; k++) {
+    const n = pool[k]!.length;
+    if (n >= min && n <= max && (best < 0 || n < pool[best]!.length)) best = k;
+  }
+  if (best < 0) return null;
+  const b = pool[best]!;
+  pool[best] = pool[pool.length - 1]!;
+  pool.pop();
+  return b;
+}
+
+function givePooled(b: Uint8Array): void {
+  if (b.length < POOL_MIN || b.length > POOL_MAX_BYTES) return;
+  pool.push(b);
+  // Over the limits: drop the smallest rings (the largest save the most growth).
+  let total = 0;
+  for (const r of pool) total += r.length;
+  while (pool.length > POOL_MAX_RINGS || total > POOL_MAX_BYTES) {
+    let small = 0;
+    for (let k = 1; k < pool.length; k++) if (pool[k]!.length < pool[small]!.length) small = k;
+    total -= pool[small]!.length;
+    pool[small] = pool[pool.length - 1]!;
+    pool.pop();
+  }
+}
+
+/** @internal for tests: empty the pool. */
+export function clearSendBufferPool(): void {
+  pool.length = 0;
+}
+
 /** Storage size for `need` bytes: the next power of two >= need, clamped to `limit`. */
 function growSize(need: number, limit: number): number {
   let size = MIN_STORAGE;
@@ -137,6 +188,7 @@ export class SendBuffer {
   /** If empty, free the storage (back to the lazy state). */
   release(): void {
     if (this.len !== 0) return;
+    if (this.buf !== null) givePooled(this.buf);
     this.buf = null;
     this.scratch = null;
     this.head = 0;
@@ -155,7 +207,10 @@ export class SendBuffer {
     const old = this.buf;
     const size = old === null ? 0 : old.length;
     if (need <= size) return;
-    const next = new Uint8Array(growSize(need, this.cap));
+    const want = growSize(need, this.cap);
+    // A large first write (a bulk writer's burst) takes a pooled ring up to the capacity:
+    // that also saves the growth steps of the next writes. Small writes never take one.
+    const next = (old === null && want >= POOL_MIN ? takePooled(want, Math.max(want, this.cap)) : null) ?? new Uint8Array(want);
     if (old !== null && this.len > 0) {
       const first = size - this.head < this.len ? size - this.head : this.len;
       next.set(old.subarray(this.head, this.head + first), 0);

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SendBuffer } from '../../src/tcp/sendbuf.js';
+import { SendBuffer, clearSendBufferPool } from '../../src/tcp/sendbuf.js';
 
 function bytes(n: number, start = 0): Uint8Array {
   const b = new Uint8Array(n);
@@ -268,5 +268,69 @@ describe('SendBuffer: property vs naive array model', () => {
       }),
       { numRuns: 300, interruptAfterTimeLimit: 20_000 },
     );
+  });
+});
+
+describe('SendBuffer: the pool of released rings (issue 16)', () => {
+  test('a large released ring serves the next large first write (no regrowth); small writes never take one', () => {
+    clearSendBufferPool();
+    const big = 1 << 20;
+    const a = new SendBuffer(4 << 20);
+    a.write(bytes(big, 1)); a.write(bytes(big, 2)); a.write(bytes(big, 3)); a.write(bytes(big, 4));
+    assert.equal(a.allocated, 4 << 20);
+    a.consume(a.length);
+    a.release();
+    assert.equal(a.allocated, 0);
+    // Another buffer's small write allocates small storage, not the pooled 4 MiB ring.
+    const small = new SendBuffer(4 << 20);
+    small.write(bytes(100));
+    assert.ok(small.allocated <= 1024, `small write took ${small.allocated} bytes`);
+    // A 1 MiB first write takes the pooled ring: the next three writes need no growth.
+    const b = new SendBuffer(4 << 20);
+    b.write(bytes(big, 9));
+    assert.equal(b.allocated, 4 << 20);
+    b.write(bytes(big, 10)); b.write(bytes(big, 11));
+    assert.equal(b.allocated, 4 << 20);
+    // Only the bytes written are visible, whatever the ring held before.
+    const out = new Uint8Array(3 * big);
+    b.copyOut(0, 3 * big, out, 0);
+    assert.deepEqual(out.subarray(0, big), bytes(big, 9));
+    assert.deepEqual(out.subarray(2 * big), bytes(big, 11));
+    // A ring larger than the capacity is not taken.
+    b.consume(b.length); b.release();
+    const c = new SendBuffer(1 << 20);
+    c.write(bytes(big >>> 1));
+    assert.equal(c.allocated, big >>> 1);
+    clearSendBufferPool();
+  });
+
+  test('model check with rings reused across buffers: contents always equal what was written', () => {
+    clearSendBufferPool();
+    let seed = 0x16a;
+    const rnd = (n: number): number => { seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; return seed % n; };
+    const bufs = [0, 1, 2].map(() => ({ sb: new SendBuffer(1 << 18), model: [] as number[] }));
+    let tag = 0;
+    for (let step = 0; step < 3000; step++) {
+      const x = bufs[rnd(3)]!;
+      const op = rnd(4);
+      if (op === 0) {
+        const n = rnd(3) === 0 ? 65536 + rnd(100000) : rnd(3000);
+        const src = bytes(n, tag++);
+        const k = x.sb.write(src);
+        for (let i = 0; i < k; i++) x.model.push(src[i]!);
+      } else if (op === 1) {
+        const n = rnd(x.model.length + 1);
+        x.sb.consume(n); x.model.splice(0, n);
+      } else if (op === 2) {
+        x.sb.release();
+      } else if (x.model.length > 0) {
+        const off = rnd(x.model.length), len = rnd(x.model.length - off + 1);
+        const out = new Uint8Array(len);
+        x.sb.copyOut(off, len, out, 0);
+        assert.deepEqual(Array.from(out), x.model.slice(off, off + len));
+      }
+      assert.equal(x.sb.length, x.model.length);
+    }
+    clearSendBufferPool();
   });
 });

@@ -27,6 +27,9 @@ function packageRoot(): string {
 
 export const PKG_ROOT = packageRoot();
 
+/** socat's read/write block in the kernel → synack case (bytes). */
+const SOCAT_BLOCK = 128 * 1024;
+
 function hasCommand(c: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0;
 }
@@ -206,8 +209,13 @@ export async function tunBench(o: TunBenchOptions): Promise<TunRun[]> {
       if (r.code !== 0) throw new Error(`curl: ${r.stderr}`);
     });
     await measure('kernel→synack', async (a) => {
-      // Generated in the namespace so this process is not the bottleneck.
-      const r = await ns.run('sh', ['-c', `head -c ${o.bytes} /dev/zero | socat -u - TCP:${synack}:9`], 620_000);
+      // Generated in the namespace so this process is not the bottleneck. socat reads
+      // /dev/zero itself (readbytes: exactly N) in 128 KiB blocks, as iperf3 writes: with its
+      // default 8 KiB blocks behind a pipe (`head -c N /dev/zero | socat`) the client cost
+      // 4.6 CPU-seconds per GB on this machine, and a kernel sender that is not window-
+      // limited sent each 8 KiB write as its own segment (8.1 KB per packet measured instead
+      // of ~64 KB super-segments): the bench measured the client more than synack.
+      const r = await ns.run('socat', ['-u', '-b', String(SOCAT_BLOCK), `OPEN:/dev/zero,readbytes=${o.bytes}`, `TCP:${synack}:9`], 620_000);
       if (r.code !== 0) throw new Error(`socat: ${r.stderr}`);
       // socat returns once the kernel has the data; the clock stops when synack's discard
       // service has read every byte (exactly: more or fewer is a failure).
