@@ -107,7 +107,7 @@ async function memBulkRun(sh: ShardedStack, stack: Stack, driver: RealtimeNetDri
     await new Promise<void>((resolve) => {
       for (let i = 0; i < conns; i++) {
         // Connection i to shard i mod N (the peer picks its port so), as RSS spreads many
-        // connections evenly: with 8 random ports a 2-shard split is 5:3 or worse 64 % of the time.
+        // connections evenly: with 8 random ports a 2-shard split is 5:3 or worse 73 % of the time.
         const want = i % sh.shards;
         stack.ephemeralFilter = (la, lp, ra, rp) => sh.map.owner(la, lp, ra, rp) === want;
         const c: Tcb = stack.connect({ remoteAddr: SERVER, remotePort: 9 });
