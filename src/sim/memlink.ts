@@ -5,6 +5,7 @@
 import type { Duration } from '../time/instant.js';
 import { ObserverList } from '../link/types.js';
 import type { LinkEnd, LinkObserver, Observable, PacketHandler, Scheduler } from '../link/types.js';
+import { releasePacket, retainPacket, takeConsumed } from '../stack/packetmem.js';
 
 export type { Observable } from '../link/types.js';
 
@@ -76,7 +77,11 @@ class MemLinkEnd implements LinkEnd, Observable {
 
   send(packet: Uint8Array): void {
     const now = this.sched.now();
-    this.observers.emit('send', now, packet);
+    if (this.observers.active) {
+      // An observer (a capture, a trace) may keep the packet: its memory is never reused.
+      retainPacket(packet);
+      this.observers.emit('send', now, packet);
+    }
     if (packet.length > this.mtu) {
       this.observers.emit('drop', now, packet, 'mtu');
       return;
@@ -142,8 +147,14 @@ class MemLinkEnd implements LinkEnd, Observable {
       senderObservers.emit('drop', now, packet, 'no-receiver');
       return;
     }
-    senderObservers.emit('deliver', now, packet);
+    if (senderObservers.active) {
+      retainPacket(packet);
+      senderObservers.emit('deliver', now, packet);
+    }
+    // A receiver that marked the packet consumed is done with it and kept no reference (the
+    // stack's TCP fast path): its memory may carry another packet (stack/packetmem.ts).
     rx(packet);
+    if (takeConsumed(packet)) releasePacket(packet);
   }
 }
 
