@@ -141,15 +141,15 @@ class MemLinkEnd implements LinkEnd, Observable {
   }
 
   private arrive(packet: Uint8Array, senderObservers: ObserverList): void {
-    const now = this.sched.now();
+    // The clock is read only for observers (a real-time clock read costs ~50 ns a packet).
     const rx = this.receiver;
     if (!rx) {
-      senderObservers.emit('drop', now, packet, 'no-receiver');
+      senderObservers.emit('drop', this.sched.now(), packet, 'no-receiver');
       return;
     }
     if (senderObservers.active) {
       retainPacket(packet);
-      senderObservers.emit('deliver', now, packet);
+      senderObservers.emit('deliver', this.sched.now(), packet);
     }
     // A receiver that marked the packet consumed is done with it and kept no reference (the
     // stack's TCP fast path): its memory may carry another packet (stack/packetmem.ts).
