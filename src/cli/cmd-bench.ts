@@ -119,6 +119,8 @@ export async function run(argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY === true;
   process.stderr.write(`bench: ${m.cpu}, ${m.cores} cores, Node ${m.node}, load average ${m.loadavg.join(' ')}; ${cases.length} case(s), ${runs} run(s) each${quick ? ', quick' : ''}\n`);
   const results: Result[] = [];
+  // A case that fails is reported (here, in the table and in --json) and the others still run; exit code 1.
+  const failed: Array<{ name: string; error: string }> = [];
   const ceilingRuns: number[] = [];
   for (const c of cases) {
     const t0 = performance.now();
@@ -142,8 +144,10 @@ export async function run(argv: string[]): Promise<number> {
       }
     } catch (e) {
       if (tty) process.stderr.write('\r' + ' '.repeat(60) + '\r');
-      process.stderr.write(`synack bench: ${c.name} failed: ${(e as Error).message}\n`);
-      return 1;
+      const error = (e as Error).message;
+      process.stderr.write(`synack bench: ${c.name} failed: ${error}\n`);
+      failed.push({ name: c.name, error });
+      continue;
     }
     // Batch cases (TUN): compared with the ceiling runs of this invocation (run some if none).
     if (c.runAll !== undefined && c.ceilingMss !== undefined) {
@@ -163,12 +167,13 @@ export async function run(argv: string[]): Promise<number> {
       `${r.pctOfCeiling !== undefined ? `, ${r.pctOfCeiling}% of ceiling` : ''}; ${secs} s\n`);
   }
   if (json) {
-    process.stdout.write(JSON.stringify({ machine: m, quick, results }, null, 2) + '\n');
-    return 0;
+    process.stdout.write(JSON.stringify({ machine: m, quick, results, failed }, null, 2) + '\n');
+    return failed.length > 0 ? 1 : 0;
   }
-  const rows = results.map((r) => [r.name, `${fmt(r.median)} ${r.unit}`, `${fmt(r.min)}–${fmt(r.max)}`, String(r.runs),
+  const rows = [...results.map((r) => [r.name, `${fmt(r.median)} ${r.unit}`, `${fmt(r.min)}–${fmt(r.max)}`, String(r.runs),
     r.pctOfCeiling !== undefined ? `${r.pctOfCeiling}%` : '',
-    r.extra ? Object.entries(r.extra).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') : '']);
+    r.extra ? Object.entries(r.extra).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') : '']),
+    ...failed.map((f) => [f.name, 'FAILED', '', '', '', f.error.split('\n')[0]!.slice(0, 120)])];
   const head = ['case', 'median', 'min–max', 'runs', 'of ceiling', 'also'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 1 || i === 2 || i === 4 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
@@ -177,7 +182,8 @@ export async function run(argv: string[]): Promise<number> {
   if (results.some((r) => r.pctOfCeiling !== undefined)) {
     process.stdout.write('"of ceiling": median over runs of (the run / a ceiling run at the same MSS taken just before it).\n');
   }
-  return 0;
+  if (failed.length > 0) process.stdout.write(`${failed.length} case(s) failed: ${failed.map((f) => f.name).join(', ')}\n`);
+  return failed.length > 0 ? 1 : 0;
 }
 
 if (process.argv[2] === '--child' && import.meta.url === `file://${process.argv[1]}`) {

@@ -132,6 +132,32 @@ export class GsoStager {
   }
 
   /**
+   * Stage a super-segment the stack built itself (TSO, `gsoSize` payload bytes per piece) as
+   * entry `index` at `at`: NEEDS_CSUM (its checksum field holds the pseudo-header sum over the
+   * whole TCP length, as tcp_gso_segment expects), gso_type TCPV4. Returns the offset after it.
+   */
+  startGso(packet: Uint8Array, gsoSize: number, index: number, at: number): number {
+    this.close();
+    const st = this.stage;
+    const len = packet.length;
+    const ihl = (packet[0]! & 15) * 4;
+    const hdrLen = ihl + (packet[ihl + 12]! >>> 4) * 4;
+    st.fill(0, at, at + VNET_HDR_LEN);
+    st[at] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    // CWR goes on the first piece only (tcp_gso_segment); the ECN bit says the packet has it.
+    st[at + 1] = VIRTIO_NET_HDR_GSO_TCPV4 | ((packet[ihl + 13]! & 0x80) !== 0 ? VIRTIO_NET_HDR_GSO_ECN : 0);
+    st[at + 2] = hdrLen & 0xff; st[at + 3] = hdrLen >>> 8;
+    st[at + 4] = gsoSize & 0xff; st[at + 5] = gsoSize >>> 8;
+    st[at + 6] = ihl; // csum_start
+    st[at + 8] = 16; // csum_offset
+    // Built in place (TunLink.txAlloc) or copied in.
+    if (packet.buffer !== st.buffer || packet.byteOffset !== st.byteOffset + at + VNET_HDR_LEN) st.set(packet, at + VNET_HDR_LEN);
+    this.lens[index] = VNET_HDR_LEN + len;
+    this.supers++;
+    return at + VNET_HDR_LEN + len;
+  }
+
+  /**
    * Join `packet` to the open entry if it continues it; `index` is the entry about to be
    * staged next (the open one must be just before it). Returns false when it cannot.
    */

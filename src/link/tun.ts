@@ -9,7 +9,8 @@
 // Reading: the addon drains the non-blocking fd until EAGAIN on each libuv poll wake-up
 // and calls JavaScript once per batch. Writing: send() copies the packet into a staging
 // buffer and a microtask flushes everything staged in one native call, so the ACKs for a
-// whole read batch leave in one go.
+// whole read batch leave in one go. With offloads the stack sends TCP super-segments of up
+// to 64 KB (TSO: gsoMaxSize, send's gsoSize) built straight into the stage (txAlloc).
 import { createRequire } from 'node:module';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -161,6 +162,8 @@ export interface TunStats {
   lastTxErrno: number;
 }
 
+/** The largest super-segment the stack may hand over: an IPv4 packet's total length is 16 bits. */
+const MAX_GSO_PACKET = 65535;
 const STAGE_BYTES = 1 << 20;
 const STAGE_PACKETS = 1024;
 
@@ -181,6 +184,16 @@ export class TunLink implements LinkEnd {
   private readonly gso: GsoStager | null;
   /** The stack may leave TCP checksums to the device (TX_CSUM_PARTIAL): offload mode. */
   readonly txChecksumOffload: boolean;
+  /** Offload mode: the stack may send TCP super-segments up to 64 KB (TSO) for the kernel to split. */
+  readonly gsoMaxSize: number | undefined;
+  /** Offload mode: the stack builds super-segments straight into the stage (LinkEnd.txAlloc). */
+  readonly txAlloc: ((len: number) => Uint8Array) | undefined;
+  private readonly stageAlloc = (len: number): Uint8Array => {
+    // Where send() stages the next entry: after its virtio-net header.
+    if (this.count === STAGE_PACKETS || this.bytes + len + VNET_HDR_LEN > STAGE_BYTES) this.flush();
+    const at = this.bytes + VNET_HDR_LEN;
+    return this.stage.subarray(at, at + len);
+  };
 
   private constructor(
     private readonly lib: TunAddon,
@@ -193,6 +206,8 @@ export class TunLink implements LinkEnd {
     readonly offload = false,
   ) {
     this.txChecksumOffload = offload;
+    this.gsoMaxSize = offload ? MAX_GSO_PACKET : undefined;
+    this.txAlloc = offload ? this.stageAlloc : undefined;
     this.gso = vnet ? new GsoStager(this.stage, this.lens) : null;
   }
 
@@ -289,10 +304,24 @@ export class TunLink implements LinkEnd {
     }
   }
 
-  /** Queue one IP packet for the device; it is written (with the others of this turn) at the next microtask. */
-  send(packet: Uint8Array, flags = 0): void {
+  /**
+   * Queue one IP packet for the device; it is written (with the others of this turn) at the
+   * next microtask. `gsoSize` (offload mode): a TCP super-segment the kernel splits into
+   * segments of that many payload bytes.
+   */
+  send(packet: Uint8Array, flags = 0, gsoSize = 0): void {
     if (this.closed) return;
     const len = packet.length;
+    if (gsoSize > 0 && this.offload && (flags & TX_CSUM_PARTIAL) !== 0 && len <= MAX_GSO_PACKET) {
+      if (this.count === STAGE_PACKETS || this.bytes + len + VNET_HDR_LEN > STAGE_BYTES) this.flush();
+      this.bytes = this.gso!.startGso(packet, gsoSize, this.count, this.bytes);
+      this.count++;
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flushFn);
+      }
+      return;
+    }
     if (len > this.mtu || len === 0) { this.stats.txErrors++; return; }
     if (this.gso !== null) {
       // Appended to the super-segment being built, or staged after a virtio-net header.

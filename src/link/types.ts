@@ -20,14 +20,30 @@ export interface LinkEnd {
   readonly mtu: number;
   /**
    * Send one IP packet. Ownership of `packet` passes to the link: the caller must not
-   * modify it afterwards (the link may hold it while it is "in flight").
+   * modify it afterwards (the link may hold it while it is "in flight"). `gsoSize` (only to
+   * a link with gsoMaxSize, with TX_CSUM_PARTIAL): a TCP super-segment up to gsoMaxSize
+   * bytes that the link splits into segments of gsoSize payload bytes each.
    */
-  send(packet: Uint8Array, flags?: number): void;
+  send(packet: Uint8Array, flags?: number, gsoSize?: number): void;
   /**
    * True when the link completes TCP checksums itself (send flag TX_CSUM_PARTIAL): a TUN
    * device with offloads. Absent/false: every packet must carry its full checksum.
    */
   readonly txChecksumOffload?: boolean;
+  /**
+   * Segmentation offload (TSO/GSO): the largest IPv4 TCP packet the link takes and splits
+   * itself into segments of the `gsoSize` payload `send` is given (the kernel's
+   * tcp_gso_segment behind a TUN device with offloads). Only with txChecksumOffload; absent
+   * or not above the MTU: every packet must fit the MTU.
+   */
+  readonly gsoMaxSize?: number;
+  /**
+   * Memory for the next packet, in the link's own transmit buffer: a packet built there and
+   * then passed to `send` is taken without a copy. Valid until the next call on the link.
+   * The stack uses it for TSO super-segments (a fresh 64 KB buffer each would cost an
+   * allocation and a copy).
+   */
+  readonly txAlloc?: (len: number) => Uint8Array;
   /** Where packets arriving at this end are delivered. One receiver; setting again replaces it. */
   setReceiver(handler: PacketHandler | null): void;
 }

@@ -56,6 +56,8 @@ class MemLinkEnd implements LinkEnd, Observable {
   private flight: Uint8Array[] = [];
   private flightAt: number[] = [];
   private flightHead = 0;
+  /** Entries [flightHead, flightTail) are in flight; the arrays keep their length when drained (no reallocation per packet). */
+  private flightTail = 0;
   /** Arrival instant of the newest scheduled delivery event that has not run yet; -1: none. */
   private pendingAt = -1;
   private readonly deliverDue = (): void => this.deliver();
@@ -112,8 +114,14 @@ class MemLinkEnd implements LinkEnd, Observable {
     }
     // Time is integer µs: round the arrival up (monotonic, so FIFO order is kept).
     const arrives = Math.ceil(departs + this.opts.delay);
-    this.flight.push(packet);
-    this.flightAt.push(arrives);
+    const t = this.flightTail++;
+    if (t === this.flight.length) {
+      this.flight.push(packet);
+      this.flightAt.push(arrives);
+    } else {
+      this.flight[t] = packet;
+      this.flightAt[t] = arrives;
+    }
     if (arrives !== this.pendingAt) {
       this.pendingAt = arrives;
       this.sched.at(arrives, this.deliverDue);
@@ -125,17 +133,19 @@ class MemLinkEnd implements LinkEnd, Observable {
     const now = this.sched.now();
     if (this.pendingAt <= now) this.pendingAt = -1;
     const q = this.flight, at = this.flightAt;
-    while (this.flightHead < q.length && at[this.flightHead]! <= now) {
+    // (A receiver may send, and so append to this same queue, from inside arrive(): the tail is re-read.)
+    while (this.flightHead < this.flightTail && at[this.flightHead]! <= now) {
       const i = this.flightHead++;
       const packet = q[i]!;
       q[i] = EMPTY;
       this.peer.arrive(packet, this.observers);
     }
-    if (this.flightHead === q.length) {
-      q.length = 0; at.length = 0; this.flightHead = 0;
-    } else if (this.flightHead > 1024 && this.flightHead * 2 > q.length) {
-      this.flight = q.slice(this.flightHead);
-      this.flightAt = at.slice(this.flightHead);
+    if (this.flightHead === this.flightTail) {
+      this.flightHead = 0; this.flightTail = 0;
+    } else if (this.flightHead > 1024 && this.flightHead * 2 > this.flightTail) {
+      this.flight = q.slice(this.flightHead, this.flightTail);
+      this.flightAt = at.slice(this.flightHead, this.flightTail);
+      this.flightTail -= this.flightHead;
       this.flightHead = 0;
     }
   }

@@ -61,6 +61,14 @@ export function yieldToEventLoop(): Promise<void> {
   return Promise.resolve();
 }
 
+function tooManyIterations(now: Instant): Error {
+  return new Error(
+    `Simulation: more than ${MAX_ITERATIONS_PER_INSTANT} iterations at virtual instant ${now} µs ` +
+      '— an event keeps rescheduling itself at the same instant, or a Pollable still reports ' +
+      'a deadline <= now after poll()',
+  );
+}
+
 export class Simulation implements Scheduler {
   readonly clock: ManualClock;
   readonly rng: Rng;
@@ -108,8 +116,9 @@ export class Simulation implements Scheduler {
   /** Earliest instant at which anything has work; Infinity when idle. */
   nextDeadline(): Instant {
     let d = this.queue.nextDeadline();
-    for (const p of this.pollables) {
-      const pd = p.nextDeadline();
+    const ps = this.pollables;
+    for (let i = 0; i < ps.length; i++) {
+      const pd = ps[i]!.nextDeadline();
       if (pd < d) d = pd;
     }
     return d;
@@ -124,6 +133,13 @@ export class Simulation implements Scheduler {
     if (this.inStep) throw new Error('Simulation.step() re-entered from inside an event or poll');
     const d = this.nextDeadline();
     if (d === Infinity) return false;
+    this.stepTo(d);
+    return true;
+  }
+
+  /** step() to `d`, the nextDeadline() just computed (runUntil has it already: not twice per step). */
+  private stepTo(d: Instant): void {
+    if (this.inStep) throw new Error('Simulation.step() re-entered from inside an event or poll');
     this.inStep = true;
     try {
       // A Pollable may report a fractional deadline; time is integer µs, so round up.
@@ -132,31 +148,27 @@ export class Simulation implements Scheduler {
     } finally {
       this.inStep = false;
     }
-    return true;
   }
 
   private runInstant(): void {
     const now = this.clock.now();
+    const queue = this.queue;
     let iterations = 0;
-    const tooMany = (): Error =>
-      new Error(
-        `Simulation: more than ${MAX_ITERATIONS_PER_INSTANT} iterations at virtual instant ${now} µs ` +
-          '— an event keeps rescheduling itself at the same instant, or a Pollable still reports ' +
-          'a deadline <= now after poll()',
-      );
     for (;;) {
       let worked = false;
       // Events due now, in (time, schedule order); ones they schedule at <= now run in this
       // same call. If one throws, the rest stay queued for the next step.
-      this.queue.popExpired(now, (fn) => {
-        if (++iterations > MAX_ITERATIONS_PER_INSTANT) throw tooMany();
+      for (let fn = queue.takeExpired(now); fn !== undefined; fn = queue.takeExpired(now)) {
+        if (++iterations > MAX_ITERATIONS_PER_INSTANT) throw tooManyIterations(now);
         worked = true;
         fn();
-      });
+      }
       // Snapshot: pollables added or removed by a poll take effect on the next iteration.
-      for (const p of this.pollables) {
+      const ps = this.pollables;
+      for (let i = 0; i < ps.length; i++) {
+        const p = ps[i]!;
         if (p.nextDeadline() <= now) {
-          if (++iterations > MAX_ITERATIONS_PER_INSTANT) throw tooMany();
+          if (++iterations > MAX_ITERATIONS_PER_INSTANT) throw tooManyIterations(now);
           p.poll(now);
           worked = true;
         }
@@ -186,7 +198,7 @@ export class Simulation implements Scheduler {
         return cond();
       }
       if (steps >= maxSteps) return this.stepLimit(opts, steps);
-      this.step();
+      this.stepTo(d);
     }
   }
 
@@ -239,7 +251,7 @@ export class Simulation implements Scheduler {
         return cond();
       }
       if (steps >= maxSteps) return this.stepLimit(opts, steps);
-      this.step();
+      this.stepTo(d);
     }
   }
 

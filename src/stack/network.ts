@@ -298,8 +298,10 @@ export class NetworkLayer implements Pollable {
 
   nextDeadline(): Instant {
     let d = Infinity;
-    for (const e of this.ethernets) { const x = e.neighbours.nextDeadline(); if (x < d) d = x; }
-    for (const p of this.pollables) { const x = p.nextDeadline(); if (x < d) d = x; }
+    // (Indexed loops: asked several times per simulation step, for every stack.)
+    const es = this.ethernets, ps = this.pollables;
+    for (let i = 0; i < es.length; i++) { const x = es[i]!.neighbours.nextDeadline(); if (x < d) d = x; }
+    for (let i = 0; i < ps.length; i++) { const x = ps[i]!.nextDeadline(); if (x < d) d = x; }
     return d;
   }
 

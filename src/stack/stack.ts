@@ -137,6 +137,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   readonly clock: Clock;
   /** The real interfaces; interfaces[0] names the stack in traces and is the default route. */
   readonly interfaces: NetIf[] = [];
+  /** Some interface's link splits super-segments itself (LinkEnd.gsoMaxSize): TSO may apply. */
+  private hasGso = false;
   /** `lo`, 127.0.0.1/8, MTU 65536: carries traffic to any of our own addresses (src/stack/loopback.ts). Not in `interfaces`. */
   readonly loopback: NetIf & { readonly link: LoopbackLink };
   readonly cookies: SynCookies;
@@ -228,6 +230,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       mtu: cfg.mtu ?? cfg.link.mtu, link: cfg.link,
     };
     this.interfaces.push(nif);
+    if ((cfg.link.gsoMaxSize ?? 0) > nif.mtu) this.hasGso = true;
     cfg.link.setReceiver((p, f) => this.input(p, nif, f));
     return nif;
   }
@@ -523,31 +526,55 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
    * @internal send a finished datagram towards `dst` (through `nif`, or the routed interface).
    * `txFlags` (TX_CSUM_PARTIAL) goes to a link that completes checksums (TUN with offloads).
    */
-  transmit(pkt: Uint8Array, dst: number, nif: NetIf | null, txFlags = 0): void {
+  transmit(pkt: Uint8Array, dst: number, nif: NetIf | null, txFlags = 0, gsoSize = 0): void {
     const out = nif ?? this.route(dst);
     if (out === null) { this.drop('ip: no route', this.clock.now()); return; }
     this.counters.IpOutRequests++;
     if (out.kind === 'ethernet') (out as EthernetInterface).output(pkt, this.network.nextHop(dst, out));
     else if (txFlags === 0) out.link.send(pkt);
-    else out.link.send(pkt, txFlags);
+    else if (gsoSize === 0) out.link.send(pkt, txFlags);
+    else out.link.send(pkt, txFlags, gsoSize);
   }
 
   emit(tcb: Tcb, seg: SegmentOut): void {
-    this.sendStateless(tcb.localAddr, tcb.localPort, tcb.remoteAddr, tcb.remotePort, seg, tcb.dscp);
+    // A TSO super-segment (output.ts transmitData): the link splits it into effMss-sized ones.
+    const gso = seg.payload !== null && seg.payload.length > tcb.effMss ? tcb.effMss : 0;
+    this.sendStateless(tcb.localAddr, tcb.localPort, tcb.remoteAddr, tcb.remotePort, seg, tcb.dscp, gso);
   }
 
-  /** Send a TCP segment; `dscp` is the connection's Diffserv codepoint (RFC 9293 MUST-48, SHLD-22). */
-  sendStateless(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seg: SegmentOut, dscp = 0): void {
-    this.counters.TcpOutSegs++;
+  /**
+   * TcbHost: TSO. The payload one segment may carry when the routed link splits it itself
+   * (LinkEnd.gsoMaxSize; needs checksum offload), a multiple of effMss; 0: no TSO.
+   */
+  tsoMaxPayload(tcb: Tcb): number {
+    if (!this.hasGso) return 0;
+    const nif = this.route(tcb.remoteAddr);
+    if (nif === null || nif.kind !== 'ip' || nif.link.txChecksumOffload !== true) return 0;
+    const max = nif.link.gsoMaxSize ?? 0;
+    if (max <= nif.mtu) return 0;
+    // The IPv4 header and the TCP header with the timestamp option (SACK blocks: no TSO, output.ts).
+    const mss = tcb.effMss;
+    const segs = Math.floor((max - 40 - (tcb.tsOk ? 12 : 0)) / mss);
+    return segs >= 2 ? segs * mss : 0;
+  }
+
+  /**
+   * Send a TCP segment; `dscp` is the connection's Diffserv codepoint (RFC 9293 MUST-48, SHLD-22).
+   * `gsoSize` > 0: a super-segment for a link with segmentation offload, split at that payload size.
+   */
+  sendStateless(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seg: SegmentOut, dscp = 0, gsoSize = 0): void {
+    // Linux counts a TSO packet as the segments it becomes (TCP_MIB_OUTSEGS += tcp_skb_pcount).
+    this.counters.TcpOutSegs += gsoSize === 0 ? 1 : Math.ceil(seg.payload!.length / gsoSize);
     // A link that completes checksums (TUN with offloads) gets the pseudo-header sum only.
     const nif = this.route(remoteAddr);
     const partial = nif !== null && nif.link.txChecksumOffload === true;
-    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId(), dscp, partial);
+    const alloc = gsoSize > 0 && partial ? nif!.link.txAlloc ?? null : null;
+    const pkt = serializeSegment(seg, localAddr, localPort, remoteAddr, remotePort, this.options.ip_default_ttl, this.nextIpId(), dscp, partial, alloc);
     if (this.tracer !== null) {
       const len = seg.payload === null ? 0 : seg.payload.length;
       this.traceSegment('out', localAddr, localPort, remoteAddr, remotePort, seg.seq, seg.ack, seg.flags, seg.window, len, seg.urgentPointer, seg.opts, this.clock.now(), seg.retransmit);
     }
-    this.transmit(pkt, remoteAddr, nif, partial ? TX_CSUM_PARTIAL : 0);
+    this.transmit(pkt, remoteAddr, nif, partial ? TX_CSUM_PARTIAL : 0, partial ? gsoSize : 0);
   }
 
   private traceSegment(
@@ -801,9 +828,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
    */
   private settledTimerHead(): Instant {
     for (;;) {
-      const d = this.timers.nextDeadline();
-      if (d === Infinity) return d;
-      const tcb = this.timers.peek()!;
+      const tcb = this.timers.head();
+      if (tcb === undefined) return Infinity;
+      const d = this.timers.headAt();
       if (tcb.scheduledAt === d && tcb.state !== 'CLOSED') {
         const real = tcb.nextDeadline();
         if (real <= d) return d;

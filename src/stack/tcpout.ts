@@ -52,20 +52,23 @@ export function writeLinuxOptions(o: OutOptions, syn: boolean, b: Uint8Array, i:
 }
 
 /**
- * Build the whole IPv4 packet for `seg` into a fresh buffer (ownership passes to the link).
+ * Build the whole IPv4 packet for `seg` into a fresh buffer (ownership passes to the link),
+ * or into the memory `alloc` returns.
  * `partialCsum`: the link completes the TCP checksum (checksum offload, like Linux
  * CHECKSUM_PARTIAL): the field gets the folded pseudo-header sum only.
  */
 export function serializeSegment(
   seg: SegmentOut, src: number, srcPort: number, dst: number, dstPort: number, ttl: number, ipId: number, dscp = 0,
   partialCsum = false,
+  alloc: ((len: number) => Uint8Array) | null = null,
 ): Uint8Array {
   const syn = (seg.flags & TCP_SYN) !== 0;
   const optLen = linuxOptionsLength(seg.opts, syn);
   const tcpHdr = 20 + optLen;
   const payloadLen = seg.payload === null ? 0 : seg.payload.length;
   const tcpLen = tcpHdr + payloadLen;
-  const pkt = allocPacket(20 + tcpLen);
+  // `alloc`: the link's own transmit memory (LinkEnd.txAlloc), written in place.
+  const pkt = alloc === null ? allocPacket(20 + tcpLen) : alloc(20 + tcpLen);
   // DF: TCP does Path MTU Discovery (RFC 1191, tcp/icmp.ts). dscp: RFC 9293 §3.9.1.9 (Tcb.dscp).
   writePlainIpv4(pkt, 20 + tcpLen, ipId, dscp, ttl, IPPROTO_TCP, src, dst);
   const t = 20;
@@ -76,9 +79,8 @@ export function serializeSegment(
   pkt[t + 12] = (tcpHdr >>> 2) << 4;
   pkt[t + 13] = seg.flags & 0xff;
   pkt[t + 14] = seg.window >>> 8; pkt[t + 15] = seg.window & 255;
-  // The checksum field is zero while summing (RFC 9293 §3.1); slab memory may be reused.
-  pkt[t + 16] = 0; pkt[t + 17] = 0;
   pkt[t + 18] = seg.urgentPointer >>> 8; pkt[t + 19] = seg.urgentPointer & 255;
+  pkt[t + 16] = 0; pkt[t + 17] = 0; // the checksum field is summed below (memory may be reused)
   writeLinuxOptions(seg.opts, syn, pkt, t + 20);
   if (payloadLen > 0) pkt.set(seg.payload!, t + tcpHdr);
   const sum = partialCsum ? pseudoHeaderSum(src, dst, IPPROTO_TCP, tcpLen) : transportChecksum(src, dst, IPPROTO_TCP, pkt, t, tcpLen);

@@ -204,6 +204,11 @@ export function transmitData(tcb: Tcb): boolean {
   if (tcb.sndNxt === tcb.sndUna && tcb.unsentBytes > 0 && tcb.lastSendAt > 0 && tcb.now - tcb.lastSendAt > tcb.rtt.rto) {
     tcb.cc.onIdleRestart(tcb.now, tcb.rtt.rto, tcb.lastSendAt);
   }
+  // TSO (Linux tcp_write_xmit with sk_can_gso, tcp_tso_segs): when the link splits
+  // super-segments into effMss-sized ones itself, new data leaves in segments of up to `tso`
+  // bytes (whole segments), so the work per segment here and below is paid per ~64 KB. What
+  // the peer receives is the same run of MSS-sized segments; retransmissions stay MSS-sized.
+  const tso = tcb.host.tsoMaxPayload === undefined ? 0 : tcb.host.tsoMaxPayload(tcb);
   for (;;) {
     // RFC 6675 §5.1: the go-back-N resend after an RTO (SND.NXT < SND.MAX) skips what the
     // receiver has SACKed (the scoreboard is kept unless the receiver reneged).
@@ -219,6 +224,13 @@ export function transmitData(tcb: Tcb): boolean {
       let len = Math.min(avail, tcb.effMss, usable);
       if (len <= 0) break;
       const isRetransmit = seqLt(tcb.sndNxt, tcb.sndMax);
+      if (tso > 0 && len === tcb.effMss && !isRetransmit && avail > len && usable > len) {
+        const big = Math.min(avail, usable, tso);
+        // Whole segments only: a shorter tail goes alone, through Nagle and SWS avoidance
+        // below (as tcp_mss_split_point leaves it). A FIN rides on a plain last segment.
+        len = big - (big % tcb.effMss);
+        if (len === avail && tcb.finQueued && finState) len -= tcb.effMss;
+      }
       // A resend stops at the next SACKed range.
       if (sb !== null && isRetransmit) len = Math.min(len, seqDiff(sb.holeEnd(tcb.sndNxt, tcb.sndMax), tcb.sndNxt));
       const carriesAll = len === avail;
@@ -285,6 +297,8 @@ export function sendData(tcb: Tcb, seq: number, len: number, withFin: boolean, p
   if (withFin) flags |= TCP_FIN;
   s.flags = flags;
   if (len > 0) s.payload = tcb.sndBuf.view(seqDiff(seq, tcb.sndBufSeq), len);
+  // A TSO super-segment counts as the segments it becomes (Linux tcp_skb_pcount).
+  if (len > tcb.effMss) tcb.segsOut += Math.ceil(len / tcb.effMss) - 1;
   const segEnd = withFin ? seqAdd(end, 1) : end;
   const isRetransmit = seqLt(seq, tcb.sndMax);
   s.retransmit = isRetransmit;

@@ -39,6 +39,12 @@ export interface TcbHost {
   readonly traceHost: number;
   /** The user closed the connection: it lives on as an orphan (Linux caps them: tcp_max_orphans). */
   orphaned(tcb: Tcb): void;
+  /**
+   * Segmentation offload (output.ts transmitData): the most payload one segment of this
+   * connection may carry when the link splits it into effMss-sized segments itself (TSO/GSO),
+   * a multiple of effMss; 0 (or absent): every segment is at most effMss.
+   */
+  tsoMaxPayload?(tcb: Tcb): number;
 }
 
 /** Callbacks to the user of a connection (the socket layer). All optional. */

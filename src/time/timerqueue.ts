@@ -119,6 +119,51 @@ export class TimerQueue<T> {
     return this.slotPayload[this.heapSlot[0]!];
   }
 
+  /**
+   * The payload of the live entry at the top (what nextDeadline() reports), undefined when
+   * there is none: nextDeadline() and peek() in one pass, for callers that look at the head
+   * on every step (Stack.settledTimerHead).
+   */
+  head(): T | undefined {
+    while (this.heapLen > 0) {
+      const slot = this.heapSlot[0]!;
+      if (this.slotState[slot] !== CANCELLED) return this.slotPayload[slot];
+      this.removeTop();
+      this.cancelled--;
+      this.freeSlot(slot);
+    }
+    return undefined;
+  }
+
+  /** The deadline of the entry head() returned (call only after head() returned a payload). */
+  headAt(): Instant {
+    return this.heapAt[0]!;
+  }
+
+  /**
+   * Remove and return the payload of the earliest live entry with deadline <= now, in
+   * (deadline, schedule order); undefined when none is due. popExpired without a callback
+   * (no closure per call), for queues whose payloads are never undefined (the simulation's
+   * events). The entry is removed before it is returned, as in popExpired.
+   */
+  takeExpired(now: Instant): T | undefined {
+    while (this.heapLen > 0) {
+      if (!(this.heapAt[0]! <= now)) return undefined;
+      const slot = this.heapSlot[0]!;
+      this.removeTop();
+      if (this.slotState[slot] === CANCELLED) {
+        this.cancelled--;
+        this.freeSlot(slot);
+        continue;
+      }
+      const payload = this.slotPayload[slot] as T;
+      this.live--;
+      this.freeSlot(slot);
+      return payload;
+    }
+    return undefined;
+  }
+
   /** Remove the entry nextDeadline() reports without firing it (a stale entry its owner settled). */
   dropNext(): void {
     this.nextDeadline(); // cancelled entries off the top first

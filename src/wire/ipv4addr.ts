@@ -5,8 +5,36 @@ const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
 const DOTTED_QUAD = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
 const PREFIX_LEN = /^(3[0-2]|[12][0-9]|[0-9])$/;
 
-/** Strict dotted quad "198.18.0.1" -> uint32, or null. */
+/**
+ * Strict dotted quad "198.18.0.1" -> uint32, or null: exactly four decimal octets 0..255, no
+ * leading zeros, nothing else. A character loop (every connect() with a string address comes
+ * here; the regular expression allocated a match array per call — issue 16); it accepts
+ * exactly what DOTTED_QUAD does (parseIpv4AddressRegex, compared in test/wire/ipv4addr.test.ts).
+ */
 export function parseIpv4Address(s: string): number | null {
+  const n = s.length;
+  if (n < 7 || n > 15) return null;
+  let addr = 0, octets = 0, v = 0, digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46; // the end closes the last octet like a '.'
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && v === 0) return null; // a leading zero ("010", "00")
+      v = v * 10 + (c - 48);
+      if (++digits > 3 || v > 255) return null;
+    } else if (c === 46) {
+      if (digits === 0 || octets === 4) return null;
+      addr = addr * 256 + v;
+      octets++;
+      v = 0; digits = 0;
+    } else {
+      return null;
+    }
+  }
+  return octets === 4 ? addr : null;
+}
+
+/** The reference: parseIpv4Address by regular expression (tests compare the two). */
+export function parseIpv4AddressRegex(s: string): number | null {
   const m = DOTTED_QUAD.exec(s);
   if (m === null) return null;
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;

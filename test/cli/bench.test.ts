@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ceiling } from '../../src/cli/bench/ceiling.js';
+import { connRate, CASES } from '../../src/cli/bench/suite.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const bin = join(root, 'bin', 'synack.js');
@@ -45,6 +46,13 @@ test('ceiling: the minimal pipeline moves and verifies every segment', () => {
   assert.ok(s.value > 0 && s.extra!['µs/segment']! > 0);
 });
 
+test('connrate: warm-up connections run untimed before the measured ones, in a fresh process per run', () => {
+  const s = connRate(300, 1, 2500);
+  assert.ok(s.value > 0 && s.extra!['CPU µs/conn']! > 0 && s.extra!['cold conn/s']! > 0, JSON.stringify(s));
+  assert.equal(connRate(50, 10).extra!['cold conn/s'], undefined, 'no warm-up asked: none reported');
+  for (const name of ['connrate-seq', 'connrate-100']) assert.equal(CASES.find((c) => c.name === name)!.isolated, true, name);
+});
+
 test('bench: shipped bench code imports nothing from test/', () => {
   const dir = join(root, 'src', 'cli', 'bench');
   for (const f of readdirSync(dir)) {
@@ -52,4 +60,17 @@ test('bench: shipped bench code imports nothing from test/', () => {
     assert.doesNotMatch(text, /['"][./]*test\//, `${f} reaches into test/`);
   }
   assert.doesNotMatch(readFileSync(join(root, 'src', 'cli', 'cmd-bench.ts'), 'utf8'), /['"][./]*test\//);
+});
+
+test('bench: a case that fails is reported and the cases after it still run (exit 1)', { skip: process.getuid?.() !== 0 ? 'needs root (a TUN case is the one made to fail)' : false }, () => {
+  // A namespace prefix that is not allowed makes the TUN case throw before it creates anything.
+  const r = spawnSync(process.execPath, [bin, 'bench', '--only', 'tun-kernel-to-synack,node-net-connrate-seq', '--runs', '1', '--quick', '--json'],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, SYNACK_NETNS_PREFIX: 'not-synack' } });
+  assert.equal(r.status, 1, r.stderr);
+  const j = JSON.parse(r.stdout) as { results: Array<{ name: string }>; failed: Array<{ name: string; error: string }> };
+  assert.deepEqual(j.results.map((x) => x.name), ['node-net-connrate-seq']);
+  assert.deepEqual(j.failed.map((x) => x.name), ['tun-kernel-to-synack']);
+  assert.match(j.failed[0]!.error, /must start with synack-/);
+  assert.match(r.stderr, /synack bench: tun-kernel-to-synack failed: /);
+  assert.match(r.stderr, /^bench: node-net-connrate-seq: /m);
 });

@@ -69,7 +69,9 @@ export class Netns {
   /** Create `synack-[<tag>-]<pid>-<hex>` with lo up. Registers it for cleanup on every exit path. */
   static create(tag = ''): Netns {
     hookProcess();
-    const name = `synack-${tag ? tag + '-' : ''}${process.pid}-${randomBytes(3).toString('hex')}`;
+    // $SYNACK_NETNS_TAG names whose run it is when the test gives no tag (shared machines).
+    const t = tag || (process.env.SYNACK_NETNS_TAG ?? '').replace(/[^A-Za-z0-9-]/g, '').slice(0, 12);
+    const name = `synack-${t ? t + '-' : ''}${process.pid}-${randomBytes(3).toString('hex')}`;
     const r = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ip netns add ${name} failed: ${r.stderr || r.error?.message}`);
     const ns = new Netns(name);

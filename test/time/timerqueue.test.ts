@@ -260,6 +260,41 @@ describe('TimerQueue', () => {
     assert.deepEqual(got, [...Array(1000).keys()]);
   });
 
+  test('head/headAt and takeExpired agree with peek/nextDeadline and popExpired on random ops', () => {
+    const r = rng(16);
+    const a = new TimerQueue<number>(), b = new TimerQueue<number>();
+    const ids: [TimerId, TimerId][] = [];
+    let now = 0, p = 1;
+    for (let op = 0; op < 20_000; op++) {
+      const k = r(10);
+      if (k < 5) {
+        const at = now + r(50) - 5;
+        ids.push([a.schedule(at, p), b.schedule(at, p)]);
+        p++;
+      } else if (k < 7 && ids.length > 0) {
+        const [ia, ib] = ids[r(ids.length)]!;
+        assert.equal(a.cancel(ia), b.cancel(ib));
+      } else if (k < 9) {
+        now += r(10);
+        const want: [number, number][] = [];
+        b.popExpired(now, (x, at) => want.push([x, at]));
+        const got: [number, number][] = [];
+        for (;;) {
+          const at = a.nextDeadline();
+          const x = a.takeExpired(now);
+          if (x === undefined) break;
+          got.push([x, at]);
+        }
+        assert.deepEqual(got, want, `op ${op}`);
+      }
+      const h = a.head();
+      assert.equal(h, b.peek(), `op ${op}: head`);
+      if (h !== undefined) assert.equal(a.headAt(), b.nextDeadline(), `op ${op}: headAt`);
+      else assert.equal(b.nextDeadline(), NEVER);
+      assert.equal(a.size, b.size);
+    }
+  });
+
   test('100k random ops against a naive reference model (seeded)', () => {
     for (const seed of [1, 2, 3]) randomOps(seed, 100_000 / 3 | 0);
   });

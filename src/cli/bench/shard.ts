@@ -184,20 +184,54 @@ export async function shardLocal(kind: 'bulk' | 'connrate', workers: number, qui
 
 // ---------------------------------------------------------------- over TUN (root)
 
-class BenchNetns {
+/**
+ * The namespace the kernel's clients run in. Its TCP is set up for connection churn as a
+ * connect-rate benchmark on Linux would be: `tcp_tw_reuse = 1`. The kernel's clients close
+ * first (as `connrate-seq` does), so every connection leaves a TIME-WAIT socket on the
+ * kernel's side for 60 s, holding its (address, port, address, port); with the default
+ * `tcp_tw_reuse = 2` (loopback only) connect() never takes such a port, so after
+ * ip_local_port_range's 28,232 ports (5 runs × 6,000 connections = 30,000) it fails with
+ * EADDRNOTAVAIL — the shard-tun-connrate failure of issue 16 — and well before that connect()
+ * slows down (2 s → 25 s per run) searching the nearly full port space. With 1, a TIME-WAIT
+ * port is taken again once it is tcp_tw_reuse_delay (1 s) old, the timestamps (RFC 7323,
+ * synack sends them) keeping the incarnations apart (net/ipv4/tcp_ipv4.c, tcp_twsk_unique).
+ */
+export interface BenchNetnsOptions {
+  /** Name prefix (must start with synack-); default $SYNACK_NETNS_PREFIX or synack-bench. */
+  prefix?: string;
+  /** net.ipv4.ip_local_port_range in the namespace (the kernel clients' ephemeral ports). */
+  portRange?: [number, number];
+  /** net.ipv4.tcp_tw_reuse_delay in ms (Linux 6.13+; default 1000). */
+  twReuseDelayMs?: number;
+}
+
+export class BenchNetns {
   readonly name: string;
   private readonly procs = new Set<ChildProcess>();
   private gone = false;
   private readonly onExit = (): void => this.destroy();
-  constructor() {
-    const prefix = process.env.SYNACK_NETNS_PREFIX || 'synack-16w-bench';
-    if (!/^synack-[A-Za-z0-9-]{0,20}$/.test(prefix)) throw new Error(`SYNACK_NETNS_PREFIX must start with synack- (got ${prefix})`);
+  constructor(o: BenchNetnsOptions = {}) {
+    const prefix = o.prefix ?? (process.env.SYNACK_NETNS_PREFIX || 'synack-bench');
+    if (!/^synack-[A-Za-z0-9-]{0,20}$/.test(prefix)) throw new Error(`the namespace prefix (SYNACK_NETNS_PREFIX) start with synack- (got ${prefix})`);
     this.name = `${prefix}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const r = spawnSync('ip', ['netns', 'add', this.name], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ip netns add ${this.name}: ${r.stderr || r.error?.message}`);
     process.on('exit', this.onExit);
     spawnSync('ip', ['-n', this.name, 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
     spawnSync('ip', ['netns', 'exec', this.name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { stdio: 'ignore' });
+    const sysctls = ['net.ipv4.tcp_tw_reuse=1'];
+    if (o.portRange !== undefined) sysctls.push(`net.ipv4.ip_local_port_range=${o.portRange[0]} ${o.portRange[1]}`);
+    if (o.twReuseDelayMs !== undefined) sysctls.push(`net.ipv4.tcp_tw_reuse_delay=${o.twReuseDelayMs}`);
+    for (const kv of sysctls) {
+      const r2 = spawnSync('ip', ['netns', 'exec', this.name, 'sysctl', '-qw', kv], { encoding: 'utf8' });
+      if (r2.status !== 0) { this.destroy(); throw new Error(`sysctl ${kv} in ${this.name}: ${r2.stderr.trim()}`); }
+    }
+  }
+  /** A kernel TCP counter of the namespace (nstat's name, e.g. TcpExtTWRecycled). */
+  nstat(name: string): number {
+    const r = spawnSync('ip', ['netns', 'exec', this.name, 'nstat', '-asz', name], { encoding: 'utf8' });
+    const m = new RegExp(`^${name}\\s+(\\d+)`, 'm').exec(r.stdout ?? '');
+    return m === null ? 0 : Number(m[1]);
   }
   spawn(cmd: string, args: string[]): ChildProcess {
     const p = spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: 'pipe', detached: true });
@@ -232,10 +266,10 @@ class BenchNetns {
   }
 }
 
-type ServeStats = { counters: Record<string, number>; cpu: { userMs: number; systemMs: number }; shards: Array<{ eluActiveMs: number; link: { rxForwarded: number } }> };
+export type ServeStats = { counters: Record<string, number>; cpu: { userMs: number; systemMs: number }; shards: Array<{ eluActiveMs: number; counters: Record<string, number>; connections: number; link: { rxForwarded: number } }> };
 
 /** `synack serve --workers N --control` in the namespace. */
-class ShardServe {
+export class ShardServe {
   readonly proc: ChildProcess;
   readonly ready: Promise<void>;
   private id = 1;
@@ -271,21 +305,35 @@ class ShardServe {
   }
 }
 
-/** A kernel client in the namespace: `count` connect+close to addr:port, `parallel` in flight (Node's net, i.e. the kernel's TCP). */
+/** A kernel client in the namespace: `count` connect+close to addr:port, `parallel` in flight (Node's net, i.e. the kernel's TCP); errors counted by code. */
 const CONNECT_CLIENT = `
 const net = require('node:net');
 const [host, port, count, parallel] = process.argv.slice(1).map((x, i) => i === 0 ? x : Number(x));
 let started = 0, done = 0, failed = 0;
+const errors = {};
 const t0 = process.hrtime.bigint();
 const one = () => {
   started++;
   const s = net.connect(port, host, () => s.end());
-  s.on('error', () => { failed++; });
+  s.on('error', (e) => { failed++; errors[e.code] = (errors[e.code] || 0) + 1; });
   s.resume();
-  s.on('close', () => { done++; if (done === count) { console.log(JSON.stringify({ done, failed, s: Number(process.hrtime.bigint() - t0) / 1e9 })); } else if (started < count) one(); });
+  s.on('close', () => { done++; if (done === count) { console.log(JSON.stringify({ done, failed, errors, s: Number(process.hrtime.bigint() - t0) / 1e9 })); } else if (started < count) one(); });
 };
 for (let i = 0; i < parallel && started < count; i++) one();
 `;
+
+/**
+ * `procs` kernel clients at once, `count` connect+close in all, `parallel` in flight each;
+ * throws (with what the clients saw: error codes) unless every connection succeeded.
+ */
+export async function kernelConnects(ns: BenchNetns, addr: string, port: number, count: number, procs: number, parallel: number): Promise<void> {
+  const rs = await Promise.all(Array.from({ length: procs }, () => ns.run(process.execPath, ['-e', CONNECT_CLIENT, addr, String(port), String(count / procs), String(parallel)], 300_000)));
+  for (const r of rs) {
+    let j: { done?: number; failed?: number } = {};
+    try { j = JSON.parse(r.stdout || '{}') as typeof j; } catch { /* reported below */ }
+    if (r.code !== 0 || j.done !== count / procs || j.failed !== 0) throw new Error(`connect client: ${r.stdout.trim()} ${r.stderr.trim()}`);
+  }
+}
 
 function cpuOf(a: ServeStats, b: ServeStats): number { return (b.cpu.userMs - a.cpu.userMs + b.cpu.systemMs - a.cpu.systemMs) / 1000; }
 
@@ -320,11 +368,7 @@ async function shardTun(kind: 'bulk' | 'connrate', workers: number, quick: boole
         unitExtra = { 'CPU s': +cpu.toFixed(2), 'CPU ms/MB': +((cpu * 1000) / (conns * bytes / 1e6)).toFixed(2), ...serveElu(a, b, wall), forwarded: b.shards.reduce((x, s, k) => x + s.link.rxForwarded - a.shards[k]!.link.rxForwarded, 0) };
       } else {
         const count = quick ? 2000 : 6000, procs = 2, parallel = 16;
-        const rs = await Promise.all(Array.from({ length: procs }, () => ns.run(process.execPath, ['-e', CONNECT_CLIENT, synack, '9', String(count / procs), String(parallel)], 300_000)));
-        for (const r of rs) {
-          const j = JSON.parse(r.stdout || '{}') as { done?: number; failed?: number };
-          if (r.code !== 0 || j.done !== count / procs || j.failed !== 0) throw new Error(`connect client: ${r.stdout} ${r.stderr}`);
-        }
+        await kernelConnects(ns, synack, 9, count, procs, parallel);
         const wall = performance.now() - t0;
         value = count / (wall / 1000);
         const b = await serve.stats();
