@@ -89,6 +89,8 @@ export async function run(argv: string[]): Promise<number> {
       shards: per,
       // The whole process (every worker thread): Node 20 has no per-thread CPU clock.
       cpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000 },
+      // Per thread (Linux /proc): this thread, each shard's, and the rest (GC helpers, libuv).
+      threads: sh.threadCpu(),
     };
   };
   const addr = `${formatIpv4Address(parseTunFlags(values).addr)}`;

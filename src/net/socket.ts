@@ -152,6 +152,8 @@ export class Socket extends Duplex {
   #accLen = 0;
   #write: WriteJob | null = null;
   #serviceQueued = false;
+  /** 'connect' already waited its one tick behind the server's accept (see #runService). */
+  #connectDeferred = false;
   #closedBy: { error: TcpErrorCode | null; cause: CloseCause } | null = null;
   #bytesRead = 0;
   /** Bytes of the writes handed to TCP (whole writes, as Node's _bytesDispatched counts what reached libuv). */
@@ -403,7 +405,15 @@ export class Socket extends Duplex {
     this.#serviceQueued = false;
     const t = this.#tcb;
     if (t === null) return;
-    if (this.connecting && !this.#established && handshakeDone(t.state)) this.#onConnected();
+    if (this.connecting && !this.#established && handshakeDone(t.state)) {
+      // Node on loopback reports the server's 'connection' before the client's 'connect':
+      // the kernel completes the whole handshake inside connect(2), and libuv only adds the
+      // client's fd to epoll afterwards, so the listener is first on the ready list. Here the
+      // client's SYN-ACK is processed before the server's final ACK, so 'connect' waits one
+      // more tick, behind the server's accept (Server#acceptAll, also a nextTick).
+      if (!this.#connectDeferred) { this.#connectDeferred = true; this.#schedule(); return; }
+      this.#onConnected();
+    }
     if (this.#tcb !== t) return;
     if (this.#established) {
       this.#pull();
@@ -416,6 +426,7 @@ export class Socket extends Duplex {
   }
 
   #onConnected(): void {
+    this.#connectDeferred = false;
     this.connecting = false;
     this.#established = true;
     this.#activity();
@@ -635,7 +646,10 @@ export class Socket extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.pending && this.connecting) { this.once('connect', () => this._final(cb)); return; }
+    // Node's _final: "If still connecting - defer handling `_final` until 'connect' will
+    // happen" — and a socket that never connected (no handle) is pending too, so
+    // `new Socket().end(cb)` never finishes, as in Node.
+    if (this.pending) { this.once('connect', () => this._final(cb)); return; }
     const t = this.#tcb;
     // shutdown(SHUT_WR): FIN after the queued data (RFC 9293 §3.10.4).
     if (t !== null && t.state !== 'CLOSED') t.close(this.#ctx.driver.now(), false);

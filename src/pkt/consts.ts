@@ -26,7 +26,48 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   MSG_OOB: 0x1, MSG_PEEK: 0x2, MSG_DONTROUTE: 0x4, MSG_TRUNC: 0x20, MSG_DONTWAIT: 0x40, MSG_EOR: 0x80,
   MSG_WAITALL: 0x100, MSG_NOSIGNAL: 0x4000, MSG_MORE: 0x8000,
   INADDR_ANY: 0,
+  // Linux's other socket-level, IP and TCP options, MSG_ flags and epoll names (include/uapi):
+  // upstream scripts use them, so they evaluate (and run on --target linux) even where synack
+  // does not model the option (SocketLayer accepts those with a note; see UNMODELLED_OPTIONS).
+  SO_PRIORITY: 12, SO_PASSCRED: 16, SO_PEERCRED: 17, SO_BINDTODEVICE: 25, SO_PEERNAME: 28, SO_TIMESTAMP: 29,
+  SO_SNDBUFFORCE: 32, SO_RCVBUFFORCE: 33, SO_TIMESTAMPNS: 35, SO_MARK: 36, SO_TIMESTAMPING: 37,
+  SO_PROTOCOL: 38, SO_DOMAIN: 39, SO_RXQ_OVFL: 40, SO_PEEK_OFF: 42, SO_BUSY_POLL: 46,
+  SO_MAX_PACING_RATE: 47, SO_INCOMING_CPU: 49, SO_ZEROCOPY: 60, SO_TXTIME: 61,
+  TCP_MD5SIG: 14, TCP_THIN_LINEAR_TIMEOUTS: 16, TCP_THIN_DUPACK: 17, TCP_REPAIR: 19, TCP_REPAIR_QUEUE: 20,
+  TCP_QUEUE_SEQ: 21, TCP_REPAIR_OPTIONS: 22, TCP_FASTOPEN: 23, TCP_TIMESTAMP: 24, TCP_NOTSENT_LOWAT: 25,
+  TCP_CC_INFO: 26, TCP_SAVE_SYN: 27, TCP_SAVED_SYN: 28, TCP_REPAIR_WINDOW: 29, TCP_FASTOPEN_CONNECT: 30,
+  TCP_ULP: 31, TCP_MD5SIG_EXT: 32, TCP_FASTOPEN_KEY: 33, TCP_FASTOPEN_NO_COOKIE: 34,
+  TCP_ZEROCOPY_RECEIVE: 35, TCP_INQ: 36, TCP_TX_DELAY: 37,
+  IP_TTL: 2, IP_HDRINCL: 3, IP_OPTIONS: 4, IP_RECVERR: 11, IP_RECVTOS: 13, IP_FREEBIND: 15,
+  IP_TRANSPARENT: 19, IP_BIND_ADDRESS_NO_PORT: 24,
+  MSG_CTRUNC: 0x8, MSG_CONFIRM: 0x800, MSG_ERRQUEUE: 0x2000, MSG_WAITFORONE: 0x10000,
+  MSG_ZEROCOPY: 0x4000000, MSG_FASTOPEN: 0x20000000,
+  EPOLLIN: 0x1, EPOLLPRI: 0x2, EPOLLOUT: 0x4, EPOLLERR: 0x8, EPOLLHUP: 0x10, EPOLLRDHUP: 0x2000,
+  EPOLLET: 0x80000000, EPOLL_CTL_ADD: 1, EPOLL_CTL_DEL: 2, EPOLL_CTL_MOD: 3,
 };
+
+/**
+ * Options Linux accepts that this engine does not model: setsockopt() succeeds and the run
+ * reports "not modelled" once (as the sysctl lines do), so a script gets as far as the
+ * behaviour it checks instead of stopping at the option. getsockopt() of these still fails.
+ */
+export const UNMODELLED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  SOL_SOCKET: ['SO_PRIORITY', 'SO_TIMESTAMP', 'SO_TIMESTAMPNS', 'SO_TIMESTAMPING', 'SO_MARK', 'SO_MAX_PACING_RATE',
+    'SO_ZEROCOPY', 'SO_BUSY_POLL', 'SO_INCOMING_CPU', 'SO_RXQ_OVFL', 'SO_TXTIME', 'SO_DEBUG', 'SO_DONTROUTE',
+    'SO_OOBINLINE', 'SO_RCVLOWAT', 'SO_BROADCAST'],
+  IPPROTO_TCP: ['TCP_NOTSENT_LOWAT', 'TCP_INQ', 'TCP_THIN_LINEAR_TIMEOUTS', 'TCP_THIN_DUPACK', 'TCP_SAVE_SYN',
+    'TCP_TX_DELAY', 'TCP_TIMESTAMP', 'TCP_DEFER_ACCEPT', 'TCP_WINDOW_CLAMP', 'TCP_LINGER2', 'TCP_SYNCNT', 'TCP_CORK',
+    'TCP_CONGESTION'],
+  IPPROTO_IP: ['IP_RECVERR', 'IP_RECVTOS', 'IP_TTL', 'IP_FREEBIND', 'IP_BIND_ADDRESS_NO_PORT'],
+};
+
+/** The name of an unmodelled option at `level`, or null. */
+export function unmodelledOption(level: number, name: number): string | null {
+  const lv = level === CONSTANTS.SOL_SOCKET ? 'SOL_SOCKET' : level === CONSTANTS.IPPROTO_TCP ? 'IPPROTO_TCP' : level === CONSTANTS.IPPROTO_IP ? 'IPPROTO_IP' : null;
+  if (lv === null) return null;
+  for (const n of UNMODELLED_OPTIONS[lv]!) if (CONSTANTS[n] === name) return n;
+  return null;
+}
 
 export class EvalError extends Error {}
 

@@ -153,12 +153,15 @@ class Runner {
     this.stack = stack;
     this.layer = new SocketLayer({
       stack, now: () => this.clock.now(), onActiveOpen: (tcb) => this.onActiveOpen(tcb),
+      note: (text) => { if (!this.noted.has(text)) { this.noted.add(text); this.notes.push(`line ${this.syscallLine}: ${text}`); } },
       addrs: { localAddr: this.cfg.localAddr, bindPort: this.cfg.bindPort, remoteAddr: this.cfg.remoteAddr, connectPort: this.cfg.connectPort },
     });
     this.opts.onStack?.(stack);
   }
 
   private readonly noted = new Set<string>();
+  /** The line of the system call being started (for notes). */
+  private syscallLine = 0;
 
   private shell(command: string, line: number, o: StackOptions): void {
     // A state check (netstat/ss/sockstat | grep …) or tcpdrop: evaluated on the connection table.
@@ -436,6 +439,7 @@ class Runner {
 
   private syscall(ev: SyscallEvent, start: Instant): void {
     let call: Call;
+    this.syscallLine = ev.line;
     try {
       call = this.layer.call(ev.name, ev.args);
     } catch (e) {

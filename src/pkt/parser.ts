@@ -249,7 +249,14 @@ function parseTerm(c: Cursor): Expr {
           // `name=value`, or a positional value (packetdrill's iovec `{..., 1000}`): name ''.
           const save = c.pos;
           const name = c.next();
-          if (name.kind === 'ident' && c.peek().text === '=') {
+          // packetdrill's msghdr fields carry a length after the name: `msg_iov(1)=[…]`,
+          // `msg_name(...)=...`; the length is implied by the value, so it is skipped.
+          if (name.kind === 'ident' && c.peek().text === '(') {
+            c.next();
+            parseList(c, ')');
+            if (c.peek().text !== '=') c.pos = save;
+          }
+          if (c.pos !== save && name.kind === 'ident' && c.peek().text === '=') {
             c.next();
             fields.push({ name: name.text, value: parseExpr(c) });
           } else {

@@ -14,7 +14,7 @@ import { StackError } from '../stack/errors.js';
 import { initialWindowScale } from '../stack/options.js';
 import { isSynchronized } from '../tcp/types.js';
 import { errnoNameOf, errnoNumber } from './errno.js';
-import { CONSTANTS as K, EvalError, evalInt, field, flagNames, formatExpr } from './consts.js';
+import { CONSTANTS as K, EvalError, evalInt, field, flagNames, formatExpr, unmodelledOption } from './consts.js';
 
 /** Where `...` addresses point (packetdrill's defaults). */
 export interface AddressConfig {
@@ -30,6 +30,8 @@ export interface SyscallHost {
   now(): Instant;
   /** An active open just sent (or is about to send) its SYN. */
   onActiveOpen(tcb: Tcb): void;
+  /** Report something accepted but not modelled (once per text). */
+  note?(text: string): void;
 }
 
 /** A finished call: its return value, errno name when it failed, and mismatching output arguments. */
@@ -145,6 +147,8 @@ export class SocketLayer {
       case 'write': case 'send': case 'sendto': return this.write(args, name !== 'write');
       case 'readv': return this.read(args, false, iovTotal(args[1]));
       case 'writev': return this.write(args, false, iovTotal(args[1]));
+      case 'recvmsg': return this.read(args, false, msghdrIovTotal(args[1], true), this.arg(args, 2, 0));
+      case 'sendmsg': return this.write(args, false, msghdrIovTotal(args[1], false), this.arg(args, 2, 0));
       case 'close': return now(this.withSock(args, (s) => this.close(s)));
       case 'shutdown': return now(this.withSock(args, (s) => this.shutdown(s, args)));
       case 'setsockopt': return now(this.withSock(args, (s) => this.setsockopt(s, args)));
@@ -342,9 +346,9 @@ export class SocketLayer {
 
   // ---------------------------------------------------------------- read / write
 
-  private read(args: Expr[], withFlags: boolean, iovLen?: number): Call {
+  private read(args: Expr[], withFlags: boolean, iovLen?: number, flagsArg?: number): Call {
     const len = iovLen ?? this.arg(args, 2, 0);
-    const flags = withFlags ? this.arg(args, 3, 0) : 0;
+    const flags = flagsArg ?? (withFlags ? this.arg(args, 3, 0) : 0);
     return this.blocking(args, (s) => {
       const t = s.tcb;
       if (s.listener !== null || t === null) return err('ENOTCONN');
@@ -364,9 +368,9 @@ export class SocketLayer {
     }, (flags & K.MSG_DONTWAIT!) !== 0);
   }
 
-  private write(args: Expr[], withFlags: boolean, iovLen?: number): Call {
+  private write(args: Expr[], withFlags: boolean, iovLen?: number, flagsArg?: number): Call {
     const len = iovLen ?? this.arg(args, 2, 0);
-    const flags = withFlags ? this.arg(args, 3, 0) : 0;
+    const flags = flagsArg ?? (withFlags ? this.arg(args, 3, 0) : 0);
     let done = 0;
     const data = new Uint8Array(len);
     return this.blocking(args, (s) => {
@@ -439,6 +443,11 @@ export class SocketLayer {
       const secs = field(valExpr, 'linger', 'l_linger');
       if (on === undefined || secs === undefined) throw new EvalError('SO_LINGER needs {onoff=N, linger=N}');
       o.linger = { on: evalInt(on) !== 0, secs: evalInt(secs) };
+      return ok(0);
+    }
+    const unmodelled = unmodelledOption(level, name);
+    if (unmodelled !== null) {
+      this.host.note?.(`setsockopt ${unmodelled} is not modelled; accepted and ignored`);
       return ok(0);
     }
     const v = evalInt(valExpr);
@@ -535,8 +544,11 @@ export class SocketLayer {
         case K.SO_TYPE: v = K.SOCK_STREAM!; break;
         case K.SO_ACCEPTCONN: v = s.listener !== null ? 1 : 0; break;
         // Linux doubles SO_RCVBUF/SO_SNDBUF values (bookkeeping overhead); we report the same.
-        case K.SO_RCVBUF: v = o.rcvbuf > 0 ? 2 * o.rcvbuf : opts.tcp_rmem[1]; break;
-        case K.SO_SNDBUF: v = o.sndbuf > 0 ? 2 * o.sndbuf : opts.tcp_wmem[1]; break;
+        // Untouched by the user, Linux reports sk_rcvbuf/sk_sndbuf: tcp_rmem[1]/tcp_wmem[1] until
+        // the connection is established, then what autotuning made of them (Tcb.initSendBuffer:
+        // 69120 for MSS 1460; receive-buffer DRS).
+        case K.SO_RCVBUF: v = o.rcvbuf > 0 ? 2 * o.rcvbuf : t?.rcvBuf.capacity ?? opts.tcp_rmem[1]; break;
+        case K.SO_SNDBUF: v = o.sndbuf > 0 ? 2 * o.sndbuf : t?.sndBuf.capacity ?? opts.tcp_wmem[1]; break;
         default: return err('ENOPROTOOPT');
       }
     } else if (level === K.IPPROTO_TCP) {
@@ -658,6 +670,24 @@ export function iovTotal(e: Expr | undefined): number {
     n += evalInt(len);
   }
   return n;
+}
+
+/**
+ * The bytes a packetdrill msghdr `{msg_name(...)=..., msg_iov(1)=[{..., N}], msg_flags=0}`
+ * carries (sendmsg/recvmsg). Ancillary data (msg_control: cmsgs such as SCM_TIMESTAMPING or
+ * zerocopy notifications) is not modelled and fails the script with a message rather than
+ * being ignored; so does a recvmsg whose expected msg_flags is not 0 (MSG_TRUNC, MSG_EOR…),
+ * because that flag would not be checked.
+ */
+export function msghdrIovTotal(e: Expr | undefined, receiving: boolean): number {
+  if (e === undefined || e.kind !== 'struct') throw new EvalError('expected a msghdr {msg_name(...)=..., msg_iov(N)=[…], msg_flags=0}');
+  const control = field(e, 'msg_control');
+  if (control !== undefined && control.kind !== 'ellipsis') throw new EvalError('msghdr msg_control (ancillary data) is not supported');
+  const flags = field(e, 'msg_flags');
+  if (receiving && flags !== undefined && flags.kind !== 'ellipsis' && evalInt(flags) !== 0) {
+    throw new EvalError('recvmsg: an expected msg_flags other than 0 is not supported');
+  }
+  return iovTotal(field(e, 'msg_iov'));
 }
 
 export function errnoName(v: number): string | null {

@@ -4,7 +4,7 @@
 // (src/pkt/syscalls.ts has the same interface and argument conventions).
 import type { Expr } from '../pkt/ast.js';
 import type { Call, CallOutcome } from '../pkt/syscalls.js';
-import { checkOut, errnoName, iovTotal } from '../pkt/syscalls.js';
+import { checkOut, errnoName, iovTotal, msghdrIovTotal } from '../pkt/syscalls.js';
 import { CONSTANTS as K, EvalError, evalInt, field, flagNames } from '../pkt/consts.js';
 import { errnoNameOf } from '../pkt/errno.js';
 import type { SocketsAddon } from './addon.js';
@@ -103,6 +103,8 @@ export class LinuxSocketLayer {
       case 'readv': return this.read(args, false, iovTotal(args[1]));
       case 'write': case 'send': case 'sendto': return this.write(args, name !== 'write');
       case 'writev': return this.write(args, false, iovTotal(args[1]));
+      case 'recvmsg': return this.read(args, false, msghdrIovTotal(args[1], true), this.arg(args, 2, 0));
+      case 'sendmsg': return this.write(args, false, msghdrIovTotal(args[1], false), this.arg(args, 2, 0));
       case 'close': return once(() => this.withFd(args, (fd) => { this.socks.delete(fd); return fromRet(this.n.close(fd)); }));
       case 'shutdown': return once(() => this.withFd(args, (fd) => fromRet(this.n.shutdown(fd, this.arg(args, 1, K.SHUT_RDWR!)))));
       case 'setsockopt': return once(() => this.withFd(args, (fd) => this.setsockopt(fd, args)));
@@ -155,9 +157,9 @@ export class LinuxSocketLayer {
     };
   }
 
-  private read(args: Expr[], withFlags: boolean, iovLen?: number): Call {
+  private read(args: Expr[], withFlags: boolean, iovLen?: number, flagsArg?: number): Call {
     const len = iovLen ?? this.arg(args, 2, 0);
-    const flags = withFlags ? this.arg(args, 3, 0) : 0;
+    const flags = flagsArg ?? (withFlags ? this.arg(args, 3, 0) : 0);
     return {
       wakeAt: Infinity,
       attempt: () => this.withFd(args, (fd, s) => {
@@ -168,9 +170,9 @@ export class LinuxSocketLayer {
     };
   }
 
-  private write(args: Expr[], withFlags: boolean, iovLen?: number): Call {
+  private write(args: Expr[], withFlags: boolean, iovLen?: number, flagsArg?: number): Call {
     const len = iovLen ?? this.arg(args, 2, 0);
-    const flags = withFlags ? this.arg(args, 3, 0) : 0;
+    const flags = flagsArg ?? (withFlags ? this.arg(args, 3, 0) : 0);
     let done = 0;
     return {
       wakeAt: Infinity,

@@ -21,6 +21,7 @@ import { ToeplitzHash, MICROSOFT_RSS_KEY } from './hash.js';
 import { PacketBatcher, forEachPacket } from './batch.js';
 import type { ShardServices } from './services.js';
 import type { WorkerInit, WorkerLink, ShardStats } from './worker.js';
+import { allThreadsCpuMs, ownTid } from './threadcpu.js';
 
 export type { ShardStats, ShardContext } from './worker.js';
 export type { ShardServices } from './services.js';
@@ -87,6 +88,8 @@ class ShardHandle {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   exited = false;
+  /** The worker's thread id (Linux), for its CPU time; null elsewhere. */
+  tid: number | null = null;
   constructor(readonly index: number, readonly worker: Worker) {
     worker.on('message', (m: { type: string; id?: number; result?: unknown; error?: { message: string; code?: string } }) => {
       if (m?.type !== 'reply' || m.id === undefined) return;
@@ -223,7 +226,7 @@ export class ShardedStack {
     }
     const setup = o.setup === undefined ? undefined : o.setup instanceof URL ? o.setup.href : o.setup.startsWith('file:') ? o.setup : new URL(o.setup, 'file://' + process.cwd() + '/').href;
     const handles: ShardHandle[] = [];
-    const spawn = (i: number, link: WorkerLink): Promise<{ tunName?: string }> => {
+    const spawn = (i: number, link: WorkerLink): Promise<{ tunName?: string; tid?: number | null }> => {
       const init: WorkerInit = {
         shard: i, shards: n, addr: o.addr, prefixLen, mtu, link, peers: peers[i]!, services: o.services ?? {},
         ...(setup !== undefined ? { setup } : {}), ...(o.setupData !== undefined ? { setupData: o.setupData } : {}),
@@ -234,8 +237,8 @@ export class ShardedStack {
       const w = new Worker(fileURLToPath(workerUrl()), { workerData: init, transferList: transfer, name: `synack-shard-${i}` });
       handles[i] = new ShardHandle(i, w);
       return new Promise((resolve, reject) => {
-        const onMsg = (m: { type: string; tunName?: string; message?: string; code?: string }): void => {
-          if (m?.type === 'ready') { w.off('message', onMsg); w.off('error', reject); resolve(m); }
+        const onMsg = (m: { type: string; tunName?: string; tid?: number | null; message?: string; code?: string }): void => {
+          if (m?.type === 'ready') { w.off('message', onMsg); w.off('error', reject); handles[i]!.tid = m.tid ?? null; resolve(m); }
           else if (m?.type === 'fatal') { w.off('message', onMsg); reject(new ShardError(`shard ${i}: ${m.message}`, m.code ?? 'ERR_SHARD')); }
         };
         w.on('message', onMsg);
@@ -288,6 +291,22 @@ export class ShardedStack {
   /** Per-shard statistics: counters, drops, queue and forwarding figures, event-loop utilisation. */
   async stats(): Promise<ShardStats[]> {
     return Promise.all(this.handles.map((h) => h.request('stats') as Promise<ShardStats>));
+  }
+
+  /**
+   * CPU milliseconds so far of this process's threads (Linux; null elsewhere): this thread
+   * (`main`), each shard's worker thread, and the rest (V8's GC and compiler helper threads,
+   * libuv's pool). Node 20 has no per-thread CPU clock; src/shard/threadcpu.ts reads /proc.
+   */
+  threadCpu(): { mainMs: number; shardMs: number[]; otherMs: number } | null {
+    const all = allThreadsCpuMs();
+    const me = ownTid();
+    if (all.size === 0 || me === null) return null;
+    const shardMs = this.handles.map((h) => (h.tid !== null ? all.get(h.tid) ?? 0 : 0));
+    let total = 0;
+    for (const ms of all.values()) total += ms;
+    const mainMs = all.get(me) ?? 0;
+    return { mainMs, shardMs, otherMs: total - mainMs - shardMs.reduce((a, x) => a + x, 0) };
   }
 
   /** The counters of all shards, summed (nstat over the whole stack). */

@@ -16,6 +16,7 @@ import { ShardMap } from './partition.js';
 import { ShardLink } from './shardlink.js';
 import { PortLink } from './portlink.js';
 import { startServices, type ShardServices, type RunningServices } from './services.js';
+import { ownTid } from './threadcpu.js';
 
 export type WorkerLink =
   | { kind: 'memory'; port: MessagePort }
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
       }
     } catch (e) { fail(e); }
   });
-  port.postMessage({ type: 'ready', tunName: tun?.name });
+  port.postMessage({ type: 'ready', tunName: tun?.name, tid: ownTid() });
 }
 
 main().catch((e: unknown) => {

@@ -4,9 +4,10 @@
 // Linux: MTU 65536 (the TCP MSS is capped at 65535 − 40 = 65495 by the IP total length).
 //
 // The link is a queue the stack polls: send() queues the datagram and asks the driver to
-// wake (Stack.onWake); the stack's poll() delivers what is queued, at the same instant. So
-// loopback traffic takes zero virtual time in a simulation, one event-loop turn in real time,
-// and never re-enters the stack synchronously from inside its own output.
+// wake (Stack.onWake); the stack's poll() delivers what is queued, and what that causes, at
+// the same instant (see poll). So loopback traffic takes zero virtual time in a simulation,
+// one event-loop turn in real time, and never re-enters the stack synchronously from inside
+// its own output.
 import type { Instant } from '../time/instant.js';
 import type { Clock } from '../time/clock.js';
 import { ObserverList } from '../link/types.js';
@@ -16,6 +17,8 @@ import type { LinkEnd, LinkObserver, Observable, PacketHandler, Pollable } from 
 export const LOOPBACK_ADDR = 0x7f000001;
 /** Linux's loopback MTU. */
 export const LOOPBACK_MTU = 65536;
+/** Datagrams one poll delivers at most (Linux net.core.netdev_budget). */
+export const LOOPBACK_BUDGET = 300;
 
 /** 127.0.0.0/8: the loopback net (RFC 1122 §3.2.1.3 (g)); never valid outside a host. */
 export function isLoopbackAddr(addr: number): boolean {
@@ -60,11 +63,19 @@ export class LoopbackLink implements LinkEnd, Observable, Pollable {
 
   nextDeadline(): Instant { return this.head < this.queue.length ? this.clock.now() : Infinity; }
 
-  /** Deliver what was queued before this poll; what that causes is delivered by the next poll (same instant). */
+  /**
+   * Deliver what is queued, and what that delivery sends back over lo, up to LOOPBACK_BUDGET
+   * datagrams per poll; the rest waits for the next poll (same instant). Linux's loopback
+   * works this way: netif_rx queues the datagram on the CPU's backlog, and the softirq that
+   * runs before the sending syscall returns drains it (netdev_budget, 300), answers
+   * included — so a loopback connect(2) returns with the handshake done and the child already
+   * in the listener's accept queue. (Delivering one hop per event-loop turn let the client
+   * see 'connect' before the server had the connection; Node shows 'connection' first.)
+   */
   poll(now: Instant): void {
     const q = this.queue;
-    const end = q.length;
-    while (this.head < end) {
+    let budget = LOOPBACK_BUDGET;
+    while (this.head < q.length && budget-- > 0) {
       const p = q[this.head]!;
       q[this.head++] = undefined;
       this.delivered++;

@@ -286,7 +286,7 @@ export class Tcb {
    * held across calls, so every connection shares one (about 200 bytes of heap per
    * connection saved; issue 16).
    */
-  readonly out: SegmentOut = SHARED_OUT;
+  get out(): SegmentOut { return SHARED_OUT; }
   /** Time of the current event (set by every entry point). */
   now: Instant = 0;
   /** Inside onSegmentArrives (user callbacks run from segment processing). */
@@ -342,7 +342,10 @@ export class Tcb {
     const from = this.state;
     if (from === to) return;
     this.state = to;
-    if (to === 'ESTABLISHED' && this.rcvqTime < 0) this.initRcvSpace();
+    if (to === 'ESTABLISHED' && this.rcvqTime < 0) {
+      this.initRcvSpace();
+      if (this.sndBufAuto) this.initSendBuffer();
+    }
     this.host.stateChanged(this, from, to, cause);
     if (this.listener !== null) this.listener.childStateChanged(this, to);
   }
@@ -504,7 +507,26 @@ export class Tcb {
     return true;
   }
 
-  /** Start measuring what the reader consumes (Linux tcp_init_buffer_space: space = min(rcv_wnd, 10 MSS)). */
+  /**
+   * Linux tcp_init_buffer_space → tcp_sndbuf_expand, when the connection is established: the
+   * send buffer is sized for an initial window of 10 segments, each charged as Linux allocates
+   * it — MSS + 576 (MAX_TCP_HEADER + skb_shared_info) rounded up to a power of two, + 256
+   * (sk_buff) — at most tcp_wmem[2]. Measured on Linux 6.18 with `synack pkt --target linux`
+   * (getsockopt SO_SNDBUF after accept, peer MSS 536/1000/1460/4000/8960 → 69120, 69120, 69120,
+   * 253440, 499200): 30 charges, not the 2 × 10 the older source reads, so 69120 for MSS 1460
+   * and 3,939,840 on loopback (MSS 65495) — which is why Node's first 64 KB write to a fresh
+   * loopback socket returns true. Linux counts memory (truesize), this engine counts data;
+   * with GSO-sized buffers they differ little.
+   */
+  private initSendBuffer(): void {
+    const mss = Math.max(this.mssPeer, this.effMss);
+    let pow2 = 1;
+    while (pow2 < mss + 576) pow2 *= 2;
+    const sndmem = 30 * (pow2 + 256);
+    const max = this.host.options.tcp_wmem[2];
+    if (this.sndBuf.capacity < sndmem) this.sndBuf.capacity = Math.min(sndmem, max);
+  }
+
   /**
    * Linux tcp_full_space: the window the whole receive buffer stands for. Linux charges skb
    * overhead to the buffer and counts half of it as window at the default scaling ratio
@@ -544,6 +566,7 @@ export class Tcb {
     this.rcvSsthresh += Math.min(room, Math.max(2 * this.mssOur, 2 * len));
   }
 
+  /** Start measuring what the reader consumes (Linux tcp_init_buffer_space: space = min(rcv_wnd, 10 MSS)). */
   initRcvSpace(): void {
     this.rcvqSpace = Math.min(this.rcvBuf.capacity, 10 * this.mssOur);
     this.rcvqCopied = this.bytesCopied;
