@@ -107,13 +107,14 @@ test('bytes taken from the TCB as they arrive (issue 16): order, integrity and e
   const received: Buffer[] = [];
   let ended = false;
   let server: Socket | null = null;
+  let pauses = 0;
   netB.createServer((s) => {
     server = s;
     let chunks = 0;
     s.on('data', (d: Buffer) => {
       received.push(d); // kept as handed out: later reads must never rewrite an earlier chunk
-      // Pause now and then for a while: what was taken stays queued in order.
-      if (++chunks % 7 === 0) { s.pause(); setTimeout(() => s.resume(), 0); }
+      // Pause now and then for a while (1 ms of virtual time): what was taken stays queued in order.
+      if (++chunks % 7 === 0) { pauses++; s.pause(); sim.at(sim.now() + 1000, () => s.resume()); }
     });
     s.on('end', () => { ended = true; s.end(); });
   }).listen(80);
@@ -135,4 +136,5 @@ test('bytes taken from the TCB as they arrive (issue 16): order, integrity and e
   assert.equal(all.length, data.length);
   assert.equal(sha(all), sha(data));
   assert.equal((server as unknown as Socket).bytesRead, data.length);
+  assert.ok(pauses >= 3, `the reader paused ${pauses} times`);
 });
