@@ -159,6 +159,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
   private readonly listenersByPort = new Map<number, Listener[]>();
   /** Listeners with SO_REUSEADDR, and the connections they created (which keep the flag, into TIME-WAIT). */
   private readonly reuseAddr = new WeakSet<object>();
+  /** Listeners in reuseAddr: while there are none, a new passive connection skips the scan for one (issue 16). */
+  private reuseAddrListeners = 0;
   private readonly timers = new TimerQueue<ConnEntry>();
   /**
    * Closed connections in TIME-WAIT become compact records (tcp/timewait.ts); 'off' keeps
@@ -652,8 +654,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       tsOffset: this.tsOffsetFor(localAddr, localPort, remoteAddr, remotePort),
     });
     tcb.now = now;
-    for (const l of this.listenersByPort.get(localPort) ?? []) {
-      if ((l.localAddr === 0 || l.localAddr === localAddr) && this.reuseAddr.has(l)) this.reuseAddr.add(tcb);
+    if (this.reuseAddrListeners > 0) {
+      for (const l of this.listenersByPort.get(localPort) ?? []) {
+        if ((l.localAddr === 0 || l.localAddr === localAddr) && this.reuseAddr.has(l)) this.reuseAddr.add(tcb);
+      }
     }
     this.conns.add(tcb);
     return tcb;
@@ -713,7 +717,8 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
 
   /** Pick a local port from ip_local_port_range whose 4-tuple is free (a TIME-WAIT one only with tcp_tw_reuse + timestamps, RFC 6191). */
   private allocateEphemeral(local: number, remote: number, remotePort: number): number {
-    const [lo, hi] = this.options.ip_local_port_range;
+    const range = this.options.ip_local_port_range;
+    const lo = range[0], hi = range[1];
     const span = hi - lo + 1;
     const reuseOk = this.options.tcp_tw_reuse !== 0;
     // Every port already leads to this remote endpoint: skip the search for a free one.
@@ -762,7 +767,7 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     }
     const backlog = Math.max(1, Math.min(opts.backlog ?? 511, this.options.somaxconn));
     const l = new Listener(this, addr, port, backlog);
-    if (opts.reuseAddr === true) this.reuseAddr.add(l);
+    if (opts.reuseAddr === true) { this.reuseAddr.add(l); this.reuseAddrListeners++; }
     ls.push(l);
     this.listenersByPort.set(port, ls);
     return l;
@@ -778,7 +783,10 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
     const ls = this.listenersByPort.get(l.localPort);
     if (ls !== undefined) {
       const i = ls.indexOf(l);
-      if (i >= 0) ls.splice(i, 1);
+      if (i >= 0) {
+        ls.splice(i, 1);
+        if (this.reuseAddr.has(l)) this.reuseAddrListeners--;
+      }
       if (ls.length === 0) this.listenersByPort.delete(l.localPort);
     }
     l.close(this.clock.now());

@@ -139,7 +139,7 @@ export class Listener {
     const o2 = h.options;
     s.seq = iss; s.ack = seqAdd(seg.seq, 1); s.flags = TCP_SYN | TCP_ACK; s.urgentPointer = 0; s.payload = null; s.retransmit = false;
     o.mss = h.mssFor(src);
-    o.sack.length = 0;
+    if (o.sack.length !== 0) o.sack.length = 0;
     // Without timestamps the cookie cannot carry window scale or SACK (Linux behaves the same).
     const ts = o2.tcp_timestamps !== 0 && seg.opts.tsPresent;
     s.window = initialRcvWindow(Math.floor(h.defaultRcvWindow / 2), o.mss - (ts ? 12 : 0)); // Tcb.fullSpace
@@ -212,7 +212,7 @@ export class Listener {
   private rst(localAddr: number, remoteAddr: number, remotePort: number, seq: number, ack: number, flags: number): void {
     const s = this.out;
     s.seq = seq; s.ack = ack; s.flags = flags; s.window = 0; s.urgentPointer = 0; s.payload = null; s.retransmit = false;
-    const o = s.opts; o.mss = -1; o.wscale = -1; o.sackPermitted = false; o.ts = false; o.sack.length = 0;
+    const o = s.opts; o.mss = -1; o.wscale = -1; o.sackPermitted = false; o.ts = false; if (o.sack.length !== 0) o.sack.length = 0;
     this.host.counters.TcpOutRsts++;
     this.host.sendStateless(localAddr, this.localPort, remoteAddr, remotePort, s);
   }

@@ -286,7 +286,7 @@ export class Tcb {
    * held across calls, so every connection shares one (about 200 bytes of heap per
    * connection saved; issue 16).
    */
-  readonly out: SegmentOut = SHARED_OUT;
+  get out(): SegmentOut { return SHARED_OUT; }
   /** Time of the current event (set by every entry point). */
   now: Instant = 0;
   /** Inside onSegmentArrives (user callbacks run from segment processing). */

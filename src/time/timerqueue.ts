@@ -7,7 +7,13 @@
 //  - each entry owns a *slot* holding its payload, state and generation; the TimerId encodes
 //    slot + generation, so cancel(id) is O(1) array reads with no Map or Set;
 //  - a freed slot bumps its generation, so an id that already fired or was cancelled can
-//    never match the slot's next occupant.
+//    never match the slot's next occupant;
+//  - entries scheduled in deadline order — no earlier than the last one appended — go to a
+//    FIFO "run" beside the heap instead: O(1) in and out. Most timers are such: a link's
+//    deliveries (now + delay), TIME-WAIT (now + 2·MSL, thousands at once in a connect-rate
+//    run; Linux keeps them on a timer wheel). The earliest entry is the smaller of the heap's
+//    top and the run's head by (deadline, schedule order), so the order is exactly the one
+//    a heap alone gives (issue 16).
 
 import { NEVER, type Instant } from './instant.js';
 
@@ -44,6 +50,13 @@ export class TimerQueue<T> {
   private heapSlot = new Int32Array(INITIAL_CAPACITY);
   private heapLen = 0;
 
+  // The run, positions runHead..runTail-1, in (deadline, sequence) order.
+  private runAt = new Float64Array(INITIAL_CAPACITY);
+  private runSeq = new Float64Array(INITIAL_CAPACITY);
+  private runSlot = new Int32Array(INITIAL_CAPACITY);
+  private runHead = 0;
+  private runTail = 0;
+
   // Slots, indexed by slot number.
   private slotGen = new Int32Array(INITIAL_CAPACITY);
   private slotState = new Uint8Array(INITIAL_CAPACITY);
@@ -54,7 +67,8 @@ export class TimerQueue<T> {
 
   private nextSeq = 0; // FIFO tie-break among equal deadlines
   private live = 0;
-  private cancelled = 0; // cancelled entries still in the heap
+  private cancelled = 0; // cancelled entries still in the heap or the run
+  private lastHeadAt: Instant = NEVER; // head()'s deadline, for headAt()
 
   /** Live (scheduled, not cancelled, not fired) entries. */
   get size(): number {
@@ -71,7 +85,10 @@ export class TimerQueue<T> {
     this.slotState[slot] = LIVE;
     this.slotPayload[slot] = payload;
     this.live++;
-    this.push(at, this.nextSeq++, slot);
+    const seq = this.nextSeq++;
+    // In deadline order (and not NEVER, which would keep everything after it out of the run).
+    if (at !== NEVER && (this.runTail === this.runHead || at >= this.runAt[this.runTail - 1]!)) this.append(at, seq, slot);
+    else this.push(at, seq, slot);
     return this.slotGen[slot]! * SLOT_LIMIT + slot;
   }
 
@@ -89,7 +106,7 @@ export class TimerQueue<T> {
     this.slotPayload[slot] = undefined; // let the payload be collected now
     this.live--;
     this.cancelled++;
-    if (this.cancelled * 2 > this.heapLen) this.compact();
+    if (this.cancelled * 2 > this.heapLen + this.runTail - this.runHead) this.compact();
     return true;
   }
 
@@ -103,20 +120,20 @@ export class TimerQueue<T> {
 
   /** The earliest live deadline, or NEVER when there is none. Drops cancelled entries at the top. */
   nextDeadline(): Instant {
-    while (this.heapLen > 0) {
-      const slot = this.heapSlot[0]!;
-      if (this.slotState[slot] !== CANCELLED) return this.heapAt[0]!;
-      this.removeTop();
+    for (;;) {
+      const r = this.topInRun();
+      if (r < 0) return NEVER;
+      const slot = r === 1 ? this.runSlot[this.runHead]! : this.heapSlot[0]!;
+      if (this.slotState[slot] !== CANCELLED) return r === 1 ? this.runAt[this.runHead]! : this.heapAt[0]!;
+      this.dropTop(r);
       this.cancelled--;
       this.freeSlot(slot);
     }
-    return NEVER;
   }
 
   /** The payload of the entry nextDeadline() reports; undefined when the queue is empty. */
   peek(): T | undefined {
-    if (this.nextDeadline() === NEVER && this.heapLen === 0) return undefined;
-    return this.slotPayload[this.heapSlot[0]!];
+    return this.head();
   }
 
   /**
@@ -125,19 +142,23 @@ export class TimerQueue<T> {
    * on every step (Stack.settledTimerHead).
    */
   head(): T | undefined {
-    while (this.heapLen > 0) {
-      const slot = this.heapSlot[0]!;
-      if (this.slotState[slot] !== CANCELLED) return this.slotPayload[slot];
-      this.removeTop();
+    for (;;) {
+      const r = this.topInRun();
+      if (r < 0) return undefined;
+      const slot = r === 1 ? this.runSlot[this.runHead]! : this.heapSlot[0]!;
+      if (this.slotState[slot] !== CANCELLED) {
+        this.lastHeadAt = r === 1 ? this.runAt[this.runHead]! : this.heapAt[0]!;
+        return this.slotPayload[slot];
+      }
+      this.dropTop(r);
       this.cancelled--;
       this.freeSlot(slot);
     }
-    return undefined;
   }
 
-  /** The deadline of the entry head() returned (call only after head() returned a payload). */
+  /** The deadline of the entry head() just returned (valid until the queue changes). */
   headAt(): Instant {
-    return this.heapAt[0]!;
+    return this.lastHeadAt;
   }
 
   /**
@@ -147,10 +168,12 @@ export class TimerQueue<T> {
    * events). The entry is removed before it is returned, as in popExpired.
    */
   takeExpired(now: Instant): T | undefined {
-    while (this.heapLen > 0) {
-      if (!(this.heapAt[0]! <= now)) return undefined;
-      const slot = this.heapSlot[0]!;
-      this.removeTop();
+    for (;;) {
+      const r = this.topInRun();
+      if (r < 0) return undefined;
+      if (!((r === 1 ? this.runAt[this.runHead]! : this.heapAt[0]!) <= now)) return undefined;
+      const slot = r === 1 ? this.runSlot[this.runHead]! : this.heapSlot[0]!;
+      this.dropTop(r);
       if (this.slotState[slot] === CANCELLED) {
         this.cancelled--;
         this.freeSlot(slot);
@@ -161,15 +184,15 @@ export class TimerQueue<T> {
       this.freeSlot(slot);
       return payload;
     }
-    return undefined;
   }
 
   /** Remove the entry nextDeadline() reports without firing it (a stale entry its owner settled). */
   dropNext(): void {
     this.nextDeadline(); // cancelled entries off the top first
-    if (this.heapLen === 0) return;
-    const slot = this.heapSlot[0]!;
-    this.removeTop();
+    const r = this.topInRun();
+    if (r < 0) return;
+    const slot = r === 1 ? this.runSlot[this.runHead]! : this.heapSlot[0]!;
+    this.dropTop(r);
     this.live--;
     this.freeSlot(slot);
   }
@@ -184,11 +207,13 @@ export class TimerQueue<T> {
    */
   popExpired(now: Instant, fn: (payload: T, at: Instant, id: TimerId) => void): number {
     let fired = 0;
-    while (this.heapLen > 0) {
-      const at = this.heapAt[0]!;
+    for (;;) {
+      const r = this.topInRun();
+      if (r < 0) break;
+      const at = r === 1 ? this.runAt[this.runHead]! : this.heapAt[0]!;
       if (!(at <= now)) break;
-      const slot = this.heapSlot[0]!;
-      this.removeTop();
+      const slot = r === 1 ? this.runSlot[this.runHead]! : this.heapSlot[0]!;
+      this.dropTop(r);
       if (this.slotState[slot] === CANCELLED) {
         this.cancelled--;
         this.freeSlot(slot);
@@ -209,6 +234,9 @@ export class TimerQueue<T> {
     const n = this.heapLen;
     this.heapLen = 0;
     for (let i = 0; i < n; i++) this.freeSlot(this.heapSlot[i]!);
+    for (let i = this.runHead; i < this.runTail; i++) this.freeSlot(this.runSlot[i]!);
+    this.runHead = 0;
+    this.runTail = 0;
     this.live = 0;
     this.cancelled = 0;
   }
@@ -244,7 +272,51 @@ export class TimerQueue<T> {
     this.freeSlots[this.freeLen++] = slot;
   }
 
-  // ---- heap ----
+  // ---- run and heap ----
+
+  /** Where the earliest entry is: 1 the run's head, 0 the heap's top, -1 both empty. */
+  private topInRun(): number {
+    const h = this.runHead;
+    if (h === this.runTail) return this.heapLen > 0 ? 0 : -1;
+    if (this.heapLen === 0) return 1;
+    const ra = this.runAt[h]!, ha = this.heapAt[0]!;
+    return ra < ha || (ra === ha && this.runSeq[h]! < this.heapSeq[0]!) ? 1 : 0;
+  }
+
+  /** Remove the entry topInRun() pointed at. */
+  private dropTop(inRun: number): void {
+    if (inRun === 1) {
+      if (++this.runHead === this.runTail) { this.runHead = 0; this.runTail = 0; }
+    } else {
+      this.removeTop();
+    }
+  }
+
+  private append(at: number, seq: number, slot: number): void {
+    let t = this.runTail;
+    if (t === this.runAt.length) {
+      const live = t - this.runHead;
+      if (this.runHead > 0 && live * 2 <= t) {
+        // Mostly consumed: slide the live part to the front instead of growing.
+        this.runAt.copyWithin(0, this.runHead, t);
+        this.runSeq.copyWithin(0, this.runHead, t);
+        this.runSlot.copyWithin(0, this.runHead, t);
+      } else {
+        const n = t * 2;
+        const a = new Float64Array(n), q = new Float64Array(n), sl = new Int32Array(n);
+        a.set(this.runAt.subarray(this.runHead, t));
+        q.set(this.runSeq.subarray(this.runHead, t));
+        sl.set(this.runSlot.subarray(this.runHead, t));
+        this.runAt = a; this.runSeq = q; this.runSlot = sl;
+      }
+      this.runHead = 0;
+      t = live;
+    }
+    this.runAt[t] = at;
+    this.runSeq[t] = seq;
+    this.runSlot[t] = slot;
+    this.runTail = t + 1;
+  }
 
   private push(at: number, seq: number, slot: number): void {
     let i = this.heapLen;
@@ -304,7 +376,7 @@ export class TimerQueue<T> {
     hSlot[i] = slot;
   }
 
-  /** Remove every cancelled entry and re-heapify (Floyd, O(n)). */
+  /** Remove every cancelled entry from the heap (re-heapify: Floyd, O(n)) and the run. */
   private compact(): void {
     const hAt = this.heapAt, hSeq = this.heapSeq, hSlot = this.heapSlot, n = this.heapLen;
     let w = 0;
@@ -320,7 +392,23 @@ export class TimerQueue<T> {
       w++;
     }
     this.heapLen = w;
-    this.cancelled = 0;
     for (let i = (w >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    // The run keeps its order.
+    const rAt = this.runAt, rSeq = this.runSeq, rSlot = this.runSlot;
+    let rw = 0;
+    for (let r = this.runHead; r < this.runTail; r++) {
+      const slot = rSlot[r]!;
+      if (this.slotState[slot] === CANCELLED) {
+        this.freeSlot(slot);
+        continue;
+      }
+      rAt[rw] = rAt[r]!;
+      rSeq[rw] = rSeq[r]!;
+      rSlot[rw] = slot;
+      rw++;
+    }
+    this.runHead = 0;
+    this.runTail = rw;
+    this.cancelled = 0;
   }
 }

@@ -22,7 +22,8 @@ function drain<T>(q: TimerQueue<T>, now = Number.MAX_SAFE_INTEGER): T[] {
 }
 
 function heapLen(q: TimerQueue<unknown>): number {
-  return (q as unknown as { heapLen: number }).heapLen;
+  const x = q as unknown as { heapLen: number; runHead: number; runTail: number };
+  return x.heapLen + x.runTail - x.runHead;
 }
 
 describe('TimerQueue', () => {
@@ -258,6 +259,25 @@ describe('TimerQueue', () => {
     const got = drain(q);
     assert.equal(got.length, 1000);
     assert.deepEqual(got, [...Array(1000).keys()]);
+  });
+
+  test('entries in deadline order go to the run, others to the heap; the order is (deadline, schedule order) across both', () => {
+    const q = new TimerQueue<string>();
+    const x = q as unknown as { heapLen: number; runHead: number; runTail: number };
+    const want: [number, number, string][] = [];
+    let seq = 0;
+    const add = (at: number, p: string): void => { q.schedule(at, p); want.push([at, seq++, p]); };
+    for (let i = 0; i < 500; i++) add(100 + i * 2, `up${i}`); // ascending: the run
+    for (let i = 0; i < 500; i++) add(1100 - i * 2, `down${i}`); // descending: the heap, equal deadlines to the run's
+    add(NEVER, 'never'); // never in the run
+    for (let i = 0; i < 50; i++) add(2000, `tie${i}`);
+    assert.ok(x.runTail - x.runHead >= 500 && x.heapLen >= 499, `run ${x.runTail - x.runHead}, heap ${x.heapLen}`);
+    want.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const got: string[] = [];
+    q.popExpired(1e9, (p) => got.push(p));
+    assert.deepEqual(got, want.filter((w) => w[0] !== NEVER).map((w) => w[2]));
+    assert.equal(q.size, 1);
+    assert.equal(q.peek(), 'never');
   });
 
   test('head/headAt and takeExpired agree with peek/nextDeadline and popExpired on random ops', () => {

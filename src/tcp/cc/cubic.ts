@@ -20,13 +20,33 @@ export type CubicRegion = 'slow-start' | 'reno-friendly' | 'concave' | 'convex';
 
 const US_PER_S = 1_000_000;
 
-export class Cubic extends AbstractCc {
-  readonly name = 'cubic';
+/** The constants of one CUBIC configuration, shared by every controller that uses it (heap per connection; issue 16). */
+interface CubicParams {
   readonly c: number;
   readonly beta: number;
   readonly fastConvergence: boolean;
-  /** RFC 9438 §4.3: alpha_cubic = 3 * (1 - beta) / (1 + beta) (≈ 0.529 for beta 0.7). */
   readonly alphaCubic: number;
+}
+
+function cubicParams(c: number, beta: number, fastConvergence: boolean): CubicParams {
+  return Object.freeze({ c, beta, fastConvergence, alphaCubic: (3 * (1 - beta)) / (1 + beta) });
+}
+
+/** RFC 9438 §5 defaults: C = 0.4, beta_cubic = 0.7, fast convergence on. */
+const DEFAULT_PARAMS = cubicParams(0.4, 0.7, true);
+
+export class Cubic extends AbstractCc {
+  /**
+   * The configuration: one shared object per controller instead of four fields (three of
+   * them boxed doubles) in each — about 80 bytes per connection (issue 16).
+   */
+  private readonly params: CubicParams;
+  get name(): 'cubic' { return 'cubic'; }
+  get c(): number { return this.params.c; }
+  get beta(): number { return this.params.beta; }
+  get fastConvergence(): boolean { return this.params.fastConvergence; }
+  /** RFC 9438 §4.3: alpha_cubic = 3 * (1 - beta) / (1 + beta) (≈ 0.529 for beta 0.7). */
+  get alphaCubic(): number { return this.params.alphaCubic; }
 
   // RFC 9438 §4.1.2 variables; windows in segments, K in seconds.
   /** W_max; 0 means "undefined" (before the first loss, and after an RTO, §4.8). */
@@ -54,10 +74,9 @@ export class Cubic extends AbstractCc {
 
   constructor(mss: number, opts: CubicOptions = {}) {
     super(mss);
-    this.c = opts.c ?? 0.4;
-    this.beta = opts.beta ?? 0.7;
-    this.fastConvergence = opts.fastConvergence ?? true;
-    this.alphaCubic = (3 * (1 - this.beta)) / (1 + this.beta);
+    const c = opts.c ?? 0.4, beta = opts.beta ?? 0.7, fc = opts.fastConvergence ?? true;
+    this.params = c === DEFAULT_PARAMS.c && beta === DEFAULT_PARAMS.beta && fc === DEFAULT_PARAMS.fastConvergence
+      ? DEFAULT_PARAMS : cubicParams(c, beta, fc);
   }
 
   /** W_cubic(t) = C*(t-K)^3 + W_max, t in seconds since t_epoch (RFC 9438 §4.2 Figure 1). */
