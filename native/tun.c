@@ -326,8 +326,18 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   if (count > 0) {
     size_t hdr = ((size_t)(1 + count) * 4 + 7) & ~(size_t)7;
     void *data = NULL;
-    napi_value ab;
-    if (napi_create_arraybuffer(env, hdr + off, &data, &ab) == napi_ok) {
+    napi_value ab = NULL, nbuf;
+    // A Node Buffer's memory is not zero-filled (napi_create_arraybuffer's is: a second
+    // pass over up to megabytes per wake-up with TUN offloads); hand over its own
+    // ArrayBuffer (Node gives a new Buffer of this size one of its own, at offset 0).
+    napi_typedarray_type bt;
+    size_t blen = 0, boff = 0;
+    if (napi_create_buffer(env, hdr + off, &data, &nbuf) != napi_ok ||
+        napi_get_typedarray_info(env, nbuf, &bt, &blen, &data, &ab, &boff) != napi_ok || boff != 0 || blen != hdr + off) {
+      ab = NULL;
+      if (napi_create_arraybuffer(env, hdr + off, &data, &ab) != napi_ok) ab = NULL;
+    }
+    if (ab != NULL) {
       uint32_t *u = (uint32_t *)data;
       u[0] = count;
       memcpy(u + 1, r->lens, (size_t)count * 4);

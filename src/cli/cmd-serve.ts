@@ -219,6 +219,8 @@ export async function run(argv: string[]): Promise<number> {
   const servers: Server[] = [];
   /** Bytes the discard service has read (all connections): the TUN bench stops its clock on it. */
   let discardBytes = 0;
+  /** The newest discard connection: bytes read and ms from its accept to its last read (the TUN bench's clock). */
+  let discardLast: { bytes: number; ms: number } | null = null;
   let dgram: DatagramServices | null = null;
   const listen = (srv: Server, port: number): Promise<void> => new Promise((resolve, reject) => {
     srv.once('error', reject);
@@ -244,7 +246,10 @@ export async function run(argv: string[]): Promise<number> {
       await listen(net.createServer({ allowHalfOpen: true }, (s: Socket) => {
         s.on('error', () => s.destroy());
         s.on('end', () => s.end());
-        s.on('data', (d: Uint8Array) => { discardBytes += d.length; });
+        const t0 = performance.now();
+        const conn = { bytes: 0, ms: 0 };
+        discardLast = conn;
+        s.on('data', (d: Uint8Array) => { discardBytes += d.length; conn.bytes += d.length; conn.ms = performance.now() - t0; });
       }), ports.discard);
     }
   } catch (e) {
@@ -286,7 +291,7 @@ export async function run(argv: string[]): Promise<number> {
       try { m = JSON.parse(line); } catch { say({ error: 'bad json' }); return; }
       switch (m.cmd) {
         case 'table': say({ id: m.id, table: hostTable(host) }); break;
-        case 'stats': say({ id: m.id, stats: { ...hostStats(host), discardBytes, ...(dgram?.stats() ?? {}) } }); break;
+        case 'stats': say({ id: m.id, stats: { ...hostStats(host), discardBytes, discardLast, ...(dgram?.stats() ?? {}) } }); break;
         case 'neigh': say({ id: m.id, neigh: host.ethernet?.neighbourTable() ?? [] }); break;
         case 'quit': say({ id: m.id, bye: true }); host.close(); process.exit(0); break;
         default: say({ id: m.id, error: `unknown command ${String(m.cmd)}` });

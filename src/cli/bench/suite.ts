@@ -287,7 +287,7 @@ async function tunSamples(direction: TunRun['direction'], quick: boolean, runs: 
   const all = await tunCache.get(key)!;
   return all.filter((x) => x.direction === direction).map((x) => ({
     value: x.MBps * 8,
-    extra: { 'MB/s': x.MBps, 'packets/s in': x.pktsInPerS, 'packets/s out': x.pktsOutPerS, 'CPU µs/packet': x.usCpuPerPacket, 'CPU ms/MB': x.cpuMsPerMB, retransmits: x.retrans },
+    extra: { 'MB/s': x.MBps, 'Mbit/s incl. process start': +(x.wallMBps * 8).toFixed(0), 'packets/s in': x.pktsInPerS, 'packets/s out': x.pktsOutPerS, 'CPU µs/packet': x.usCpuPerPacket, 'CPU ms/MB': x.cpuMsPerMB, retransmits: x.retrans },
   }));
 }
 
