@@ -7,6 +7,7 @@
 //   → corruption (one bit, in a copy) → duplication → rate bottleneck (FIFO, byte-limited
 //   queue, tail drop) → delay + jitter + reorder hold-back → inner.send().
 import type { Duration, Instant } from '../time/instant.js';
+import { retainPacket } from '../stack/packetmem.js';
 import { ObserverList } from './types.js';
 import type { LinkEnd, LinkObserver, Observable, PacketHandler, Scheduler } from './types.js';
 import type { Rng } from '../sim/rng.js';
@@ -136,6 +137,8 @@ export class FaultyLink implements LinkEnd, Observable {
     const now = this.sched.now();
     const index = this.index++;
     this.stats.sent++;
+    // Observers and drop hooks may keep the packet: its memory is never reused (stack/packetmem.ts).
+    if (this.observers.active || this.hooks.length > 0) retainPacket(packet);
     this.observers.emit('send', now, packet);
     const o = this.opts;
     if (o.partitioned) return this.drop(now, packet, 'partition');

@@ -5,6 +5,7 @@
 import type { Duration } from '../time/instant.js';
 import { ObserverList } from '../link/types.js';
 import type { LinkEnd, LinkObserver, Observable, PacketHandler, Scheduler } from '../link/types.js';
+import { releasePacket, retainPacket, takeConsumed } from '../stack/packetmem.js';
 
 export type { Observable } from '../link/types.js';
 
@@ -78,7 +79,11 @@ class MemLinkEnd implements LinkEnd, Observable {
 
   send(packet: Uint8Array): void {
     const now = this.sched.now();
-    this.observers.emit('send', now, packet);
+    if (this.observers.active) {
+      // An observer (a capture, a trace) may keep the packet: its memory is never reused.
+      retainPacket(packet);
+      this.observers.emit('send', now, packet);
+    }
     if (packet.length > this.mtu) {
       this.observers.emit('drop', now, packet, 'mtu');
       return;
@@ -146,14 +151,20 @@ class MemLinkEnd implements LinkEnd, Observable {
   }
 
   private arrive(packet: Uint8Array, senderObservers: ObserverList): void {
-    const now = this.sched.now();
+    // The clock is read only for observers (a real-time clock read costs ~50 ns a packet).
     const rx = this.receiver;
     if (!rx) {
-      senderObservers.emit('drop', now, packet, 'no-receiver');
+      senderObservers.emit('drop', this.sched.now(), packet, 'no-receiver');
       return;
     }
-    senderObservers.emit('deliver', now, packet);
+    if (senderObservers.active) {
+      retainPacket(packet);
+      senderObservers.emit('deliver', this.sched.now(), packet);
+    }
+    // A receiver that marked the packet consumed is done with it and kept no reference (the
+    // stack's TCP fast path): its memory may carry another packet (stack/packetmem.ts).
     rx(packet);
+    if (takeConsumed(packet)) releasePacket(packet);
   }
 }
 

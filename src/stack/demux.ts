@@ -21,7 +21,13 @@ function key(remoteAddr: number, remotePort: number): number {
 }
 
 export class ConnTable {
-  private readonly m = new Map<number, Outer>();
+  /**
+   * Key -1 (no real key is negative) holds an empty Map for good: the table is never empty.
+   * V8 shrinks a Map whose last entry is deleted and grows it again on the next set — two
+   * rehashes per connection on a server taking one connection at a time (issue 16). The
+   * empty Map yields nothing to values() and -1 is never looked up.
+   */
+  private readonly m = new Map<number, Outer>([[-1, new Map()]]);
   private n = 0;
 
   get size(): number { return this.n; }

@@ -29,6 +29,7 @@ import { ConnTable, type ConnEntry } from './demux.js';
 import { TimeWaitRecord } from '../tcp/timewait.js';
 import { compactable, compactTimeWait, endTimeWait, expandTimeWait, type TimeWaitCompaction, type TimeWaitTables } from './timewait.js';
 import { serializeSegment } from './tcpout.js';
+import { markConsumed } from './packetmem.js';
 import { StackError } from './errors.js';
 import { IcmpLayer } from './icmp.js';
 import { connectionTable, type ConnRow } from './table.js';
@@ -324,6 +325,9 @@ export class Stack implements Pollable, TcbHost, ListenerHost {
       // (127/8 on a real interface is a martian, §3.2.1.3 (g): the general path drops it.)
       if (this.isLocal(dst) && !this.invalidPeer(src) && (nif === null || nif.kind === 'loopback' || (!isLoopbackAddr(src) && !isLoopbackAddr(dst)))) {
         this.tcpInput(src, dst, packet.subarray(20, (packet[2]! << 8) | packet[3]!), now, rxFlags);
+        // Nothing keeps a reference to the packet (the engine copies what it keeps): a link
+        // may reuse its memory (stack/packetmem.ts).
+        markConsumed(packet);
         return;
       }
     }

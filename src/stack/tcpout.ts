@@ -7,6 +7,9 @@ import { TCP_SYN } from '../wire/tcp.js';
 import { IPPROTO_TCP } from '../wire/ipv4.js';
 import { writePlainIpv4 } from '../wire/ipv4fast.js';
 import { pseudoHeaderSum, transportChecksum } from '../wire/checksum.js';
+import { allocPacket } from './packetmem.js';
+
+export { allocPacket } from './packetmem.js';
 
 /** Byte length of the options `writeLinuxOptions` writes (always a multiple of 4). */
 export function linuxOptionsLength(o: OutOptions, syn: boolean): number {
@@ -46,24 +49,6 @@ export function writeLinuxOptions(o: OutOptions, syn: boolean, b: Uint8Array, i:
     for (const v of o.sack) { put32(b, i, v); i += 4; }
   }
   return i - start;
-}
-
-/**
- * Packets are carved from 256 KiB slabs (as Node's Buffer pool does): a view costs a small
- * object, a fresh ArrayBuffer per packet costs far more. Each packet starts 8-byte aligned so
- * the TCP header (at +20) is 4-byte aligned for the 32-bit checksum. A slab is garbage once
- * no packet view into it is alive.
- */
-const SLAB = 256 * 1024;
-let slab = new ArrayBuffer(SLAB);
-let slabOff = 0;
-
-export function allocPacket(len: number): Uint8Array {
-  if (len > SLAB >>> 2) return new Uint8Array(len);
-  if (slabOff + len > SLAB) { slab = new ArrayBuffer(SLAB); slabOff = 0; }
-  const p = new Uint8Array(slab, slabOff, len);
-  slabOff = (slabOff + len + 7) & ~7;
-  return p;
 }
 
 /**

@@ -526,7 +526,9 @@ export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
   const off = seqDiff(seq, tcb.rcvNxt);
   // A FIN waiting beyond a hole counts as out-of-order data (Linux keeps it in the ofo queue).
   const hadHoles = tcb.rcvBuf.hasOutOfOrder || tcb.pendingFinSeq >= 0;
-  const adv = tcb.rcvBuf.write(off, payload);
+  // In-order text that finds nothing readable is held in the packet (defer) for a reader
+  // that takes it from onReadable below: one copy, packet → reader (ReceiveBuffer.pend).
+  const adv = tcb.rcvBuf.write(off, payload, true);
   if (adv > 0 || (off > 0 && tcb.sackOk)) tcb.growRcvWindow(len);
   if (adv > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, adv);
@@ -548,7 +550,8 @@ export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
     // signal onEnd before onReadable, and a reader that stopped at "end" lost the tail.
     // After shutdown(SHUT_RD) the data is still queued and readable, as on Linux (which only
     // makes a read that finds the queue empty return 0); RFC 9293 has no half-close of receiving.
-    if (tcb.rcvBuf.readable > 0) tcb.user?.onReadable?.();
+    // What the reader left goes into the ring now: the packet's memory is not ours after this.
+    try { if (tcb.rcvBuf.readable > 0) tcb.user?.onReadable?.(); } finally { tcb.rcvBuf.settle(); }
     if (tcb.pendingFinSeq >= 0 && tcb.pendingFinSeq === tcb.rcvNxt && tcb.state !== 'CLOSED') processFin(tcb);
   } else {
     // Out of order, or an old duplicate: ACK at once so the sender sees duplicate ACKs / SACKs.

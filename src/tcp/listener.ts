@@ -34,8 +34,23 @@ export interface ListenerHost {
   drop(reason: string, now: Instant): void;
 }
 
+/**
+ * The SYN queue: a set of connections that never becomes empty inside (one permanent null
+ * member). V8 shrinks a Set whose last member is deleted and grows it again on the next add:
+ * two rehashes per connection for a server taking one connection at a time (issue 16).
+ */
+export class TcbSet implements Iterable<Tcb> {
+  private readonly s = new Set<Tcb | null>([null]);
+  get size(): number { return this.s.size - 1; }
+  has(t: Tcb): boolean { return this.s.has(t); }
+  add(t: Tcb): this { this.s.add(t); return this; }
+  delete(t: Tcb): boolean { return this.s.delete(t); }
+  clear(): void { this.s.clear(); this.s.add(null); }
+  *[Symbol.iterator](): IterableIterator<Tcb> { for (const t of this.s) if (t !== null) yield t; }
+}
+
 export class Listener {
-  readonly synQueue = new Set<Tcb>();
+  readonly synQueue = new TcbSet();
   readonly acceptQueue: Tcb[] = [];
   /** Called when a connection is ready to accept (it is ESTABLISHED and queued). */
   onAcceptable: ((l: Listener) => void) | null = null;

@@ -50,7 +50,7 @@ export function sendSyn(tcb: Tcb, withAck: boolean, retransmit = seqGt(tcb.sndMa
   o.tsVal = o.ts ? tcb.tsNow() : 0;
   o.tsEcr = withAck && o.ts ? tcb.tsRecent : 0;
   o.wscale = tcb.wantWs && (!withAck || tcb.wsOk) ? tcb.rcvWscale : -1;
-  o.sack.length = 0;
+  if (o.sack.length !== 0) o.sack.length = 0; // (the length setter is a runtime call)
   // RFC 7323 §2.2: the window field of a SYN is never scaled. As Linux, a whole number of
   // segments (tcp_select_initial_window): 64240 for MSS 1460, 65160 with timestamps (1448).
   s.window = initialRcvWindow(tcb.fullSpace, tcb.mssOur - (withAck && o.ts ? 12 : 0));
@@ -95,7 +95,7 @@ export function sendRst(tcb: Tcb, seq: number): void {
   s.payload = null;
   s.retransmit = false;
   const o = s.opts;
-  o.mss = -1; o.wscale = -1; o.sackPermitted = false; o.sack.length = 0;
+  o.mss = -1; o.wscale = -1; o.sackPermitted = false; if (o.sack.length !== 0) o.sack.length = 0;
   // RFC 7323 §3.2: once negotiated, the TSopt "SHOULD be sent in an <RST> segment" — as
   // Linux's tcp_send_active_reset does (its RSTs in reply to a segment carry none).
   o.ts = tcb.tsOk && tcb.state !== 'SYN-SENT';
@@ -142,7 +142,7 @@ function prepare(tcb: Tcb, seq: number, flags: number): void {
  * when a segment has carried it).
  */
 function fillSack(tcb: Tcb, out: number[]): void {
-  out.length = 0;
+  if (out.length !== 0) out.length = 0;
   if (!tcb.sackOk) return;
   if (tcb.dsack) {
     tcb.dsack = false;

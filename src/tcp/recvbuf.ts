@@ -45,6 +45,18 @@ export class ReceiveBuffer {
    * ones repeat the most recently reported ranges.
    */
   private recent: number[] = [];
+  /**
+   * In-order text not yet copied into the ring (issue 16: two copies per byte instead of
+   * three on the receive side): a segment that arrives while nothing is readable is held as
+   * the packet's own bytes, [pendOff, pend.length), so a reader that takes it at once (in
+   * onReadable, as recv(2) on a waiting reader; Linux tcp_recvmsg's prequeue/ucopy did the
+   * same) copies straight from the packet into its buffer. What the reader leaves must be
+   * copied into the ring by settle() before the packet's memory may be reused — the engine
+   * calls it right after onReadable (tcp/input.ts processText). While `pend` is set the ring
+   * holds no readable bytes and no out-of-order ones.
+   */
+  private pend: Uint8Array | null = null;
+  private pendOff = 0;
 
   constructor(capacity: number) {
     checkCount('capacity', capacity);
@@ -96,8 +108,9 @@ export class ReceiveBuffer {
    * both are trimmed and only the part inside the window is kept. Out-of-order data is
    * dropped if the assembler cannot record another disjoint range.
    */
-  write(offset: number, data: Uint8Array): number {
+  write(offset: number, data: Uint8Array, defer = false): number {
     if (!Number.isInteger(offset)) throw new RangeError(`write offset must be an integer, got ${offset}`);
+    if (this.pend !== null) this.settle();
     const s = offset < 0 ? 0 : offset;
     const win = this.window;
     let e = offset + data.length;
@@ -105,6 +118,15 @@ export class ReceiveBuffer {
     if (e <= s) return 0;
 
     if (s === 0) {
+      if (defer && this.len === 0 && this.asm.isEmpty) {
+        // Nothing readable, nothing beyond: hold the bytes where they are (see `pend`).
+        this.pend = e === data.length && offset === 0 ? data : data.subarray(s - offset, e - offset);
+        this.pendOff = 0;
+        this.len = e;
+        this.base += e;
+        if (this.recent.length > 0) this.recent = [];
+        return e;
+      }
       // In order: store, then absorb any out-of-order ranges this reaches or fills.
       this.ensure(this.len + e);
       this.copyIn(this.len, data, s - offset, e);
@@ -125,6 +147,23 @@ export class ReceiveBuffer {
     this.copyIn(this.len + s, data, s - offset, e - s);
     this.touch(s);
     return 0;
+  }
+
+  /**
+   * Copy held text (`pend`) that the reader did not take into the ring: after this the
+   * buffer no longer refers to the segment's memory. A no-op when nothing is held.
+   */
+  settle(): void {
+    const p = this.pend;
+    if (p === null) return;
+    this.pend = null;
+    const n = p.length - this.pendOff;
+    // Nothing else is readable while text is held (write() settles first), so the ring is
+    // empty and `len` counts exactly the held bytes.
+    if (n > 0) {
+      this.ensure(n);
+      this.copyIn(0, p, this.pendOff, n);
+    }
   }
 
   /** Remove and return up to `max` in-order bytes (a fresh array; empty when none). */
@@ -229,6 +268,12 @@ export class ReceiveBuffer {
 
   /** Copy the first `count` readable bytes into dst at dstOff. */
   private copyOut(count: number, dst: Uint8Array, dstOff: number): void {
+    const p = this.pend;
+    if (p !== null) {
+      const o = this.pendOff;
+      dst.set(o === 0 && count === p.length ? p : p.subarray(o, o + count), dstOff);
+      return;
+    }
     const buf = this.buf!;
     const size = buf.length;
     const first = size - this.head < count ? size - this.head : count;
@@ -238,6 +283,12 @@ export class ReceiveBuffer {
 
   private advance(n: number): void {
     this.len -= n;
+    if (this.pend !== null) {
+      // The ring is empty while text is held (see `pend`); its head stays.
+      this.pendOff += n;
+      if (this.len === 0) this.pend = null;
+      return;
+    }
     if (this.len === 0 && this.asm.isEmpty) {
       // Nothing held: restart at index 0 so the next data lands contiguously.
       this.head = 0;

@@ -22,6 +22,10 @@
 // cost more than the record saved.)
 import { Tcb, type TcbHost } from './tcb.js';
 
+/** A uint32 (sequence number, timestamp) kept as an int32: a small integer in V8, no boxed double per field. */
+function i32(v: number): number { return v | 0; }
+function u32(v: number): number { return v >>> 0; }
+
 export class TimeWaitRecord {
   /** 'CLOSED' once 2·MSL passed or the 4-tuple was reused (then the record is out of the table). */
   state: 'TIME-WAIT' | 'CLOSED' = 'TIME-WAIT';
@@ -33,21 +37,26 @@ export class TimeWaitRecord {
   timeWaitAt: number;
   readonly orphan: boolean;
   // The state TIME-WAIT processing reads (input.ts: PAWS, acceptability, RST, SYN, ACK, FIN).
+  // Sequence numbers and timestamps (uint32) are stored as int32 (i32/u32): every record lives
+  // for 2·MSL, thousands at once, and a uint32 above 2^31 in a field is a boxed double in V8
+  // (16 bytes more each; issue 16).
   private readonly passive: boolean;
-  private readonly iss: number; readonly sndUna: number; readonly sndNxt: number; private readonly sndMax: number;
-  private readonly sndWnd: number; private readonly sndWl1: number; private readonly sndWl2: number;
-  private readonly maxSndWnd: number; private readonly sndWscale: number; private readonly sndBufSeq: number;
-  private readonly irs: number; readonly rcvNxt: number; private readonly rcvAdv: number; private readonly rcvWscale: number;
-  private readonly rcvUp: number;
+  private readonly issI: number; private readonly sndUnaI: number; private readonly sndNxtI: number; private readonly sndMaxI: number;
+  private readonly sndWnd: number; private readonly sndWl1I: number; private readonly sndWl2I: number;
+  private readonly maxSndWnd: number; private readonly sndBufSeqI: number;
+  private readonly irsI: number; private readonly rcvNxtI: number; private readonly rcvAdvI: number;
+  private readonly rcvUpI: number;
   private readonly mssOur: number; private readonly mssPeer: number; private readonly effMss: number;
   private readonly pmtu: number; private readonly rcvMss: number;
-  /** wsOk | sackOk << 1 | tsOk << 2 | wantWs << 3 | wantSack << 4 | wantTs << 5 | readShutdown << 6 | sndBufAuto << 7 | rcvBufAuto << 8 | noDelay << 9 */
+  /**
+   * wsOk | sackOk << 1 | tsOk << 2 | wantWs << 3 | wantSack << 4 | wantTs << 5 | readShutdown << 6 | sndBufAuto << 7
+   * | rcvBufAuto << 8 | noDelay << 9 | sndWscale << 10 (4 bits) | rcvWscale << 14 (4 bits) | dscp << 18 (6 bits)
+   */
   private readonly bits: number;
-  readonly tsRecent: number; private readonly tsRecentAt: number; private readonly lastAckSent: number;
-  private readonly tsOffset: number;
+  private readonly tsRecentI: number; private readonly tsRecentAt: number; private readonly lastAckSentI: number;
+  private readonly tsOffsetI: number;
   private readonly rcvCap: number; private readonly sndCap: number;
-  private readonly dscp: number;
-  private readonly recover: number;
+  private readonly recoverI: number;
   private readonly lastSendAt: number; private readonly lastRecvAt: number;
   private readonly invalidAckAt: number | null;
 
@@ -56,22 +65,26 @@ export class TimeWaitRecord {
     this.timeWaitAt = t.timeWaitAt;
     this.orphan = t.orphan;
     this.passive = t.passive;
-    this.iss = t.iss; this.sndUna = t.sndUna; this.sndNxt = t.sndNxt; this.sndMax = t.sndMax;
-    this.sndWnd = t.sndWnd; this.sndWl1 = t.sndWl1; this.sndWl2 = t.sndWl2;
-    this.maxSndWnd = t.maxSndWnd; this.sndWscale = t.sndWscale; this.sndBufSeq = t.sndBufSeq;
-    this.irs = t.irs; this.rcvNxt = t.rcvNxt; this.rcvAdv = t.rcvAdv; this.rcvWscale = t.rcvWscale; this.rcvUp = t.rcvUp;
+    this.issI = i32(t.iss); this.sndUnaI = i32(t.sndUna); this.sndNxtI = i32(t.sndNxt); this.sndMaxI = i32(t.sndMax);
+    this.sndWnd = t.sndWnd; this.sndWl1I = i32(t.sndWl1); this.sndWl2I = i32(t.sndWl2);
+    this.maxSndWnd = t.maxSndWnd; this.sndBufSeqI = i32(t.sndBufSeq);
+    this.irsI = i32(t.irs); this.rcvNxtI = i32(t.rcvNxt); this.rcvAdvI = i32(t.rcvAdv); this.rcvUpI = i32(t.rcvUp);
     this.mssOur = t.mssOur; this.mssPeer = t.mssPeer; this.effMss = t.effMss; this.pmtu = t.pmtu; this.rcvMss = t.rcvMss;
     this.bits = (t.wsOk ? 1 : 0) | (t.sackOk ? 2 : 0) | (t.tsOk ? 4 : 0) | (t.wantWs ? 8 : 0) | (t.wantSack ? 16 : 0)
-      | (t.wantTs ? 32 : 0) | (t.readShutdown ? 64 : 0) | (t.sndBufAuto ? 128 : 0) | (t.rcvBufAuto ? 256 : 0) | (t.noDelay ? 512 : 0);
-    this.tsRecent = t.tsRecent; this.tsRecentAt = t.tsRecentAt; this.lastAckSent = t.lastAckSent; this.tsOffset = t.tsOffset;
+      | (t.wantTs ? 32 : 0) | (t.readShutdown ? 64 : 0) | (t.sndBufAuto ? 128 : 0) | (t.rcvBufAuto ? 256 : 0) | (t.noDelay ? 512 : 0)
+      | ((t.sndWscale & 15) << 10) | ((t.rcvWscale & 15) << 14) | ((t.dscp & 63) << 18);
+    this.tsRecentI = i32(t.tsRecent); this.tsRecentAt = t.tsRecentAt; this.lastAckSentI = i32(t.lastAckSent); this.tsOffsetI = i32(t.tsOffset);
     this.rcvCap = t.rcvBuf.capacity; this.sndCap = t.sndBuf.capacity;
-    this.dscp = t.dscp;
-    this.recover = t.recover;
+    this.recoverI = i32(t.recover);
     this.lastSendAt = t.lastSendAt; this.lastRecvAt = t.lastRecvAt;
     this.invalidAckAt = t.invalidAckLastAllowed;
   }
 
   get tsOk(): boolean { return (this.bits & 4) !== 0; }
+  get sndUna(): number { return u32(this.sndUnaI); }
+  get sndNxt(): number { return u32(this.sndNxtI); }
+  get rcvNxt(): number { return u32(this.rcvNxtI); }
+  get tsRecent(): number { return u32(this.tsRecentI); }
 
   nextDeadline(): number { return this.state === 'CLOSED' ? Infinity : this.timeWaitAt; }
 
@@ -80,26 +93,26 @@ export class TimeWaitRecord {
     const b = this.bits;
     const t = new Tcb(host, {
       localAddr: this.localAddr, localPort: this.localPort, remoteAddr: this.remoteAddr, remotePort: this.remotePort,
-      mtu: this.mssOur + 40, iss: this.iss, tsOffset: this.tsOffset,
+      mtu: this.mssOur + 40, iss: u32(this.issI), tsOffset: u32(this.tsOffsetI),
       rcvBufSize: (b & 256) !== 0 ? undefined : this.rcvCap, sndBufSize: (b & 128) !== 0 ? undefined : this.sndCap,
     });
     t.state = 'TIME-WAIT';
     t.passive = this.passive;
-    t.sndUna = this.sndUna; t.sndNxt = this.sndNxt; t.sndMax = this.sndMax;
-    t.sndWnd = this.sndWnd; t.sndWl1 = this.sndWl1; t.sndWl2 = this.sndWl2;
-    t.maxSndWnd = this.maxSndWnd; t.sndWscale = this.sndWscale; t.sndBufSeq = this.sndBufSeq;
+    t.sndUna = u32(this.sndUnaI); t.sndNxt = u32(this.sndNxtI); t.sndMax = u32(this.sndMaxI);
+    t.sndWnd = this.sndWnd; t.sndWl1 = u32(this.sndWl1I); t.sndWl2 = u32(this.sndWl2I);
+    t.maxSndWnd = this.maxSndWnd; t.sndWscale = (b >>> 10) & 15; t.sndBufSeq = u32(this.sndBufSeqI);
     t.finQueued = true;
-    t.irs = this.irs; t.rcvNxt = this.rcvNxt; t.rcvAdv = this.rcvAdv; t.rcvWscale = this.rcvWscale; t.rcvUp = this.rcvUp;
+    t.irs = u32(this.irsI); t.rcvNxt = u32(this.rcvNxtI); t.rcvAdv = u32(this.rcvAdvI); t.rcvWscale = (b >>> 14) & 15; t.rcvUp = u32(this.rcvUpI);
     t.finReceived = true;
     t.mssOur = this.mssOur; t.mssPeer = this.mssPeer; t.effMss = this.effMss; t.pmtu = this.pmtu; t.rcvMss = this.rcvMss;
     t.wsOk = (b & 1) !== 0; t.sackOk = (b & 2) !== 0; t.tsOk = (b & 4) !== 0;
     t.wantWs = (b & 8) !== 0; t.wantSack = (b & 16) !== 0; t.wantTs = (b & 32) !== 0;
     t.readShutdown = (b & 64) !== 0; t.noDelay = (b & 512) !== 0;
     t.rcvBuf.capacity = this.rcvCap; t.sndBuf.capacity = this.sndCap;
-    t.tsRecent = this.tsRecent; t.tsRecentAt = this.tsRecentAt; t.lastAckSent = this.lastAckSent;
+    t.tsRecent = u32(this.tsRecentI); t.tsRecentAt = this.tsRecentAt; t.lastAckSent = u32(this.lastAckSentI);
     t.orphan = this.orphan;
-    t.dscp = this.dscp;
-    t.recover = this.recover;
+    t.dscp = (b >>> 18) & 63;
+    t.recover = u32(this.recoverI);
     t.lastSendAt = this.lastSendAt; t.lastRecvAt = this.lastRecvAt;
     if (this.invalidAckAt !== null) t.invalidAckLimiter.lastAllowed = this.invalidAckAt;
     t.timeWaitAt = this.timeWaitAt;

@@ -40,7 +40,7 @@ function sumBytes(buf: Uint8Array, start: number, end: number): number {
 
 /**
  * A Uint32Array over the whole of the last ArrayBuffer summed: packets are carved from
- * shared slabs (stack/tcpout.ts allocPacket, the TUN batch buffer), so one view serves many
+ * shared slabs (stack/packetmem.ts allocPacket, the TUN batch buffer), so one view serves many
  * packets instead of a new view object per checksum (GC; issue 16).
  */
 let wordsBuffer: ArrayBufferLike | null = null;

@@ -100,3 +100,41 @@ test('pause()/resume() mid-stream keep the byte stream intact', async () => {
   await sim.runUntilAsync(() => c.destroyed);
   assert.equal(sha(Buffer.concat(parts)), sha(data));
 });
+
+test('bytes taken from the TCB as they arrive (issue 16): order, integrity and end survive pauses, small reads and destroy', async () => {
+  const { sim, netA, netB } = pair({ delay: 100 });
+  const data = bytes(6 << 20, 11);
+  const received: Buffer[] = [];
+  let ended = false;
+  let server: Socket | null = null;
+  let pauses = 0;
+  netB.createServer((s) => {
+    server = s;
+    let chunks = 0;
+    s.on('data', (d: Buffer) => {
+      received.push(d); // kept as handed out: later reads must never rewrite an earlier chunk
+      // Pause now and then for a while (1 ms of virtual time): what was taken stays queued in order.
+      if (++chunks % 7 === 0) { pauses++; s.pause(); sim.at(sim.now() + 1000, () => s.resume()); }
+    });
+    s.on('end', () => { ended = true; s.end(); });
+  }).listen(80);
+  const c = netA.connect(80, B);
+  let off = 0;
+  const pump = () => {
+    while (off < data.length) {
+      // Odd-sized writes: chunk boundaries fall anywhere.
+      const chunk = data.subarray(off, off + 100_003);
+      off += chunk.length;
+      if (!c.write(chunk)) return;
+    }
+    c.end();
+  };
+  c.on('drain', pump);
+  c.on('connect', pump);
+  assert.equal(await sim.runUntilAsync(() => ended, { maxTime: 600_000_000 }), true);
+  const all = Buffer.concat(received);
+  assert.equal(all.length, data.length);
+  assert.equal(sha(all), sha(data));
+  assert.equal((server as unknown as Socket).bytesRead, data.length);
+  assert.ok(pauses >= 3, `the reader paused ${pauses} times`);
+});

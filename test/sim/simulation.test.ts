@@ -96,6 +96,30 @@ describe('Simulation', () => {
     assert.equal(sim.now(), 100);
   });
 
+  test('a poll that makes another pollable due, or schedules an event that does, runs it in the same instant', () => {
+    const sim = new Simulation();
+    const log: string[] = [];
+    const mk = (name: string): { due: boolean; nextDeadline(): number; poll(now: number): void; then?: () => void } => {
+      const p = {
+        due: false,
+        nextDeadline: () => (p.due ? sim.now() : Infinity),
+        poll(now: number) { log.push(`${name}@${now}`); p.due = false; p.then?.(); },
+        then: undefined as (() => void) | undefined,
+      };
+      return p;
+    };
+    const a = mk('a'), b = mk('b'), c = mk('c');
+    sim.add(a); sim.add(b); sim.add(c);
+    // a (polled first) wakes c directly; c schedules an event at now that wakes b.
+    a.then = () => { c.due = true; };
+    c.then = () => { sim.at(sim.now(), () => { log.push('event'); b.due = true; }); };
+    sim.at(50, () => { a.due = true; });
+    assert.equal(sim.step(), true);
+    assert.deepEqual(log, ['a@50', 'c@50', 'event', 'b@50']);
+    assert.equal(sim.nextDeadline(), Infinity);
+    assert.equal(sim.step(), false);
+  });
+
   test('pollables are polled only when due; nextDeadline is the min over events and pollables', () => {
     const sim = new Simulation();
     const p = new Timers([50, 200]);

@@ -417,3 +417,101 @@ describe('ReceiveBuffer: property', () => {
     );
   });
 });
+
+describe('ReceiveBuffer: text held in the segment until settle() (issue 16)', () => {
+  test('a deferred in-order write is read straight from the segment; what is left is copied at settle()', () => {
+    const rb = new ReceiveBuffer(65536);
+    const seg = bytes(1448, 5);
+    assert.equal(rb.write(0, seg, true), 1448);
+    assert.equal(rb.readable, 1448);
+    assert.equal(rb.window, 65536 - 1448);
+    assert.equal(rb.allocated, 0, 'nothing copied into the ring yet');
+    const dst = new Uint8Array(1000);
+    assert.equal(rb.readInto(dst, 0, 1000), 1000);
+    assert.deepEqual(dst, bytes(1000, 5));
+    rb.settle();
+    seg.fill(0xee); // the packet's memory is reused: the buffer must not see it
+    assert.deepEqual(rb.read(1000), bytes(448, 5 + 1000));
+    assert.equal(rb.readable, 0);
+  });
+
+  test('fully read before settle(): nothing is ever copied into the ring', () => {
+    const rb = new ReceiveBuffer(65536);
+    const dst = new Uint8Array(4096);
+    for (let k = 0; k < 10; k++) {
+      const seg = bytes(1448, k);
+      rb.write(0, seg, true);
+      assert.equal(rb.readInto(dst, 0, dst.length), 1448);
+      assert.deepEqual(dst.subarray(0, 1448), seg);
+      rb.settle();
+    }
+    assert.equal(rb.allocated, 0);
+  });
+
+  test('not deferred while bytes are readable or out of order; trimmed to the window', () => {
+    const rb = new ReceiveBuffer(2000);
+    rb.write(0, bytes(100), true);
+    rb.settle();
+    assert.equal(rb.allocated > 0, true);
+    const seg = bytes(100, 100);
+    rb.write(0, seg, true); // readable bytes exist: copied at once
+    seg.fill(0);
+    assert.deepEqual(rb.read(200), bytes(200));
+    const ooo = new ReceiveBuffer(2000);
+    ooo.write(500, bytes(100, 7));
+    const s2 = bytes(300, 1);
+    assert.equal(ooo.write(0, s2, true), 300);
+    s2.fill(0);
+    assert.deepEqual(ooo.read(300), bytes(300, 1));
+    // A segment beyond the window is trimmed, deferred or not.
+    const small = new ReceiveBuffer(1000);
+    const big = bytes(1500, 3);
+    assert.equal(small.write(0, big, true), 1000);
+    assert.equal(small.window, 0);
+    small.settle(); big.fill(0);
+    assert.deepEqual(small.read(2000), bytes(1000, 3));
+  });
+
+  test('seeded random stream: deferred writes, reads before and after settle(), the source clobbered after each settle()', () => {
+    let seed = 0x5eed16a;
+    const rnd = (n: number): number => { seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; return seed % n; };
+    for (let round = 0; round < 40; round++) {
+      const L = 20000 + rnd(20000);
+      const stream = new Uint8Array(L);
+      for (let i = 0; i < L; i++) stream[i] = rnd(256);
+      const cap = 1000 + rnd(8000);
+      const rb = new ReceiveBuffer(cap);
+      let rcvNxt = 0, got = 0;
+      const read = (max: number): void => {
+        const kind = rnd(3);
+        if (kind === 0) {
+          const out = rb.read(max);
+          assert.deepEqual(out, stream.subarray(got, got + out.length)); got += out.length;
+        } else if (kind === 1) {
+          const dst = new Uint8Array(max + 3);
+          const n = rb.readInto(dst, 3, max);
+          assert.deepEqual(dst.subarray(3, 3 + n), stream.subarray(got, got + n)); got += n;
+        } else {
+          const out = rb.peek(max);
+          assert.deepEqual(out, stream.subarray(got, got + out.length));
+        }
+      };
+      let guard = 0;
+      while (got < L) {
+        assert.ok(guard++ < 100000);
+        // A segment: mostly in order, sometimes ahead (out of order) or an old duplicate.
+        const r = rnd(10);
+        const start = r < 7 ? rcvNxt : r < 9 ? Math.min(L - 1, rcvNxt + rnd(3000)) : Math.max(0, rcvNxt - rnd(2000));
+        const end = Math.min(L, start + 1 + rnd(1600));
+        const seg = stream.slice(start, end); // the packet's own memory
+        const adv = rb.write(start - rcvNxt, seg, rnd(4) !== 0);
+        rcvNxt += adv;
+        if (rnd(2) === 0) read(rnd(3000));
+        rb.settle();
+        seg.fill(0xa5);
+        if (rnd(2) === 0) read(rnd(3000));
+        assert.equal(rb.readable, rcvNxt - got);
+      }
+    }
+  });
+});

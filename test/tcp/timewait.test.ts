@@ -151,4 +151,25 @@ describe('compacted TIME-WAIT and the user', () => {
     assert.equal(rows[0]!.timer?.kind, 'time-wait');
     assert.deepEqual(h.stack.tcbs().map((t) => t.state), ['TIME-WAIT']);
   });
+  test('a record rebuilds every field TIME-WAIT reads, for sequence numbers and timestamps above 2^31 and extreme option values', () => {
+    const h = fixture('TIME-WAIT');
+    const t = h.c;
+    const fields = ['iss', 'sndUna', 'sndNxt', 'sndMax', 'sndWnd', 'sndWl1', 'sndWl2', 'maxSndWnd', 'sndWscale', 'sndBufSeq', 'irs', 'rcvNxt',
+      'rcvAdv', 'rcvWscale', 'rcvUp', 'mssOur', 'mssPeer', 'effMss', 'pmtu', 'rcvMss', 'wsOk', 'sackOk', 'tsOk', 'wantWs', 'wantSack', 'wantTs',
+      'readShutdown', 'noDelay', 'tsRecent', 'tsRecentAt', 'lastAckSent', 'tsOffset', 'dscp', 'recover', 'lastSendAt', 'lastRecvAt', 'timeWaitAt',
+      'passive', 'orphan', 'state'] as const;
+    const w = t as unknown as Record<string, unknown>;
+    for (const [k, v] of [['sndUna', 0xfffffff0], ['sndNxt', 0xfffffff1], ['sndMax', 0xfffffff2], ['sndWl1', 0x80000000], ['sndWl2', 0xffffffff],
+      ['sndBufSeq', 0x90000001], ['irs', 0xfedcba98], ['rcvNxt', 0xfedcba99], ['rcvAdv', 0xfedcbaff], ['rcvUp', 0x80000001], ['recover', 0xfffffff3],
+      ['tsRecent', 0xffffffff], ['lastAckSent', 0x80000000], ['sndWscale', 14], ['rcvWscale', 14], ['dscp', 63], ['noDelay', true],
+      ['mssPeer', 65535], ['rcvMss', 70000]] as const) w[k] = v;
+    const before = Object.fromEntries(fields.map((f) => [f, w[f]]));
+    const rec = new TimeWaitRecord(t);
+    const back = rec.rehydrate(h.stack) as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.fromEntries(fields.map((f) => [f, back[f]])), before);
+    assert.equal(rec.sndNxt, 0xfffffff1);
+    assert.equal(rec.rcvNxt, 0xfedcba99);
+    assert.equal(rec.tsRecent, 0xffffffff);
+    assert.equal(rec.sndUna, 0xfffffff0);
+  });
 });
