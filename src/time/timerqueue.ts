@@ -378,37 +378,32 @@ export class TimerQueue<T> {
 
   /** Remove every cancelled entry from the heap (re-heapify: Floyd, O(n)) and the run. */
   private compact(): void {
-    const hAt = this.heapAt, hSeq = this.heapSeq, hSlot = this.heapSlot, n = this.heapLen;
-    let w = 0;
-    for (let r = 0; r < n; r++) {
-      const slot = hSlot[r]!;
-      if (this.slotState[slot] === CANCELLED) {
-        this.freeSlot(slot);
-        continue;
-      }
-      hAt[w] = hAt[r]!;
-      hSeq[w] = hSeq[r]!;
-      hSlot[w] = slot;
-      w++;
-    }
+    const w = this.keepLive(this.heapAt, this.heapSeq, this.heapSlot, 0, this.heapLen);
     this.heapLen = w;
     for (let i = (w >> 1) - 1; i >= 0; i--) this.siftDown(i);
     // The run keeps its order.
-    const rAt = this.runAt, rSeq = this.runSeq, rSlot = this.runSlot;
-    let rw = 0;
-    for (let r = this.runHead; r < this.runTail; r++) {
-      const slot = rSlot[r]!;
+    this.runTail = this.keepLive(this.runAt, this.runSeq, this.runSlot, this.runHead, this.runTail);
+    this.runHead = 0;
+    this.cancelled = 0;
+  }
+
+  /**
+   * Move the live entries of [from, to) to the front of the arrays, in order, and free the
+   * slots of the cancelled ones. Returns how many are kept.
+   */
+  private keepLive(at: Float64Array, seq: Float64Array, slots: Int32Array, from: number, to: number): number {
+    let w = 0;
+    for (let r = from; r < to; r++) {
+      const slot = slots[r]!;
       if (this.slotState[slot] === CANCELLED) {
         this.freeSlot(slot);
         continue;
       }
-      rAt[rw] = rAt[r]!;
-      rSeq[rw] = rSeq[r]!;
-      rSlot[rw] = slot;
-      rw++;
+      at[w] = at[r]!;
+      seq[w] = seq[r]!;
+      slots[w] = slot;
+      w++;
     }
-    this.runHead = 0;
-    this.runTail = rw;
-    this.cancelled = 0;
+    return w;
   }
 }
