@@ -5,7 +5,8 @@
 import * as nodeNet from 'node:net';
 import { Simulation } from '../../src/sim/simulation.js';
 import { twoHosts } from '../../src/sim/hosts.js';
-import { attachNet, type NetModule } from '../../src/net/index.js';
+import assert from 'node:assert/strict';
+import { attachNet, createNet, type NetModule } from '../../src/net/index.js';
 
 /** The part of `net` scenarios use (Node's module and a synack NetModule both fit). */
 export type NetLike = Pick<typeof nodeNet, 'createServer' | 'connect' | 'createConnection' | 'Socket'>;
@@ -83,4 +84,19 @@ export function record(log: string[], prefix: string, e: NodeJS.EventEmitter, na
 /** Resolve when `e` emits `name`. */
 export function once(e: NodeJS.EventEmitter, name: string): Promise<unknown> {
   return new Promise((resolve) => e.once(name, resolve));
+}
+
+/** Resolve on `e`'s 'close'. */
+export function closed(e: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => e.once('close', () => resolve()));
+}
+
+/**
+ * Run `scenario` on Node's own net over the kernel loopback, then on `createNet()` (synack's
+ * loopback, real time), and assert that the two logs are equal.
+ */
+export async function sameOnLoopback(scenario: (net: typeof nodeNet) => Promise<string[]>): Promise<void> {
+  const node = await scenario(nodeNet);
+  const syn = await scenario(createNet() as unknown as typeof nodeNet);
+  assert.deepEqual(syn, node);
 }

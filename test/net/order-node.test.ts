@@ -7,15 +7,12 @@
 // - the first 64 KB write to a fresh loopback connection is taken whole (Linux sizes the send
 //   buffer at establishment: tcp_sndbuf_expand, Tcb.initSendBuffer).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import * as nodeNet from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createNet } from '../../src/net/index.js';
+import { closed, sameOnLoopback } from './nodecompare.js';
 
 type Net = typeof nodeNet;
-const ours = (): Net => createNet() as unknown as Net;
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const closed = (e: NodeJS.EventEmitter): Promise<void> => new Promise((r) => e.once('close', () => r()));
 
 async function listen(net: Net, onConn: (c: nodeNet.Socket) => void): Promise<{ srv: nodeNet.Server; port: number }> {
   const srv = net.createServer(onConn);
@@ -23,11 +20,7 @@ async function listen(net: Net, onConn: (c: nodeNet.Socket) => void): Promise<{ 
   return { srv, port: (srv.address() as AddressInfo).port };
 }
 
-async function both(scenario: (net: Net) => Promise<string[]>): Promise<void> {
-  const node = await scenario(nodeNet);
-  const syn = await scenario(ours());
-  assert.deepEqual(syn, node);
-}
+const both = sameOnLoopback;
 
 test("loopback: the server's 'connection' comes before the client's 'connect', every time", () => both(async (net) => {
   const { srv, port } = await listen(net, (c) => { log.push('connection'); c.destroy(); });

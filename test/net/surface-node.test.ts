@@ -11,11 +11,10 @@ import assert from 'node:assert/strict';
 import * as nodeNet from 'node:net';
 import events from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { createNet } from '../../src/net/index.js';
 import { pair, B } from './helpers.js';
+import { closed, sameOnLoopback } from './nodecompare.js';
 
 type Net = typeof nodeNet;
-const ours = (): Net => createNet() as unknown as Net;
 
 /** 'err:code/errno/syscall:message' with ports normalised. */
 function errLine(prefix: string, e: unknown, port?: number): string {
@@ -29,7 +28,6 @@ function thrown(fn: () => unknown): string {
   try { fn(); return 'no throw'; } catch (e) { const er = e as { name: string; code?: string; message: string }; return `${er.name}/${er.code}: ${er.message}`; }
 }
 
-const closed = (e: NodeJS.EventEmitter): Promise<void> => new Promise((r) => e.once('close', () => r()));
 const hnd = (s: unknown): unknown => (s as { _handle: unknown })._handle;
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -40,11 +38,7 @@ async function sender(net: Net, msg: Buffer): Promise<{ srv: nodeNet.Server; por
   return { srv, port: (srv.address() as AddressInfo).port };
 }
 
-async function both(scenario: (net: Net) => Promise<string[]>): Promise<void> {
-  const node = await scenario(nodeNet);
-  const syn = await scenario(ours());
-  assert.deepEqual(syn, node);
-}
+const both = sameOnLoopback;
 
 const MSG = Buffer.from('hello world, this is a message');
 
