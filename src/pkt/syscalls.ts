@@ -545,7 +545,7 @@ export class SocketLayer {
         case K.SO_ACCEPTCONN: v = s.listener !== null ? 1 : 0; break;
         // Linux doubles SO_RCVBUF/SO_SNDBUF values (bookkeeping overhead); we report the same.
         // Untouched by the user, Linux reports sk_rcvbuf/sk_sndbuf: tcp_rmem[1]/tcp_wmem[1] until
-        // the connection is established, then what autotuning made of them (Tcb.initSendBuffer:
+        // the connection is established, then what autotuning made of them (autotune.ts initSendBuffer:
         // 69120 for MSS 1460; receive-buffer DRS).
         case K.SO_RCVBUF: v = o.rcvbuf > 0 ? 2 * o.rcvbuf : t?.rcvBuf.capacity ?? opts.tcp_rmem[1]; break;
         case K.SO_SNDBUF: v = o.sndbuf > 0 ? 2 * o.sndbuf : t?.sndBuf.capacity ?? opts.tcp_wmem[1]; break;

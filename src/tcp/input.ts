@@ -1,6 +1,7 @@
 // SEGMENT ARRIVES (RFC 9293 §3.10.7.3 SYN-SENT and §3.10.7.4 other states), with the
 // RFC 5961 blind-attack checks, RFC 7323 PAWS and timestamps, and RFC 5681/6582 ACK
 // processing. LISTEN is the listener's (listener.ts); CLOSED is the stack's (§3.10.7.1).
+import { growRcvWindow } from './autotune.js';
 import type { Tcb } from './tcb.js';
 import { isSynchronized, type SegmentIn, type TcpState } from './types.js';
 import type { TcpOptionSummary } from '../wire/tcpoptions.js';
@@ -529,7 +530,7 @@ export function processText(tcb: Tcb, seq: number, payload: Uint8Array): void {
   // In-order text that finds nothing readable is held in the packet (defer) for a reader
   // that takes it from onReadable below: one copy, packet → reader (ReceiveBuffer.pend).
   const adv = tcb.rcvBuf.write(off, payload, true);
-  if (adv > 0 || (off > 0 && tcb.sackOk)) tcb.growRcvWindow(len);
+  if (adv > 0 || (off > 0 && tcb.sackOk)) growRcvWindow(tcb, len);
   if (adv > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, adv);
     tcb.bytesReceived += adv;

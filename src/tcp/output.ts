@@ -163,7 +163,7 @@ export function advertiseWindow(tcb: Tcb): number {
   const free = tcb.rcvWndAvail;
   const unit = 2 ** tcb.rcvWscale;
   // Linux __tcp_select_window: the offer is the free space, but no more than rcv_ssthresh
-  // (Tcb.growRcvWindow), and then aligned *up* to the scale unit ("Advertise enough space so
+  // (autotune.ts growRcvWindow), and then aligned *up* to the scale unit ("Advertise enough space so
   // that it won't get scaled away") — the familiar "win 502" (64256 = ALIGN(64240, 128)) of a
   // Linux client's third handshake segment. Aligning up never goes beyond the buffer here.
   let offer = free;

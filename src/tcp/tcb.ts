@@ -3,6 +3,7 @@
 // The TCB is sans-I/O: every entry point takes `now`, segments leave through the host's
 // emit(), and the host asks nextDeadline() to know when to call onTimeout(). Segment
 // processing lives in input.ts, segment building in output.ts, timer handling in timers.ts.
+import { growSendBuffer, initRcvSpace, initSendBuffer, rcvSpaceAdjust } from './autotune.js';
 import type { Instant, Duration } from '../time/instant.js';
 import { initialWindowScale, type StackOptions } from '../stack/options.js';
 import type { Counters } from '../stack/counters.js';
@@ -160,7 +161,7 @@ export class Tcb {
   /**
    * The most window we offer for now (Linux tp->rcv_ssthresh; RFC 9293 names no such bound —
    * §3.8.6 lets the receiver offer less than its buffer). Starts at the SYN's window and grows
-   * with the data that arrives (growRcvWindow), so a Linux peer's ACK windows are what Linux's
+   * with the data that arrives (autotune.ts growRcvWindow), so a Linux peer's ACK windows are what Linux's
    * own would be: 502, 525, 548, … (×128) for full-sized segments after the handshake.
    */
   rcvSsthresh = 65535;
@@ -182,7 +183,7 @@ export class Tcb {
   readonly rcvBuf: ReceiveBuffer;
   /**
    * The receive buffer grows with what the reader consumes per RTT unless the user fixed its
-   * size (SO_RCVBUF / ConnectOptions.rcvBuf): Linux "DRS", tcp_rcv_space_adjust (rcvSpaceAdjust).
+   * size (SO_RCVBUF / ConnectOptions.rcvBuf): Linux "DRS", tcp_rcv_space_adjust (autotune.ts rcvSpaceAdjust).
    */
   rcvBufAuto: boolean;
   /** Bytes handed to the user so far (Linux copied_seq, as a count). */
@@ -343,8 +344,8 @@ export class Tcb {
     if (from === to) return;
     this.state = to;
     if (to === 'ESTABLISHED' && this.rcvqTime < 0) {
-      this.initRcvSpace();
-      if (this.sndBufAuto) this.initSendBuffer();
+      initRcvSpace(this);
+      if (this.sndBufAuto) initSendBuffer(this);
     }
     this.host.stateChanged(this, from, to, cause);
     if (this.listener !== null) this.listener.childStateChanged(this, to);
@@ -457,7 +458,7 @@ export class Tcb {
     this.now = now;
     if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT' || this.state === 'LISTEN') return -1;
     let n = this.sndBuf.write(data, off, len);
-    if (n < len && this.sndBufAuto && this.growSendBuffer()) n += this.sndBuf.write(data, off + n, len - n);
+    if (n < len && this.sndBufAuto && growSendBuffer(this)) n += this.sndBuf.write(data, off + n, len - n);
     if (n > 0 && isSynchronizedOrEstablishing(this.state)) output(this);
     this.host.timersChanged(this);
     return n;
@@ -470,7 +471,7 @@ export class Tcb {
     const data = this.rcvBuf.read(max);
     this.bytesCopied += data.length;
     if (data.length > 0 && isSynchronized(this.state) && !this.finReceived) {
-      this.rcvSpaceAdjust();
+      rcvSpaceAdjust(this);
       this.maybeWindowUpdate(before);
       this.host.timersChanged(this);
     }
@@ -484,7 +485,7 @@ export class Tcb {
     const n = this.rcvBuf.readInto(dst, dstOff, Math.min(max, dst.length - dstOff));
     this.bytesCopied += n;
     if (n > 0 && isSynchronized(this.state) && !this.finReceived) {
-      this.rcvSpaceAdjust();
+      rcvSpaceAdjust(this);
       this.maybeWindowUpdate(before);
       this.host.timersChanged(this);
     }
@@ -493,39 +494,6 @@ export class Tcb {
 
   /** Bytes ready to read. */
   get readable(): number { return this.rcvBuf.readable; }
-
-  /**
-   * Send-buffer autotuning (Linux tcp_sndbuf_expand): a writer blocked on a full buffer while
-   * the windows would allow more in flight gets a doubled buffer, up to tcp_wmem[2].
-   */
-  growSendBuffer(): boolean {
-    const sb = this.sndBuf;
-    const max = this.host.options.tcp_wmem[2];
-    if (sb.capacity >= max) return false;
-    if (Math.min(this.cc.cwnd, Math.max(this.sndWnd, this.mssOur)) * 2 <= sb.capacity) return false;
-    sb.capacity = Math.min(max, sb.capacity * 2);
-    return true;
-  }
-
-  /**
-   * Linux tcp_init_buffer_space → tcp_sndbuf_expand, when the connection is established: the
-   * send buffer is sized for an initial window of 10 segments, each charged as Linux allocates
-   * it — MSS + 576 (MAX_TCP_HEADER + skb_shared_info) rounded up to a power of two, + 256
-   * (sk_buff) — at most tcp_wmem[2]. Measured on Linux 6.18 with `synack pkt --target linux`
-   * (getsockopt SO_SNDBUF after accept, peer MSS 536/1000/1460/4000/8960 → 69120, 69120, 69120,
-   * 253440, 499200): 30 charges, not the 2 × 10 the older source reads, so 69120 for MSS 1460
-   * and 3,939,840 on loopback (MSS 65495) — which is why Node's first 64 KB write to a fresh
-   * loopback socket returns true. Linux counts memory (truesize), this engine counts data;
-   * with GSO-sized buffers they differ little.
-   */
-  private initSendBuffer(): void {
-    const mss = Math.max(this.mssPeer, this.effMss);
-    let pow2 = 1;
-    while (pow2 < mss + 576) pow2 *= 2;
-    const sndmem = 30 * (pow2 + 256);
-    const max = this.host.options.tcp_wmem[2];
-    if (this.sndBuf.capacity < sndmem) this.sndBuf.capacity = Math.min(sndmem, max);
-  }
 
   /**
    * Linux tcp_full_space: the window the whole receive buffer stands for. Linux charges skb
@@ -540,15 +508,6 @@ export class Tcb {
   }
 
   /**
-   * Linux tcp_grow_window, for `len` bytes of data that arrived (in order, or out of order on
-   * a SACK connection, as tcp_data_queue_ofo): while the offer is below what the buffer holds,
-   * rcv_ssthresh grows by max(2 × advmss, 2 × len), at most to that room — for segments of at
-   * least 128 bytes (tcp_event_data_recv). Linux also stops growing when the skb's memory
-   * overhead would not fit the buffer (truesize); this engine has no such overhead, so the
-   * growth is bounded by the free buffer only, and after a few round trips the window is the
-   * buffer (Linux settles near 60% of it on TUN, per its measured scaling ratio).
-   */
-  /**
    * How far the right edge must be able to move before it does (receiver SWS avoidance, RFC
    * 1122 §4.2.3.3: min(buffer/2, MSS)), but never more than rcvSsthresh allows: a window that
    * is held below the buffer by rcvSsthresh must still open from zero (seen as a deadlock with
@@ -556,66 +515,6 @@ export class Tcb {
    */
   get rcvSwsThreshold(): number {
     return Math.min(this.rcvBuf.capacity >>> 1, this.mssOur, Math.max(this.rcvSsthresh, 1));
-  }
-
-  growRcvWindow(len: number): void {
-    if (len < 128) return;
-    const clamp = Math.min(this.rcvWndAvail, 65535 * 2 ** this.rcvWscale);
-    const room = clamp - this.rcvSsthresh;
-    if (room <= 0) return;
-    this.rcvSsthresh += Math.min(room, Math.max(2 * this.mssOur, 2 * len));
-  }
-
-  /** Start measuring what the reader consumes (Linux tcp_init_buffer_space: space = min(rcv_wnd, 10 MSS)). */
-  initRcvSpace(): void {
-    this.rcvqSpace = Math.min(this.rcvBuf.capacity, 10 * this.mssOur);
-    this.rcvqCopied = this.bytesCopied;
-    this.rcvqTime = this.now;
-  }
-
-  /**
-   * Receive-buffer autotuning ("dynamic right-sizing", Linux tcp_rcv_space_adjust in
-   * net/ipv4/tcp_input.c), called after each read. RFC 9293 §3.8.6 makes the window the
-   * buffer space the receiver offers, so a fixed buffer caps throughput at buffer/RTT; RFC 7323
-   * §2 (window scaling, our shift chosen from tcp_rmem[2]) lets the window follow a larger one.
-   *
-   * Once per RTT (the smoothed RTT, measured when this side sends anything, if only the
-   * handshake) we look at the bytes the application copied. If it consumed more than in the
-   * last measured RTT, the sender is limited by our window rather than by the reader, and the
-   * buffer becomes 2 × copied + 16 MSS of slack, plus twice the relative growth to keep ahead
-   * of a sender in slow start (Linux: rcvwin += 2 · rcvwin · (copied − space) / space). It
-   * never shrinks, never exceeds tcp_rmem[2] nor what the scaled 16-bit window can announce.
-   * The buffer is counted in payload bytes here (Linux scales by the skb overhead,
-   * tcp_space_from_win; the 128 KiB default buffer is a 128 KiB window in this engine).
-   *
-   * Difference from Linux: Linux counts everything copied since the last measurement, however
-   * long ago that was; we scale it to one RTT (copied · srtt / elapsed), so an application that
-   * reads a lot rarely — its rate well below window/RTT — does not grow the buffer.
-   *
-   * The larger window reaches the peer through the normal window-update path
-   * (maybeWindowUpdate, advertiseWindow); the right edge still never moves left.
-   */
-  rcvSpaceAdjust(): void {
-    if (this.rcvqTime < 0) return;
-    const rtt = this.rtt.srtt;
-    if (!this.rtt.hasSample || rtt <= 0) return;
-    const elapsed = this.now - this.rcvqTime;
-    if (elapsed < rtt) return;
-    const copied = Math.floor((this.bytesCopied - this.rcvqCopied) * rtt / elapsed);
-    if (copied > this.rcvqSpace) {
-      if (this.rcvBufAuto) {
-        const o = this.host.options;
-        const space = Math.max(1, this.rcvqSpace);
-        let rcvwin = 2 * copied + 16 * this.mssOur;
-        rcvwin += 2 * Math.floor(rcvwin * (copied - space) / space);
-        const limit = Math.min(o.tcp_rmem[2], 65535 * 2 ** this.rcvWscale);
-        const target = Math.min(rcvwin, limit);
-        if (target > this.rcvBuf.capacity) this.rcvBuf.capacity = target;
-      }
-      this.rcvqSpace = copied;
-    }
-    this.rcvqCopied = this.bytesCopied;
-    this.rcvqTime = this.now;
   }
 
   /**

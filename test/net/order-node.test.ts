@@ -5,7 +5,7 @@
 // - server.close() in the client's 'connect' handler leaves the accepted connection alone;
 // - `new Socket().end(cb)` never finishes (Node's _final waits for 'connect');
 // - the first 64 KB write to a fresh loopback connection is taken whole (Linux sizes the send
-//   buffer at establishment: tcp_sndbuf_expand, Tcb.initSendBuffer).
+//   buffer at establishment: tcp_sndbuf_expand, autotune.ts initSendBuffer).
 import { test } from 'node:test';
 import * as nodeNet from 'node:net';
 import type { AddressInfo } from 'node:net';

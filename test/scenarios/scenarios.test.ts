@@ -151,7 +151,7 @@ const PINNED: Record<string, Array<[RegExp, string]>> = {
     [/unicast REQUEST/, 'REQUEST 198.18.0.100>198.18.0.2 ACK 198.18.0.2>198.18.0.100'],
   ],
   'slow-start': [
-    // Receive-buffer autotuning (Tcb.rcvSpaceAdjust): the window no longer stops the fifth
+    // Receive-buffer autotuning (autotune.ts rcvSpaceAdjust): the window no longer stops the fifth
     // round at 90 segments (128 KB); it grows ahead of cwnd, so slow start keeps doubling.
     [/per round trip/, '10 20 40 80 160 320'],
     [/cwnd when each round/, '10 20 40 80 160 320'],

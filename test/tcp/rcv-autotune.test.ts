@@ -1,4 +1,4 @@
-// Receive-buffer autotuning (Linux "DRS", tcp_rcv_space_adjust; Tcb.rcvSpaceAdjust): on a
+// Receive-buffer autotuning (Linux "DRS", tcp_rcv_space_adjust; autotune.ts rcvSpaceAdjust): on a
 // long fat path the receive window grows past the 128 KiB default (tcp_rmem[1]) when the
 // application keeps up, and stays put for a slow reader or a size the user fixed.
 import { test } from 'node:test';
