@@ -12,7 +12,7 @@
 // them synchronously out of net.connect()).
 import { isIP, type LookupFunction } from 'node:net';
 import * as dns from 'node:dns';
-import type { NetContext } from './socket.js';
+import type { NetContext } from './options.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
 import { nameLookupOf } from '../dns/names.js';
 import { dnsLookupError } from '../dgram/lookup-errors.js';

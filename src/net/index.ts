@@ -12,7 +12,8 @@ import type { Duplex } from 'node:stream';
 import { Stack } from '../stack/stack.js';
 import type { StackOptions } from '../stack/options.js';
 import type { Simulation } from '../sim/simulation.js';
-import { Socket, normalizeArgs, type NetContext, type SocketConstructorOpts, type TcpSocketConnectOpts } from './socket.js';
+import { Socket } from './socket.js';
+import { normalizeArgs, type NetContext, type SocketConstructorOpts, type TcpSocketConnectOpts } from './options.js';
 import { Server, type ServerOpts } from './server.js';
 import { toDriver, RealtimeNetDriver, type NetDriver } from './driver.js';
 import { ERR_INVALID_ARG_TYPE } from './errors.js';
@@ -167,7 +168,7 @@ export function attachNet(stack: Stack, driverOrSim: NetDriver | Simulation, opt
 
 export { Socket, Server };
 export type { SocketConstructorOpts, TcpSocketConnectOpts, ServerOpts };
-export type { AddressInfo, LookupFunction, NetContext } from './socket.js';
+export type { AddressInfo, LookupFunction, NetContext } from './options.js';
 export type { ListenOptions } from './server.js';
 export {
   SimulationDriver, RealtimeNetDriver, simulationDriver, realtimeTwoHosts, toDriver, runUntilSettled,

@@ -6,7 +6,8 @@ import type { Listener } from '../tcp/listener.js';
 import type { Tcb } from '../tcp/tcb.js';
 import { StackError } from '../stack/errors.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
-import { Socket, kAttach, kServerSocketClosed, normalizeArgs, type NetContext, type SocketConstructorOpts, type AddressInfo } from './socket.js';
+import { Socket, kAttach, kServerSocketClosed } from './socket.js';
+import { normalizeArgs, type NetContext, type SocketConstructorOpts, type AddressInfo } from './options.js';
 import {
   uvExceptionWithHostPort, lookupError,
   ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING, validatePort, validateFunction, validateAbortSignal,

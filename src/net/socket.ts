@@ -11,12 +11,11 @@
 // the socket for service on process.nextTick, so stream events and user code never run
 // inside the engine, and in virtual time they run at the same instant, after the step
 // (Simulation.runUntilAsync yields to the event loop between steps).
-import { Duplex, addAbortSignal, type DuplexOptions } from 'node:stream';
+import { Duplex, addAbortSignal } from 'node:stream';
 import { isIP, isIPv4 } from 'node:net';
 import type { Tcb } from '../tcp/tcb.js';
 import type { CloseCause, TcpErrorCode, TcpState } from '../tcp/types.js';
-import type { Stack } from '../stack/stack.js';
-import type { NetDriver, DriverTimer } from './driver.js';
+import type { DriverTimer } from './driver.js';
 import { StackError } from '../stack/errors.js';
 import { formatIpv4Address } from '../wire/ipv4addr.js';
 import {
@@ -26,59 +25,7 @@ import {
 } from './errors.js';
 import { lookupAndConnect } from './connect.js';
 import { TCPHandle } from './handle.js';
-
-/** dns.lookup-compatible resolver. */
-export type LookupFunction = import('node:net').LookupFunction;
-
-/** What a socket needs to know about the stack it runs on (one per attachNet). */
-export interface NetContext {
-  readonly stack: Stack;
-  readonly driver: NetDriver;
-  /** Names the default lookup resolves (IPv4 literals always resolve). */
-  readonly hosts: Map<string, string>;
-  /** The module's autoSelectFamily default (net.setDefaultAutoSelectFamily). */
-  readonly autoSelect?: { readonly family: boolean };
-}
-
-/** Node's `onread` option: read into the user's buffer and call back instead of emitting 'data'. */
-export interface OnReadOpts {
-  buffer: Uint8Array | (() => Uint8Array);
-  /** Return false to stop reading (as pause() does) until resume()/read(). */
-  callback(bytesWritten: number, buf: Uint8Array): boolean;
-}
-
-export interface SocketConstructorOpts extends DuplexOptions {
-  allowHalfOpen?: boolean;
-  noDelay?: boolean;
-  keepAlive?: boolean;
-  /** ms; like Node, rounded down to whole seconds. */
-  keepAliveInitialDelay?: number;
-  /** Passive sockets: do not start reading until resume()/read(). */
-  pauseOnCreate?: boolean;
-  onread?: OnReadOpts;
-  signal?: AbortSignal;
-}
-
-export interface TcpSocketConnectOpts {
-  port: number | string;
-  host?: string;
-  localAddress?: string;
-  localPort?: number;
-  family?: number;
-  lookup?: LookupFunction;
-  noDelay?: boolean;
-  keepAlive?: boolean;
-  keepAliveInitialDelay?: number;
-  timeout?: number;
-  allowHalfOpen?: boolean;
-  hints?: number;
-  autoSelectFamily?: boolean;
-  autoSelectFamilyAttemptTimeout?: number;
-  onread?: OnReadOpts;
-  signal?: AbortSignal;
-}
-
-export interface AddressInfo { address: string; family: string; port: number }
+import { normalizeArgs, type AddressInfo, type NetContext, type OnReadOpts, type SocketConstructorOpts, type TcpSocketConnectOpts } from './options.js';
 
 /** Internal entry points (symbols, so they never clash with stream or user properties). */
 export const kAttach = Symbol('synack.attach');
@@ -105,19 +52,6 @@ function handshakeDone(s: TcpState): boolean {
   return s !== 'CLOSED' && s !== 'LISTEN' && s !== 'SYN-SENT' && s !== 'SYN-RECEIVED';
 }
 
-/** Node's normalizeArgs: ([port][, host][, cb]) or (options[, cb]) → [options, cb]. */
-export function normalizeArgs(args: unknown[]): [Record<string, unknown>, ((...a: unknown[]) => void) | null] {
-  if (args.length === 0) return [{}, null];
-  const a0 = args[0];
-  let options: Record<string, unknown> = {};
-  if (typeof a0 === 'object' && a0 !== null) options = a0 as Record<string, unknown>;
-  else {
-    options.port = a0;
-    if (args.length > 1 && typeof args[1] === 'string') options.host = args[1];
-  }
-  const cb = args[args.length - 1];
-  return [options, typeof cb === 'function' ? cb as (...a: unknown[]) => void : null];
-}
 
 export class Socket extends Duplex {
   /** True between connect() and 'connect' (Node's `socket.connecting`). */
